@@ -1,0 +1,53 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
+export interface ProcStatus {
+  readonly threads: number;
+  readonly rssBytes: number;
+}
+
+/** Threads and VmRSS of one process from /proc/<pid>/status; null once it has gone. */
+export function readProcStatus(pid: number | 'self' = 'self'): ProcStatus | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { threads: field('Threads'), rssBytes: field('VmRSS') * 1024 };
+}
+
+/** Direct children of a process (prefork's workers), from /proc/<pid>/task/<pid>/children. */
+export function childPids(pid: number = process.pid): number[] {
+  const out: number[] = [];
+  for (const task of safeReaddir(`/proc/${pid}/task`)) {
+    try {
+      out.push(
+        ...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      );
+    } catch {
+      /* the task ended while we read */
+    }
+  }
+  return out;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** net.core.somaxconn of this network namespace; the kernel caps listen()'s backlog at it. */
+export function readSomaxconn(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+  } catch {
+    return 4096;
+  }
+}

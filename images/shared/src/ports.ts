@@ -1,0 +1,25 @@
+/** The container interface's ports (see DESIGN.md): one place, used by images, compose, orchestrator and tests. */
+export const LAB_PORT = 7000;
+export const SERVER_METRICS_PORT = 9464;
+export const PROBE_PORT = 9465;
+export const SWARM_METRICS_PORT = 9464;
+export const PROMETHEUS_PORT = 9090;
+
+/** Image names (tag `latest` unless a run pins another). */
+export const IMAGES = {
+  nodeBase: 'socklab/node-base',
+  server: 'socklab/server',
+  swarm: 'socklab/swarm',
+  probe: 'socklab/probe',
+  prometheus: 'socklab/prometheus',
+} as const;
+
+/** Labels on every resource socklab creates; cleanup selects by them. */
+export const LABELS = {
+  run: 'socklab.run',
+  role: 'socklab.role',
+  model: 'socklab.model',
+} as const;
+
+export const ROLES = ['server', 'probe', 'swarm', 'prometheus', 'grafana', 'network'] as const;
+export type Role = (typeof ROLES)[number];

@@ -1,0 +1,149 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, invalid } from './errors.js';
+import { DURATION_FORMS, parseDuration, parseInteger } from './duration.js';
+import { DEFAULT_MESSAGE } from './protocol.js';
+import { SWARM_METRICS_PORT } from './ports.js';
+
+/** The seeds' clients as presets: client.py (3), clientenervoso.py (10), the extra challenge (200), C10K. */
+export const SWARM_PRESETS = {
+  client: { clients: 3 },
+  nervous: { clients: 10 },
+  challenge: { clients: 200 },
+  c10k: { clients: 10_000, holdMs: 30_000 },
+} as const;
+export type SwarmPreset = keyof typeof SWARM_PRESETS;
+
+export const ARRIVALS = ['burst', 'ramp', 'steady'] as const;
+export type Arrival = (typeof ARRIVALS)[number];
+
+/** Hard bounds no flag lifts: every run is bounded in connections and time. */
+export const SWARM_LIMITS = { maxClients: 50_000, maxDurationMs: 60 * 60_000, defaultMaxDurationMs: 5 * 60_000 } as const;
+
+export interface SwarmConfig {
+  readonly target: { readonly host: string; readonly port: number };
+  readonly clients: number;
+  readonly arrival: Arrival;
+  /** ramp: the rate reached at the end; steady: the fixed rate (connections per second). */
+  readonly rate: number;
+  /** ramp and steady: how long arrivals go on. */
+  readonly durationMs: number;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly message: string;
+  /** Keep each connection open this long, sending a request per `requestInterval` (keep-alive servers). */
+  readonly holdMs: number;
+  readonly requestIntervalMs: number;
+  /** Wait for the server to speak first (one side of the notebook's deadlock). */
+  readonly expectGreeting: boolean;
+  /** Run again every interval (0: once). Waves go on until max-duration. */
+  readonly repeatMs: number;
+  readonly maxDurationMs: number;
+  readonly metricsPort: number;
+  /** Keep the metrics endpoint up this long after the run (0: exit at once), so Prometheus scrapes final values. */
+  readonly lingerMs: number;
+  /** Close with RST instead of FIN when the client closes first (avoids TIME_WAIT on the client). */
+  readonly closeWithReset: boolean;
+}
+
+export const SWARM_USAGE = `socklab swarm: fires client connections at a socklab server and classifies each outcome.
+
+  --target host:port       server to connect to (required); must be loopback or on one of the swarm's own subnets
+  --preset NAME            ${Object.entries(SWARM_PRESETS).map(([k, v]) => `${k} (${v.clients})`).join(', ')}
+  --clients N              number of connections (overrides the preset; 1 to ${SWARM_LIMITS.maxClients})
+  --arrival KIND           burst (all at once, default), ramp (rate rising to --rate), steady (--rate for --duration)
+  --rate N                 connections per second for ramp and steady
+  --duration D             how long ramp and steady go on
+  --connect-timeout D      give up connecting after D (default 5s)
+  --read-timeout D         give up waiting for the answer after D (default 10s)
+  --message TEXT           request line (default "${DEFAULT_MESSAGE}")
+  --hold D                 keep each connection open for D, one request per --request-interval (keep-alive servers)
+  --request-interval D     pause between requests while holding (default 1s)
+  --expect-greeting        wait for the server to speak first
+  --repeat D               run again every D until --max-duration
+  --max-duration D         hard bound on the whole run (default 5m, at most 1h)
+  --metrics-port N         Prometheus metrics port (default ${SWARM_METRICS_PORT}; 0 disables)
+  --linger D               keep serving metrics for D after the run
+  --close-with-reset       close with RST (no TIME_WAIT) when the client closes first
+Durations: ${DURATION_FORMS}.`;
+
+function duration(value: string | undefined, flag: string, fallback: number): number {
+  return value === undefined ? fallback : parseDuration(value, `--${flag}`);
+}
+
+/** Parse swarm flags into a validated configuration; bad values name the valid forms. */
+export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        target: { type: 'string' },
+        preset: { type: 'string' },
+        clients: { type: 'string' },
+        arrival: { type: 'string' },
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        'connect-timeout': { type: 'string' },
+        'read-timeout': { type: 'string' },
+        message: { type: 'string' },
+        hold: { type: 'string' },
+        'request-interval': { type: 'string' },
+        'expect-greeting': { type: 'boolean' },
+        repeat: { type: 'string' },
+        'max-duration': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        linger: { type: 'string' },
+        'close-with-reset': { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}\n\n${SWARM_USAGE}`);
+  }
+  const v = parsed.values;
+  if (v.target === undefined) throw new ConfigError(`--target host:port is required\n\n${SWARM_USAGE}`);
+  const tm = /^(.+):(\d+)$/.exec(v.target);
+  if (!tm) throw invalid('--target', v.target, 'host:port, e.g. server:7000 or 127.0.0.1:7000');
+  const target = { host: (tm[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port: parseInteger(tm[2] ?? '', '--target port', 1, 65535) };
+
+  let preset: (typeof SWARM_PRESETS)[SwarmPreset] | undefined;
+  if (v.preset !== undefined) {
+    if (!(v.preset in SWARM_PRESETS)) throw invalid('--preset', v.preset, `one of ${Object.keys(SWARM_PRESETS).join(', ')}`);
+    preset = SWARM_PRESETS[v.preset as SwarmPreset];
+  }
+  const clients =
+    v.clients !== undefined ? parseInteger(v.clients, '--clients', 1, SWARM_LIMITS.maxClients) : (preset?.clients ?? 1);
+  const arrival = v.arrival ?? 'burst';
+  if (!(ARRIVALS as readonly string[]).includes(arrival)) throw invalid('--arrival', arrival, `one of ${ARRIVALS.join(', ')}`);
+  const rate = v.rate === undefined ? 0 : parseInteger(v.rate, '--rate', 1, 1_000_000);
+  const durationMs = duration(v.duration, 'duration', 0);
+  if (arrival !== 'burst' && (rate === 0 || durationMs === 0)) {
+    throw new ConfigError(`--arrival ${arrival} needs --rate N (connections per second) and --duration D`);
+  }
+  const maxDurationMs = duration(v['max-duration'], 'max-duration', SWARM_LIMITS.defaultMaxDurationMs);
+  if (maxDurationMs <= 0 || maxDurationMs > SWARM_LIMITS.maxDurationMs) {
+    throw invalid('--max-duration', v['max-duration'], 'a duration above 0 and at most 1h');
+  }
+  const message = v.message ?? DEFAULT_MESSAGE;
+  if (message.includes('\n')) throw invalid('--message', message, 'one line of text (no newline)');
+  const holdMs = duration(v.hold, 'hold', preset && 'holdMs' in preset ? preset.holdMs : 0);
+  return {
+    target,
+    clients,
+    arrival: arrival as Arrival,
+    rate,
+    durationMs,
+    connectTimeoutMs: duration(v['connect-timeout'], 'connect-timeout', 5000),
+    readTimeoutMs: duration(v['read-timeout'], 'read-timeout', 10_000),
+    message,
+    holdMs,
+    requestIntervalMs: duration(v['request-interval'], 'request-interval', 1000),
+    expectGreeting: v['expect-greeting'] ?? false,
+    repeatMs: duration(v.repeat, 'repeat', 0),
+    maxDurationMs,
+    metricsPort: v['metrics-port'] === undefined ? SWARM_METRICS_PORT : parseInteger(v['metrics-port'], '--metrics-port', 0, 65535),
+    lingerMs: duration(v.linger, 'linger', 0),
+    closeWithReset: v['close-with-reset'] ?? false,
+  };
+}

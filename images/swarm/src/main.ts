@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import { ConfigError, parseSwarmArgs, SWARM_USAGE } from '@socklab/shared';
+import type { ConnectionResult } from './connection.js';
+import { SwarmMetrics } from './metrics.js';
+import { runWave } from './runner.js';
+import { checkTarget } from './safety.js';
+import { humanTable, summarize } from './summary.js';
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(SWARM_USAGE);
+    return;
+  }
+  const cfg = parseSwarmArgs(argv);
+  const address = await checkTarget(cfg.target.host);
+  const metrics = new SwarmMetrics();
+  await metrics.listen(cfg.metricsPort);
+
+  const bound = new AbortController();
+  const stop = (): void => bound.abort();
+  const timer = setTimeout(stop, cfg.maxDurationMs);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const results: ConnectionResult[] = [];
+  let waves = 0;
+  for (;;) {
+    const waveStart = performance.now();
+    results.push(...(await runWave(cfg, address, metrics, bound.signal)));
+    waves += 1;
+    if (cfg.repeatMs === 0 || bound.signal.aborted) break;
+    const wait = cfg.repeatMs - (performance.now() - waveStart);
+    if (wait > 0) await sleep(wait, bound.signal);
+    if (bound.signal.aborted) break;
+  }
+  clearTimeout(timer);
+  const truncated = bound.signal.aborted && cfg.repeatMs === 0;
+  const summary = summarize(results, {
+    target: `${cfg.target.host}:${cfg.target.port}`,
+    clients: cfg.clients,
+    waves,
+    startedAt,
+    durationMs: performance.now() - t0,
+    truncated,
+  });
+  console.error(humanTable(summary));
+  console.log(JSON.stringify(summary));
+  if (cfg.lingerMs > 0) await new Promise((r) => setTimeout(r, cfg.lingerMs));
+  metrics.close();
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(`socklab swarm: ${err.message}`);
+    process.exit(err.exitCode);
+  }
+  console.error('socklab swarm: failed:', err);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import http from 'node:http';
+import { Registry } from 'prom-client';
+import { registerMetrics, SWARM_METRICS } from '@socklab/shared';
+import type { ConnectionResult } from './connection.js';
+
+export class SwarmMetrics {
+  readonly registry = new Registry();
+  private readonly m = registerMetrics(SWARM_METRICS, this.registry);
+  private server: http.Server | undefined;
+
+  constructor() {
+    this.m.inFlight.set(0);
+    this.m.attempts.inc(0);
+  }
+
+  started(): void {
+    this.m.attempts.inc();
+    this.m.inFlight.inc();
+  }
+
+  connected(ms: number): void {
+    this.m.connectDuration.observe(ms / 1000);
+  }
+
+  finished(r: ConnectionResult): void {
+    this.m.inFlight.dec();
+    this.m.connections.inc({ outcome: r.outcome });
+    if (r.errno !== undefined) this.m.errors.inc({ errno: r.errno });
+    if (r.firstByteMs !== undefined) this.m.firstByteDuration.observe(r.firstByteMs / 1000);
+    this.m.totalDuration.observe({ outcome: r.outcome }, r.totalMs / 1000);
+  }
+
+  async listen(port: number): Promise<void> {
+    if (port === 0) return;
+    this.server = http.createServer((req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end('try /metrics\n');
+      this.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body),
+        (err: Error) => res.writeHead(500).end(String(err)),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(port, '::', resolve);
+    });
+  }
+
+  close(): void {
+    this.server?.close();
+  }
+}

@@ -1,0 +1,54 @@
+import { setMaxListeners } from 'node:events';
+import type { SwarmConfig } from '@socklab/shared';
+import { runConnection, type ConnectionResult } from './connection.js';
+import type { SwarmMetrics } from './metrics.js';
+
+/** When each connection starts, in ms from the wave's start, for the configured arrival pattern. */
+export function arrivalOffsets(cfg: Pick<SwarmConfig, 'arrival' | 'clients' | 'rate' | 'durationMs'>): number[] {
+  switch (cfg.arrival) {
+    case 'burst':
+      return new Array<number>(cfg.clients).fill(0);
+    case 'steady': {
+      const n = Math.max(1, Math.round((cfg.rate * cfg.durationMs) / 1000));
+      return Array.from({ length: n }, (_, i) => (i * 1000) / cfg.rate);
+    }
+    case 'ramp': {
+      // Rate rises linearly from 0 to `rate` over the duration: n(t) = rate t^2 / (2 D).
+      const d = cfg.durationMs / 1000;
+      const n = Math.max(1, Math.round((cfg.rate * d) / 2));
+      return Array.from({ length: n }, (_, i) => Math.sqrt((2 * d * i) / cfg.rate) * 1000);
+    }
+  }
+}
+
+/** One wave: start connections at their offsets, resolve when all have ended (or the signal cut them). */
+export async function runWave(
+  cfg: SwarmConfig,
+  address: string,
+  metrics: SwarmMetrics,
+  signal: AbortSignal,
+): Promise<ConnectionResult[]> {
+  setMaxListeners(0, signal);
+  const offsets = arrivalOffsets(cfg);
+  const results: Promise<ConnectionResult>[] = [];
+  const start = performance.now();
+  const launch = (): void => {
+    metrics.started();
+    results.push(
+      runConnection(address, cfg.target.port, cfg, (ms) => metrics.connected(ms), signal).then((r) => {
+        metrics.finished(r);
+        return r;
+      }),
+    );
+  };
+  let i = 0;
+  while (i < offsets.length && !signal.aborted) {
+    const now = performance.now() - start;
+    while (i < offsets.length && (offsets[i] ?? 0) <= now) {
+      launch();
+      i += 1;
+    }
+    if (i < offsets.length) await new Promise((r) => setTimeout(r, Math.min(10, (offsets[i] ?? 0) - now)));
+  }
+  return Promise.all(results);
+}
