@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '@socklab/shared';
+import { SocklabError } from './errors.js';
+import { registerBuild } from './commands/build.js';
+import { registerDown } from './commands/down.js';
+import { registerLab } from './commands/lab.js';
+
+const program = new Command()
+  .name('socklab')
+  .description('a containerized network lab for teaching how TCP servers behave under load')
+  .exitOverride()
+  .showHelpAfterError();
+registerBuild(program);
+registerLab(program);
+registerDown(program);
+
+/** The CLI boundary: one clear message and an exit code (2 for bad input). */
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof ConfigError) {
+      console.error(`socklab: ${err.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    if (err instanceof SocklabError) {
+      console.error(`socklab: ${err.message}`);
+      if (err.details.hint) console.error(`hint: ${err.details.hint}`);
+      process.exitCode = 1;
+      return;
+    }
+    console.error('socklab: unexpected failure:', err);
+    process.exitCode = 1;
+  }
+}
+
+void main();

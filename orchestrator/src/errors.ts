@@ -1,0 +1,18 @@
+/** An error the CLI explains in one message: what failed, where, and what to do. */
+export class SocklabError extends Error {
+  override name = 'SocklabError';
+  constructor(
+    message: string,
+    readonly details: { hint?: string; container?: string; exitCode?: number; cause?: unknown } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** What a container's exit code means to a person. */
+export function explainExit(code: number): string {
+  if (code === 137) return 'exit 137: killed (SIGKILL), usually out of memory (OOM) or `docker kill`';
+  if (code === 143) return 'exit 143: stopped with SIGTERM';
+  if (code === 2) return 'exit 2: bad configuration (see its log)';
+  return `exit ${code}`;
+}

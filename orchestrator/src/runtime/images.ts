@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { IMAGES } from '@socklab/shared';
+import { SocklabError } from '../errors.js';
+import { REPO_ROOT } from '../paths.js';
+import type { ContainerRuntime } from './docker.js';
+import { exec } from './exec.js';
+
+/** Official images a user with a registry builds from; the offline base stands in for them. */
+export const OFFICIAL = {
+  node: 'node:24-bookworm',
+  nodeRuntime: 'node:24-bookworm-slim',
+  prometheus: 'prom/prometheus:v2.53.5',
+} as const;
+export const OFFLINE = {
+  node: `${IMAGES.nodeBase}:24-build`,
+  nodeRuntime: `${IMAGES.nodeBase}:24`,
+  prometheus: 'socklab/prometheus-base:latest',
+} as const;
+
+export const BASE_MODES = ['auto', 'official', 'offline'] as const;
+export type BaseMode = (typeof BASE_MODES)[number];
+
+export interface BuildOptions {
+  readonly base: BaseMode;
+  /** Extra CA bundle (PEM) for npm behind a TLS-intercepting proxy. */
+  readonly caFile?: string;
+  readonly log: (line: string) => void;
+  /** Show docker's own output. */
+  readonly verbose: boolean;
+}
+
+export interface BuiltImage {
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly seconds: number;
+}
+
+const NODE_IMAGES = ['server', 'swarm', 'probe'] as const;
+
+/** Can the official images be had (present, or pulled now)? */
+async function officialAvailable(rt: ContainerRuntime, log: (l: string) => void): Promise<{ ok: boolean; why: string }> {
+  for (const image of Object.values(OFFICIAL)) {
+    if (await rt.imageInfo(image)) continue;
+    const pull = await exec('docker', ['pull', '-q', image], { timeoutMs: 120_000 });
+    if (pull.code !== 0) return { ok: false, why: (pull.stderr.trim().split('\n').pop() ?? '').slice(0, 200) };
+    log(`pulled ${image}`);
+  }
+  return { ok: true, why: '' };
+}
+
+async function buildOfflineBase(opts: BuildOptions): Promise<void> {
+  const args = [path.join(REPO_ROOT, 'images/base/build.sh')];
+  if (opts.caFile) args.push('--ca-file', opts.caFile);
+  const r = await exec('bash', args, { onLine: opts.log });
+  if (r.code !== 0) {
+    throw new SocklabError('building the offline base failed', {
+      exitCode: r.code,
+      hint: 'it needs root, debootstrap and a Debian mirror (Linux); on a machine with a registry use --base official',
+    });
+  }
+}
+
+/** Build socklab/server, socklab/swarm, socklab/probe and socklab/prometheus, picking the base by itself. */
+export async function buildImages(rt: ContainerRuntime, opts: BuildOptions): Promise<BuiltImage[]> {
+  await rt.ping();
+  let base: 'official' | 'offline' = opts.base === 'offline' ? 'offline' : 'official';
+  if (opts.base === 'auto') {
+    const official = await officialAvailable(rt, opts.log);
+    if (!official.ok) {
+      base = 'offline';
+      opts.log(`official images cannot be pulled (${official.why}); building from the offline base instead`);
+    }
+  }
+  if (base === 'offline') await buildOfflineBase(opts);
+  const from = base === 'offline' ? OFFLINE : OFFICIAL;
+  const ca = opts.caFile ? readFileSync(opts.caFile, 'utf8') : '';
+
+  const built: BuiltImage[] = [];
+  const build = async (name: string, dockerfile: string, args: Record<string, string>): Promise<void> => {
+    const t0 = performance.now();
+    const argv = ['build', '-f', dockerfile, '-t', name, '--label', 'socklab.image.base=' + base];
+    for (const [k, v] of Object.entries(args)) argv.push('--build-arg', `${k}=${v}`);
+    argv.push(REPO_ROOT);
+    const r = await exec('docker', argv, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      ...(opts.verbose && { onLine: (l: string) => opts.log(`  ${l}`) }),
+    });
+    if (r.code !== 0) {
+      const tail = (r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n');
+      throw new SocklabError(`building ${name} failed:\n${tail}`, { hint: 'run `socklab build --verbose` for the whole log' });
+    }
+    const info = await rt.imageInfo(name);
+    built.push({ name, sizeBytes: info?.sizeBytes ?? 0, seconds: (performance.now() - t0) / 1000 });
+    opts.log(`built ${name} (${((info?.sizeBytes ?? 0) / 1e6).toFixed(0)} MB, ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  };
+
+  for (const image of NODE_IMAGES) {
+    await build(IMAGES[image], 'images/Dockerfile', {
+      IMAGE: image,
+      NODE_IMAGE: from.node,
+      NODE_RUNTIME_IMAGE: from.nodeRuntime,
+      ...(ca && { EXTRA_CA_CERTS: ca }),
+    });
+  }
+  await build(IMAGES.prometheus, 'images/prometheus/Dockerfile', { PROMETHEUS_IMAGE: from.prometheus });
+  return built;
+}
