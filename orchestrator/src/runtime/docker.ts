@@ -11,6 +11,8 @@ export interface ContainerRuntime {
   imageInfo(name: string): Promise<{ id: string; sizeBytes: number; labels: Record<string, string> } | null>;
   /** Every container, network and volume carrying `socklab.run` (=run when given). */
   listLabelled(run?: string): Promise<LabelledResources>;
+  /** The distinct `socklab.run` values on existing resources. */
+  listLabelledRuns(): Promise<string[]>;
   /** Remove what `listLabelled` finds: containers first (forced), then networks and volumes. */
   removeLabelled(run?: string): Promise<LabelledResources>;
 }
@@ -57,6 +59,21 @@ export class DockerRuntime implements ContainerRuntime {
       networks: networks.map((n) => n.Id),
       volumes: (volumes.Volumes ?? []).map((v) => v.Name),
     };
+  }
+
+  async listLabelledRuns(): Promise<string[]> {
+    const filters = { label: [LABELS.run] };
+    const [containers, networks, volumes] = await Promise.all([
+      this.docker.listContainers({ all: true, filters }),
+      this.docker.listNetworks({ filters }),
+      this.docker.listVolumes({ filters }),
+    ]);
+    const runs = new Set<string>();
+    for (const r of [...containers, ...networks, ...(volumes.Volumes ?? [])]) {
+      const run = r.Labels?.[LABELS.run];
+      if (run !== undefined) runs.add(run);
+    }
+    return [...runs];
   }
 
   async removeLabelled(run?: string): Promise<LabelledResources> {
