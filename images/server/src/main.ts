@@ -25,8 +25,9 @@ function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
 
 async function main(): Promise<void> {
   const config = configFrom(process.argv.slice(2), process.env);
-  const stats = new ServerStats(config);
-  const start = await modelStarter(config.model);
+  const running = await modelStarter(config.model)(config);
+  const stats = new ServerStats(config, running);
+  stats.startSampling();
 
   // The metrics endpoint lives on the main thread; blocking models block other threads, never this one.
   const metrics = http.createServer((req, res) => {
@@ -42,7 +43,6 @@ async function main(): Promise<void> {
     }
   });
   await new Promise<void>((resolve) => metrics.listen(config.metricsPort, '::', resolve));
-  const running = await start(config, stats);
   console.log(
     `socklab server: model=${config.model} port=${config.port} backlog=${config.backlog} work=${formatWork(config.work)} ` +
       `protocol=${config.protocol} metrics=:${config.metricsPort}/metrics`,

@@ -1,100 +1,117 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { formatWork, registerMetrics, SERVER_METRICS, type Outcome, type ServerConfig } from '@socklab/shared';
+import { formatWork, LATENCY_BUCKETS, registerMetrics, SERVER_METRICS, type ServerConfig } from '@socklab/shared';
+import { readSnapshot, type CounterSnapshot } from './counters.js';
 import { childPids, readProcStatus, readSomaxconn } from './proc.js';
 
+/** What a running model exposes to metrics. */
+export interface StatsSource {
+  /** The counter block's slots, read now. */
+  counters(): ArrayLike<number>;
+  /** Backlog the kernel applies to the listener, when the model can read it (TCP_INFO); else min(backlog, somaxconn). */
+  effectiveBacklog?(): number;
+  /** Count child processes (prefork) as part of the server. */
+  readonly childProcesses?: boolean;
+}
+
 /**
- * What every model reports. Event-driven models call the methods as things happen; native models keep
- * atomic counters in C threads and `sync` them in at scrape time.
+ * The server's Prometheus registry. Everything is read at scrape time from the counter block (kept by C
+ * threads, prefork children or the event loop) and from /proc, so scraping never waits on a model.
  */
 export class ServerStats {
   readonly registry = new Registry();
-  private readonly m = registerMetrics(SERVER_METRICS, this.registry);
+  private readonly m;
   private readonly labels: { model: string };
-  private inService = 0;
-  private peak = 0;
   private threadsPeak = 0;
-  /** Extra processes whose threads and memory count as the server's (prefork's children). */
-  childProcesses = false;
-  /** Called before every scrape, so natively kept counters are current. */
-  beforeScrape: () => void = () => {};
 
-  constructor(readonly config: ServerConfig) {
+  constructor(
+    readonly config: ServerConfig,
+    private readonly source: StatsSource,
+  ) {
     this.labels = { model: config.model };
+    const { requestDuration, ...rest } = SERVER_METRICS;
+    this.m = registerMetrics(rest, this.registry);
+    this.registry.registerMetric(new SnapshotHistogram(requestDuration.name, requestDuration.help, this.labels, () => this.last) as never);
     collectDefaultMetrics({ register: this.registry });
     this.m.info.set({ model: config.model, work: formatWork(config.work), protocol: config.protocol }, 1);
     this.m.backlogRequested.set(this.labels, config.backlog);
-    this.m.backlogEffective.set(this.labels, Math.min(config.backlog, readSomaxconn()));
-    this.m.inService.set(this.labels, 0);
-    this.m.inServicePeak.set(this.labels, 0);
-    this.m.connectionsActive.set(this.labels, 0);
-    this.m.connectionsAccepted.inc(this.labels, 0);
-    this.m.processes.set(this.labels, 1);
   }
 
-  accepted(n = 1): void {
-    this.m.connectionsAccepted.inc(this.labels, n);
-    this.m.connectionsActive.inc(this.labels, n);
+  private last: CounterSnapshot = readSnapshot(new Float64Array(64));
+
+  /** Current counters, for logs and tests. */
+  snapshot(): CounterSnapshot {
+    this.last = readSnapshot(this.source.counters());
+    return this.last;
   }
 
-  begin(): void {
-    this.inService += 1;
-    this.m.inService.set(this.labels, this.inService);
-    if (this.inService > this.peak) {
-      this.peak = this.inService;
-      this.m.inServicePeak.set(this.labels, this.peak);
-    }
-  }
-
-  end(): void {
-    this.inService -= 1;
-    this.m.inService.set(this.labels, this.inService);
-  }
-
-  /** A connection is over; `seconds` is accept-to-response for served ones. */
-  closed(outcome: Outcome, seconds?: number): void {
-    this.m.connectionsActive.dec(this.labels);
-    this.m.connectionsHandled.inc({ ...this.labels, outcome });
-    if (seconds !== undefined) this.m.requestDuration.observe(this.labels, seconds);
-  }
-
-  /** Absolute values from native counters (set, not incremented). */
-  setNative(v: { accepted: number; active: number; inService: number; peak: number; handled: Record<Outcome, number> }): void {
+  private update(): void {
+    const s = this.snapshot();
+    const l = this.labels;
     this.m.connectionsAccepted.reset();
-    this.m.connectionsAccepted.inc(this.labels, v.accepted);
-    this.m.connectionsActive.set(this.labels, v.active);
-    this.m.inService.set(this.labels, v.inService);
-    this.m.inServicePeak.set(this.labels, v.peak);
+    this.m.connectionsAccepted.inc(l, s.accepted);
+    this.m.connectionsActive.set(l, s.active);
     this.m.connectionsHandled.reset();
-    for (const [outcome, n] of Object.entries(v.handled)) if (n > 0) this.m.connectionsHandled.inc({ ...this.labels, outcome }, n);
-  }
+    for (const [outcome, n] of Object.entries(s.handled)) this.m.connectionsHandled.inc({ ...l, outcome }, n);
+    this.m.inService.set(l, s.inService);
+    this.m.inServicePeak.set(l, s.peak);
+    this.m.backlogEffective.set(l, this.source.effectiveBacklog?.() ?? Math.min(this.config.backlog, readSomaxconn()));
 
-  observeDuration(seconds: number): void {
-    this.m.requestDuration.observe(this.labels, seconds);
-  }
-
-  /** Threads, processes and RSS of the server, read from /proc at scrape time. */
-  private sampleProcess(): void {
-    const pids = [process.pid, ...(this.childProcesses ? childPids() : [])];
+    const pids = [process.pid, ...(this.source.childProcesses ? childPids() : [])];
     let threads = 0;
     let rss = 0;
     let alive = 0;
     for (const pid of pids) {
-      const s = readProcStatus(pid);
-      if (!s) continue;
+      const st = readProcStatus(pid);
+      if (!st) continue;
       alive += 1;
-      threads += s.threads;
-      rss += s.rssBytes;
+      threads += st.threads;
+      rss += st.rssBytes;
     }
     this.threadsPeak = Math.max(this.threadsPeak, threads);
-    this.m.threads.set(this.labels, threads);
-    this.m.threadsPeak.set(this.labels, this.threadsPeak);
-    this.m.rss.set(this.labels, rss);
-    this.m.processes.set(this.labels, this.childProcesses ? Math.max(alive - 1, 0) : 1);
+    this.m.threads.set(l, threads);
+    this.m.threadsPeak.set(l, this.threadsPeak);
+    this.m.rss.set(l, rss);
+    this.m.processes.set(l, this.source.childProcesses ? Math.max(alive - 1, 0) : 1);
   }
 
   async metrics(): Promise<string> {
-    this.beforeScrape();
-    this.sampleProcess();
+    this.update();
     return this.registry.metrics();
   }
+
+  /** Sample threads between scrapes too, so a short-lived peak is not missed. */
+  startSampling(intervalMs = 200): NodeJS.Timeout {
+    const t = setInterval(() => this.update(), intervalMs);
+    t.unref();
+    return t;
+  }
+}
+
+/** A histogram whose buckets come from the counter block (prom-client's Histogram cannot be set). */
+class SnapshotHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labels: Record<string, string>,
+    private readonly read: () => CounterSnapshot,
+  ) {}
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> } {
+    const s = this.read();
+    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+    let cumulative = 0;
+    LATENCY_BUCKETS.forEach((le, i) => {
+      cumulative += s.buckets[i] ?? 0;
+      values.push({ labels: { ...this.labels, le }, value: cumulative, metricName: `${this.name}_bucket` });
+    });
+    cumulative += s.buckets[LATENCY_BUCKETS.length] ?? 0;
+    values.push({ labels: { ...this.labels, le: '+Inf' }, value: cumulative, metricName: `${this.name}_bucket` });
+    values.push({ labels: this.labels, value: s.durationSumSeconds, metricName: `${this.name}_sum` });
+    values.push({ labels: this.labels, value: s.durationCount, metricName: `${this.name}_count` });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {}
 }

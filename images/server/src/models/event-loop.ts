@@ -2,12 +2,14 @@ import net from 'node:net';
 import { encodeLine, GREETING, LineSplitter, outcomeOfErrno, responseFor, type Outcome } from '@socklab/shared';
 import type { StartModel } from './model.js';
 import { doWorkAsync } from '../work.js';
+import { CounterBlock } from '../counters.js';
 
 /**
  * Node's own net.Server on one thread (the seeds' server_async.py). io work is a timer, so the loop serves
  * everyone at once; cpu work blocks the loop, so every client waits: that is the lesson.
  */
-export const startEventLoop: StartModel = async (config, stats) => {
+export const startEventLoop: StartModel = async (config) => {
+  const stats = new CounterBlock();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -51,7 +53,7 @@ export const startEventLoop: StartModel = async (config, stats) => {
           }
           if (socket.destroyed) return;
           socket.write(encodeLine(responseFor(line)));
-          stats.observeDuration((performance.now() - acceptedAt) / 1000);
+          stats.observe((performance.now() - acceptedAt) / 1000);
           if (config.protocol !== 'keepalive') {
             finish('ok');
             socket.end();
@@ -80,6 +82,7 @@ export const startEventLoop: StartModel = async (config, stats) => {
   });
 
   return {
+    counters: () => stats.v,
     async stop(): Promise<void> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();

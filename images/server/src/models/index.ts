@@ -1,18 +1,26 @@
 import type { Model } from '@socklab/shared';
 import type { StartModel } from './model.js';
 import { startEventLoop } from './event-loop.js';
+import { nativeLoop } from './native-loop.js';
+import { startPrefork } from './prefork.js';
+import { startWorkerThreads } from './worker-threads.js';
 
 /** The start function of each model; exhaustive over the closed set of models. */
-export async function modelStarter(model: Model): Promise<StartModel> {
+export function modelStarter(model: Model): StartModel {
   switch (model) {
     case 'event-loop':
       return startEventLoop;
     case 'sequential':
+      return nativeLoop('sequential');
     case 'threaded':
-    case 'worker-threads':
+      return nativeLoop('threaded');
     case 'pool':
-    case 'prefork':
+      return nativeLoop('pool');
     case 'polling':
-      throw new Error(`model ${model} is not built yet`);
+      return nativeLoop('polling');
+    case 'prefork':
+      return startPrefork;
+    case 'worker-threads':
+      return startWorkerThreads;
   }
 }

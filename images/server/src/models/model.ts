@@ -1,9 +1,9 @@
 import type { ServerConfig } from '@socklab/shared';
-import type { ServerStats } from '../stats.js';
+import type { StatsSource } from '../stats.js';
 
-/** A running server model. `stop` stops accepting, lets nothing hang, and resolves when done. */
-export interface RunningModel {
+/** A running server model: a source of counters that can be stopped. */
+export interface RunningModel extends StatsSource {
   stop(): Promise<void>;
 }
 
-export type StartModel = (config: ServerConfig, stats: ServerStats) => Promise<RunningModel>;
+export type StartModel = (config: ServerConfig) => Promise<RunningModel>;
