@@ -3,6 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 export interface ProcStatus {
   readonly threads: number;
   readonly rssBytes: number;
+  /** The kernel's high-water mark of RSS (VmHWM). */
+  readonly rssPeakBytes: number;
 }
 
 /** Threads and VmRSS of one process from /proc/<pid>/status; null once it has gone. */
@@ -14,7 +16,7 @@ export function readProcStatus(pid: number | 'self' = 'self'): ProcStatus | null
     return null;
   }
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  return { threads: field('Threads'), rssBytes: field('VmRSS') * 1024 };
+  return { threads: field('Threads'), rssBytes: field('VmRSS') * 1024, rssPeakBytes: field('VmHWM') * 1024 };
 }
 
 /** Direct children of a process (prefork's workers), from /proc/<pid>/task/<pid>/children. */

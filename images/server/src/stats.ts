@@ -59,6 +59,7 @@ export class ServerStats {
     const pids = [process.pid, ...(this.source.childProcesses ? childPids() : [])];
     let threads = 0;
     let rss = 0;
+    let rssPeak = 0;
     let alive = 0;
     for (const pid of pids) {
       const st = readProcStatus(pid);
@@ -66,11 +67,13 @@ export class ServerStats {
       alive += 1;
       threads += st.threads;
       rss += st.rssBytes;
+      rssPeak += st.rssPeakBytes;
     }
     this.threadsPeak = Math.max(this.threadsPeak, threads);
     this.m.threads.set(l, threads);
     this.m.threadsPeak.set(l, this.threadsPeak);
     this.m.rss.set(l, rss);
+    this.m.rssPeak.set(l, rssPeak);
     this.m.processes.set(l, this.source.childProcesses ? Math.max(alive - 1, 0) : 1);
   }
 

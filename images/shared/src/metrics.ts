@@ -87,6 +87,12 @@ export const SERVER_METRICS = {
     type: 'gauge',
     labelNames: ['model'],
   }),
+  rssPeak: def({
+    name: 'socklab_server_resident_memory_peak_bytes',
+    help: 'Peak resident memory of the server, children included (VmHWM in /proc/<pid>/status)',
+    type: 'gauge',
+    labelNames: ['model'],
+  }),
   backlogRequested: def({
     name: 'socklab_server_backlog_requested',
     help: 'Backlog the server passed to listen()',

@@ -18,7 +18,7 @@ export type ConnectionOptions = Pick<
   'connectTimeoutMs' | 'readTimeoutMs' | 'message' | 'holdMs' | 'requestIntervalMs' | 'expectGreeting' | 'closeWithReset'
 >;
 
-/** How long to wait for the server's FIN after its answer before closing ourselves. */
+/** How long to wait for the server's FIN (after its answer, or after our read timeout) before closing ourselves. */
 const SERVER_CLOSE_GRACE_MS = 1000;
 
 /**
@@ -91,10 +91,15 @@ export function runConnection(
       if (o.closeWithReset) socket.resetAndDestroy();
       else socket.end();
     };
+    /** Gave up waiting; like the notebook's client, keep the socket a moment so the server can give up too. */
+    const readTimeout = (): void => {
+      decide('read_timeout', 'ETIMEDOUT');
+      arm(SERVER_CLOSE_GRACE_MS, () => socket.destroy());
+    };
     const send = (): void => {
       requests += 1;
       socket.write(encodeLine(o.message));
-      arm(o.readTimeoutMs, () => fail('read_timeout', 'ETIMEDOUT'));
+      arm(o.readTimeoutMs, readTimeout);
     };
 
     arm(o.connectTimeoutMs, () => fail('connect_timeout', 'ETIMEDOUT'));
@@ -107,10 +112,11 @@ export function runConnection(
       connectMs = since();
       onConnect?.(connectMs);
       if (greeted) send();
-      else arm(o.readTimeoutMs, () => fail('read_timeout', 'ETIMEDOUT'));
+      else arm(o.readTimeoutMs, readTimeout);
     });
 
     socket.on('data', (chunk) => {
+      if (outcome !== undefined && outcome !== 'ok') return; // decided already (a late answer changes nothing)
       firstByteMs ??= since();
       splitter ??= new LineSplitter();
       let lines: string[];

@@ -20,9 +20,14 @@ export interface SwarmSummary {
   /** Per second since the start: how many connections ended, by outcome. */
   readonly timeline: ReadonlyArray<{ readonly second: number } & Partial<Record<Outcome, number>>>;
   readonly durationMs: number;
+  /** Each connection in start order (only for runs of at most DETAIL_LIMIT connections). */
+  readonly connections?: ReadonlyArray<{ readonly outcome: Outcome; readonly totalMs: number; readonly connectMs?: number; readonly errno?: string }>;
   /** True when --max-duration cut the run short. */
   readonly truncated: boolean;
 }
+
+/** Per-connection details are listed up to this many connections. */
+export const DETAIL_LIMIT = 1000;
 
 export function percentiles(values: number[]): Percentiles {
   if (values.length === 0) return { count: 0, p50: 0, p90: 0, p99: 0, max: 0 };
@@ -63,6 +68,14 @@ export function summarize(
     latencyMs: { connect: percentiles(connect), firstByte: percentiles(firstByte), total: percentiles(total) },
     timeline: [...buckets.entries()].sort(([a], [b]) => a - b).map(([second, b]) => ({ second, ...b })),
     durationMs: round(meta.durationMs),
+    ...(results.length <= DETAIL_LIMIT && {
+      connections: results.map((r) => ({
+        outcome: r.outcome,
+        totalMs: round(r.totalMs),
+        ...(r.connectMs !== undefined && { connectMs: round(r.connectMs) }),
+        ...(r.errno !== undefined && { errno: r.errno }),
+      })),
+    }),
     truncated: meta.truncated,
   };
 }

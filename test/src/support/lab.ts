@@ -27,6 +27,13 @@ export interface SwarmRun {
   readonly summary: SwarmSummaryJson | undefined;
 }
 
+export interface ConnectionJson {
+  readonly outcome: string;
+  readonly totalMs: number;
+  readonly connectMs?: number;
+  readonly errno?: string;
+}
+
 export interface SwarmSummaryJson {
   readonly outcomes: Record<string, number>;
   readonly errno: Record<string, number>;
@@ -34,6 +41,7 @@ export interface SwarmSummaryJson {
   readonly durationMs: number;
   readonly truncated: boolean;
   readonly clients: number;
+  readonly connections?: ConnectionJson[];
 }
 
 /**
@@ -89,29 +97,53 @@ export class Lab implements AsyncDisposable {
 
   /** Run a swarm to completion and parse its JSON summary (the last line of its stdout). */
   async swarm(args: string[], name = 'swarm'): Promise<SwarmRun> {
-    const started = await this.role(IMAGES.swarm, 'swarm', name)
-      .withCommand(args)
-      .withWaitStrategy(Wait.forOneShotStartup())
-      .withStartupTimeout(600_000)
-      .start()
-      .catch((e: Error) => e);
-    const client = await getContainerRuntimeClient();
-    const container = await client.container.fetchByLabel(CONTAINER_LABEL, `${this.run}-${name}`, {
-      status: ['created', 'running', 'exited', 'dead'],
-    });
-    if (!container) throw started instanceof Error ? started : new Error(`swarm ${name} vanished`);
-    const inspect = await client.container.inspect(container);
-    // dockerode's own logs() with follow:false resolves to the whole (multiplexed) buffer of an exited container.
-    const logs = demux(await container.logs({ follow: false, stdout: true, stderr: true }));
-    const summaryLine = logs
+    const r = await this.runToExit(IMAGES.swarm, 'swarm', name, { cmd: args });
+    const summaryLine = r.logs
       .split('\n')
       .reverse()
       .find((l) => l.startsWith('{"target"'));
-    return {
-      exitCode: inspect.State.ExitCode,
-      logs,
-      summary: summaryLine ? (JSON.parse(summaryLine) as SwarmSummaryJson) : undefined,
-    };
+    return { ...r, summary: summaryLine ? (JSON.parse(summaryLine) as SwarmSummaryJson) : undefined };
+  }
+
+  /** Start a container and wait for it to exit; its exit code and its whole log (stdout and stderr). */
+  async runToExit(
+    image: string,
+    role: Role,
+    name: string,
+    opts: { cmd?: string[]; env?: Record<string, string> } = {},
+  ): Promise<{ exitCode: number; logs: string }> {
+    // No wait strategy of testcontainers' own: its one-shot check removes a container that exits non-zero,
+    // and a bad configuration's exit code and message are what some tests are about.
+    const c = this.role(image, role, name).withWaitStrategy(Wait.forListeningPorts());
+    if (opts.cmd) c.withCommand(opts.cmd);
+    if (opts.env) c.withEnvironment(opts.env);
+    const started = await c.start();
+    const client = await getContainerRuntimeClient();
+    const container = client.container.getById(started.getId());
+    await container.wait();
+    const inspect = await client.container.inspect(container);
+    // dockerode's own logs() with follow:false resolves to the whole (multiplexed) buffer of an exited container.
+    const logs = demux(await container.logs({ follow: false, stdout: true, stderr: true }));
+    return { exitCode: inspect.State.ExitCode, logs };
+  }
+
+  /** The kernel's view from inside a container's namespace, read with cat (independent of the probe's code). */
+  async kernel(container: StartedTestContainer, port = LAB_PORT): Promise<{ acceptQueue: number | null; listenOverflows: number; established: number }> {
+    const r = await container.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6', '/proc/net/netstat']);
+    const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    let acceptQueue: number | null = null;
+    let established = 0;
+    const lines = r.stdout.split('\n');
+    for (const line of lines) {
+      const f = line.trim().split(/\s+/);
+      if (!f[1]?.endsWith(portHex)) continue;
+      if (f[3] === '0A') acceptQueue = (acceptQueue ?? 0) + parseInt(f[4]?.split(':')[1] ?? '0', 16);
+      if (f[3] === '01') established += 1;
+    }
+    const names = lines.find((l) => l.startsWith('TcpExt:') && /[A-Za-z]/.test(l.slice(8)))?.split(/\s+/) ?? [];
+    const values = lines.filter((l) => l.startsWith('TcpExt:'))[1]?.split(/\s+/) ?? [];
+    const listenOverflows = Number(values[names.indexOf('ListenOverflows')] ?? NaN);
+    return { acceptQueue, listenOverflows, established };
   }
 
   /** Scrape a metrics endpoint from inside a container (over its own network namespace). */
@@ -158,6 +190,23 @@ function demux(buf: Buffer): string {
     i += 8 + len;
   }
   return out;
+}
+
+/** Poll `fn` every `everyMs` while `until` is pending; resolves with what `until` gives and every sample. */
+export async function sampleWhile<T, S>(until: Promise<T>, everyMs: number, fn: () => Promise<S>): Promise<{ result: T; samples: S[] }> {
+  const samples: S[] = [];
+  let done = false;
+  const result = until.finally(() => (done = true));
+  while (!done) {
+    const t0 = Date.now();
+    try {
+      samples.push(await fn());
+    } catch {
+      /* a sample can fail while containers come and go */
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - t0))));
+  }
+  return { result: await result, samples };
 }
 
 /** Value of a Prometheus sample in exposition text (first match of name and labels). */
