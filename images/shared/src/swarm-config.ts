@@ -13,7 +13,7 @@ export const SWARM_PRESETS = {
 } as const;
 export type SwarmPreset = keyof typeof SWARM_PRESETS;
 
-export const ARRIVALS = ['burst', 'ramp', 'steady'] as const;
+export const ARRIVALS = ['burst', 'ramp', 'steady', 'closed'] as const;
 export type Arrival = (typeof ARRIVALS)[number];
 
 /** Hard bounds no flag lifts: every run is bounded in connections and time. */
@@ -27,6 +27,10 @@ export interface SwarmConfig {
   readonly rate: number;
   /** ramp and steady: how long arrivals go on. */
   readonly durationMs: number;
+  /** closed: connections in flight at once; each one that ends starts the next, until --clients have run. */
+  readonly concurrency: number;
+  /** Wait this long before the first wave. */
+  readonly delayMs: number;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly message: string;
@@ -50,9 +54,12 @@ export const SWARM_USAGE = `socklab swarm: fires client connections at a socklab
   --target host:port       server to connect to (required); must be loopback or on one of the swarm's own subnets
   --preset NAME            ${Object.entries(SWARM_PRESETS).map(([k, v]) => `${k} (${v.clients})`).join(', ')}
   --clients N              number of connections (overrides the preset; 1 to ${SWARM_LIMITS.maxClients})
-  --arrival KIND           burst (all at once, default), ramp (rate rising to --rate), steady (--rate for --duration)
+  --arrival KIND           burst (all at once, default), ramp (rate rising to --rate), steady (--rate for --duration),
+                           closed (--concurrency at a time, back to back, until --clients have run: for throughput)
   --rate N                 connections per second for ramp and steady
   --duration D             how long ramp and steady go on
+  --concurrency N          connections in flight at once for closed arrivals
+  --delay D                wait D before the first wave
   --connect-timeout D      give up connecting after D (default 5s)
   --read-timeout D         give up waiting for the answer after D (default 10s)
   --message TEXT           request line (default "${DEFAULT_MESSAGE}")
@@ -85,6 +92,8 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
         arrival: { type: 'string' },
         rate: { type: 'string' },
         duration: { type: 'string' },
+        concurrency: { type: 'string' },
+        delay: { type: 'string' },
         'connect-timeout': { type: 'string' },
         'read-timeout': { type: 'string' },
         message: { type: 'string' },
@@ -118,7 +127,9 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
   if (!(ARRIVALS as readonly string[]).includes(arrival)) throw invalid('--arrival', arrival, `one of ${ARRIVALS.join(', ')}`);
   const rate = v.rate === undefined ? 0 : parseInteger(v.rate, '--rate', 1, 1_000_000);
   const durationMs = duration(v.duration, 'duration', 0);
-  if (arrival !== 'burst' && (rate === 0 || durationMs === 0)) {
+  const concurrency = v.concurrency === undefined ? 0 : parseInteger(v.concurrency, '--concurrency', 1, SWARM_LIMITS.maxClients);
+  if (arrival === 'closed' && concurrency === 0) throw new ConfigError('--arrival closed needs --concurrency N');
+  if ((arrival === 'ramp' || arrival === 'steady') && (rate === 0 || durationMs === 0)) {
     throw new ConfigError(`--arrival ${arrival} needs --rate N (connections per second) and --duration D`);
   }
   const maxDurationMs = duration(v['max-duration'], 'max-duration', SWARM_LIMITS.defaultMaxDurationMs);
@@ -134,6 +145,8 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
     arrival: arrival as Arrival,
     rate,
     durationMs,
+    concurrency,
+    delayMs: duration(v.delay, 'delay', 0),
     connectTimeoutMs: duration(v['connect-timeout'], 'connect-timeout', 5000),
     readTimeoutMs: duration(v['read-timeout'], 'read-timeout', 10_000),
     message,

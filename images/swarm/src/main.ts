@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
+  if (cfg.delayMs > 0) await sleep(cfg.delayMs, bound.signal);
   const startedAt = Date.now();
   const t0 = performance.now();
   const results: ConnectionResult[] = [];

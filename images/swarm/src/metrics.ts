@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { registerMetrics, SWARM_METRICS } from '@socklab/shared';
 import type { ConnectionResult } from './connection.js';
 
@@ -9,6 +9,7 @@ export class SwarmMetrics {
   private server: http.Server | undefined;
 
   constructor() {
+    collectDefaultMetrics({ register: this.registry });
     this.m.inFlight.set(0);
     this.m.attempts.inc(0);
   }

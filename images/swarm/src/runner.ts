@@ -6,6 +6,7 @@ import type { SwarmMetrics } from './metrics.js';
 /** When each connection starts, in ms from the wave's start, for the configured arrival pattern. */
 export function arrivalOffsets(cfg: Pick<SwarmConfig, 'arrival' | 'clients' | 'rate' | 'durationMs'>): number[] {
   switch (cfg.arrival) {
+    case 'closed': // started by completions, not by the clock (see runWave)
     case 'burst':
       return new Array<number>(cfg.clients).fill(0);
     case 'steady': {
@@ -29,17 +30,31 @@ export async function runWave(
   signal: AbortSignal,
 ): Promise<ConnectionResult[]> {
   setMaxListeners(0, signal);
+  const one = (): Promise<ConnectionResult> => {
+    metrics.started();
+    return runConnection(address, cfg.target.port, cfg, (ms) => metrics.connected(ms), signal).then((r) => {
+      metrics.finished(r);
+      return r;
+    });
+  };
+  if (cfg.arrival === 'closed') {
+    // Each of `concurrency` lanes runs connections back to back until `clients` have been started.
+    const done: ConnectionResult[] = [];
+    let started = 0;
+    const lane = async (): Promise<void> => {
+      while (started < cfg.clients && !signal.aborted) {
+        started += 1;
+        done.push(await one());
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(cfg.concurrency, cfg.clients) }, lane));
+    return done;
+  }
   const offsets = arrivalOffsets(cfg);
   const results: Promise<ConnectionResult>[] = [];
   const start = performance.now();
   const launch = (): void => {
-    metrics.started();
-    results.push(
-      runConnection(address, cfg.target.port, cfg, (ms) => metrics.connected(ms), signal).then((r) => {
-        metrics.finished(r);
-        return r;
-      }),
-    );
+    results.push(one());
   };
   let i = 0;
   while (i < offsets.length && !signal.aborted) {
