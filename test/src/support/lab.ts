@@ -97,12 +97,20 @@ export class Lab implements AsyncDisposable {
 
   /** Run a swarm to completion and parse its JSON summary (the last line of its stdout). */
   async swarm(args: string[], name = 'swarm'): Promise<SwarmRun> {
-    const r = await this.runToExit(IMAGES.swarm, 'swarm', name, { cmd: args });
-    const summaryLine = r.logs
-      .split('\n')
-      .reverse()
-      .find((l) => l.startsWith('{"target"'));
-    return { ...r, summary: summaryLine ? (JSON.parse(summaryLine) as SwarmSummaryJson) : undefined };
+    return (await this.startSwarm(args, name)).done;
+  }
+
+  /** Start a swarm; `done` resolves when it has exited. The container can be scraped meanwhile. */
+  async startSwarm(args: string[], name = 'swarm'): Promise<{ container: StartedTestContainer; done: Promise<SwarmRun> }> {
+    const { container, exited } = await this.start(IMAGES.swarm, 'swarm', name, { cmd: args });
+    const done = exited.then((r) => {
+      const summaryLine = r.logs
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{"target"'));
+      return { ...r, summary: summaryLine ? (JSON.parse(summaryLine) as SwarmSummaryJson) : undefined };
+    });
+    return { container, done };
   }
 
   /** Start a container and wait for it to exit; its exit code and its whole log (stdout and stderr). */
@@ -110,21 +118,34 @@ export class Lab implements AsyncDisposable {
     image: string,
     role: Role,
     name: string,
-    opts: { cmd?: string[]; env?: Record<string, string> } = {},
+    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[] } = {},
   ): Promise<{ exitCode: number; logs: string }> {
+    return (await this.start(image, role, name, opts)).exited;
+  }
+
+  private async start(
+    image: string,
+    role: Role,
+    name: string,
+    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[] },
+  ): Promise<{ container: StartedTestContainer; exited: Promise<{ exitCode: number; logs: string }> }> {
     // No wait strategy of testcontainers' own: its one-shot check removes a container that exits non-zero,
     // and a bad configuration's exit code and message are what some tests are about.
     const c = this.role(image, role, name).withWaitStrategy(Wait.forListeningPorts());
     if (opts.cmd) c.withCommand(opts.cmd);
     if (opts.env) c.withEnvironment(opts.env);
+    if (opts.entrypoint) c.withEntrypoint(opts.entrypoint);
     const started = await c.start();
     const client = await getContainerRuntimeClient();
     const container = client.container.getById(started.getId());
-    await container.wait();
-    const inspect = await client.container.inspect(container);
-    // dockerode's own logs() with follow:false resolves to the whole (multiplexed) buffer of an exited container.
-    const logs = demux(await container.logs({ follow: false, stdout: true, stderr: true }));
-    return { exitCode: inspect.State.ExitCode, logs };
+    const exited = (async () => {
+      await container.wait();
+      const inspect = await client.container.inspect(container);
+      // dockerode's own logs() with follow:false resolves to the whole (multiplexed) buffer of an exited container.
+      const logs = demux(await container.logs({ follow: false, stdout: true, stderr: true }));
+      return { exitCode: inspect.State.ExitCode, logs };
+    })();
+    return { container: started, exited };
   }
 
   /** The kernel's view from inside a container's namespace, read with cat (independent of the probe's code). */
@@ -155,6 +176,21 @@ export class Lab implements AsyncDisposable {
     ]);
     if (r.exitCode !== 0) throw new Error(`scrape of :${port}${path} failed: ${r.output}`);
     return r.stdout;
+  }
+
+  /**
+   * Resident memory of the server's processes (Node, and prefork's workers) read from /proc with cat, so that
+   * measuring does not run code (or allocate) inside the server the way a metrics scrape does.
+   */
+  async serverRss(container: StartedTestContainer): Promise<number> {
+    const r = await container.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/status 2>/dev/null; echo; done']);
+    let total = 0;
+    for (const block of r.stdout.split(/\n\s*\n/)) {
+      const name = /^Name:\s+(\S+)/m.exec(block)?.[1];
+      if (name === undefined || name === 'sh' || name === 'cat') continue; // our own measuring processes
+      total += Number(/^VmRSS:\s+(\d+)/m.exec(block)?.[1] ?? 0) * 1024;
+    }
+    return total;
   }
 
   async probeState(probe: StartedTestContainer): Promise<ProbeStateJson> {

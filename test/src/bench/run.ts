@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+/**
+ * npm run bench: memory and throughput figures measured side by side in one run, on the lab's own internal
+ * network. Prints a table per section and, last, one JSON line with every figure.
+ */
+import '../support/env.js';
+import { readFileSync } from 'node:fs';
+import { IMAGES, LAB_PORT, SERVER_METRICS as M } from '@socklab/shared';
+import { Lab, metricValue, sampleWhile } from '../support/lab.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const figures: Record<string, unknown> = {};
+
+function table(title: string, head: string[], rows: Array<Array<string | number>>): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells: Array<string | number>): string => cells.map((c, i) => String(c).padStart(widths[i] ?? 0)).join('  ');
+  console.log(`\n${title}\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const r of rows) console.log(line(r));
+}
+
+/** Memory per in-service connection with 200 clients held in service by io work. */
+async function serverMemory(lab: Lab): Promise<void> {
+  const models = ['threaded', 'worker-threads', 'pool', 'prefork', 'event-loop'] as const;
+  const targets: Partial<Record<(typeof models)[number], number>> = { threaded: 64 * KiB, 'event-loop': 8 * KiB };
+  const rows: Array<Array<string | number>> = [];
+  for (const model of models) {
+    const name = `mem-${model}`;
+    // pool and prefork are sized to 200 so that 200 connections are in service at once, like the others.
+    const server = await lab.server({ MODEL: model, WORK: 'io:3s', POOL_SIZE: '200', PROCESSES: '200', BACKLOG: '1024' }, { name });
+    // A warm-up round of 1,000 clients first, so one-time costs (JIT, heap sizing, first page faults, thread
+    // stacks touched for the first time) are not counted as the cost of a connection; worker-threads warms up
+    // with 200 (1,000 Workers would take 7 GB).
+    const swarmArgs = ['--target', `${lab.run}-${name}:${LAB_PORT}`, '--preset', 'challenge', '--read-timeout', '30s', '--metrics-port', '0'];
+    const warmup = model === 'worker-threads' ? '200' : '1000';
+    await lab.swarm([...swarmArgs, '--clients', warmup], `${name}-warmup`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = await lab.serverRss(server);
+    const t0 = Date.now();
+    let inService = 0;
+    const { samples } = await sampleWhile(lab.swarm(swarmArgs, `${name}-swarm`), 200, async () => {
+      const at = Date.now() - t0;
+      // One scrape, after the memory window (a scrape allocates on the server's heap), for the in-service count.
+      if (inService === 0 && at > 2500) inService = metricValue(await lab.scrape(server), M.inService.name) ?? 0;
+      return { at, rss: await lab.serverRss(server) };
+    });
+    // Memory while the connections are in service: the median of the samples in the steady window of the
+    // io:3s work (1 s to 2.4 s after the swarm started), not a transient peak of the accept burst.
+    const steady = samples.filter((s) => s.at >= 1000 && s.at <= 2400).map((s) => s.rss).sort((a, b) => a - b);
+    const loaded = steady[Math.floor(steady.length / 2)] ?? NaN;
+    const perConn = (loaded - idle) / (inService || 200);
+    const target = targets[model];
+    figures[`memory_per_connection_bytes.${model}`] = Math.round(perConn);
+    figures[`idle_rss_bytes.${model}`] = idle;
+    rows.push([
+      `${model} (warm-up ${warmup})`,
+      (idle / MiB).toFixed(1),
+      (loaded / MiB).toFixed(1),
+      inService,
+      (perConn / KiB).toFixed(1),
+      target === undefined ? '-' : `< ${target / KiB} (${perConn < target ? 'met' : 'MISSED'})`,
+    ]);
+    await server.stop();
+  }
+  table('Server memory at 200 concurrent clients (io:3s): RSS from /proc, steady window, after a warm-up round', ['model', 'idle MiB', 'loaded MiB', 'in service', 'KiB/conn', 'target KiB'], rows);
+}
+
+/** New connections per second against the event loop: the swarm next to a plain Node loop, same settings. */
+async function connectionRate(lab: Lab): Promise<void> {
+  const server = await lab.server({ MODEL: 'event-loop', BACKLOG: '4096' }, { name: 'rate' });
+  const clients = 20_000;
+  const concurrency = 64;
+  const reference = readFileSync(new URL('./reference-client.js', import.meta.url), 'utf8');
+  const rows: Array<Array<string | number>> = [];
+  const rates: { swarm: number[]; reference: number[] } = { swarm: [], reference: [] };
+  for (let round = 0; round < 3; round += 1) {
+    const s = await lab.swarm(
+      ['--target', `${lab.run}-rate:${LAB_PORT}`, '--arrival', 'closed', '--concurrency', String(concurrency), '--clients', String(clients), '--metrics-port', '0'],
+      `rate-swarm-${round}`,
+    );
+    const swarmRate = ((s.summary?.outcomes.ok ?? 0) / (s.summary?.durationMs ?? Infinity)) * 1000;
+    const r = await lab.runToExit(IMAGES.swarm, 'swarm', `rate-ref-${round}`, {
+      entrypoint: ['node', '--input-type=module', '-e', reference, `${lab.run}-rate`, String(LAB_PORT), String(clients), String(concurrency)],
+    });
+    const ref = JSON.parse(r.logs.trim().split('\n').pop() ?? '{}') as { ok: number; durationMs: number };
+    const refRate = (ref.ok / ref.durationMs) * 1000;
+    rates.swarm.push(swarmRate);
+    rates.reference.push(refRate);
+    rows.push([round + 1, Math.round(swarmRate), Math.round(refRate), (swarmRate / refRate).toFixed(2)]);
+  }
+  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
+  const ratios = rates.swarm.map((v, i) => v / (rates.reference[i] ?? 1));
+  rows.push(['median', Math.round(median(rates.swarm)), Math.round(median(rates.reference)), `${median(ratios).toFixed(2)} (target >= 0.80: ${median(ratios) >= 0.8 ? 'met' : 'MISSED'})`]);
+  table(`New connections per second to the event loop (${clients} per run, ${concurrency} in flight, connect+request+close)`, ['run', 'swarm/s', 'plain net loop/s', 'swarm/ref'], rows);
+  figures.event_loop_accepts_per_second = Math.round(median(rates.swarm));
+  figures.swarm_connections_per_second = Math.round(median(rates.swarm));
+  figures.reference_connections_per_second = Math.round(median(rates.reference));
+  figures.swarm_vs_reference_ratio = Number(median(ratios).toFixed(3));
+  const accepted = metricValue(await lab.scrape(server), M.connectionsAccepted.name);
+  figures.event_loop_accepted_total = accepted;
+  await server.stop();
+}
+
+/** C10K: 10,000 connections held 30 s by one swarm; only `ok`; the swarm's RSS per held connection. */
+async function c10k(lab: Lab): Promise<void> {
+  const server = await lab.server({ MODEL: 'event-loop', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name: 'c10k' });
+  const { container, done } = await lab.startSwarm(
+    ['--target', `${lab.run}-c10k:${LAB_PORT}`, '--preset', 'c10k', '--arrival', 'steady', '--rate', '2000', '--duration', '5s',
+      '--hold', '30s', '--request-interval', '10s', '--connect-timeout', '20s', '--delay', '3s', '--max-duration', '3m'],
+    'c10k-swarm',
+  );
+  const rss = async (): Promise<{ rss: number; inFlight: number }> => {
+    const t = await lab.scrape(container, 9464);
+    return { rss: metricValue(t, 'process_resident_memory_bytes') ?? NaN, inFlight: metricValue(t, 'socklab_swarm_connections_in_flight') ?? 0 };
+  };
+  await new Promise((r) => setTimeout(r, 2000));
+  const baseline = await rss();
+  const { result: run, samples } = await sampleWhile(done, 1000, rss);
+  const held = samples.filter((s) => s.inFlight >= 10_000);
+  const heldRss = held.length > 0 ? Math.max(...held.map((s) => s.rss)) : NaN;
+  const perConn = (heldRss - baseline.rss) / 10_000;
+  const o = run.summary?.outcomes ?? {};
+  const onlyOk = Object.entries(o).every(([k, v]) => (k === 'ok' ? v === 10_000 : v === 0));
+  figures.c10k_outcomes = o;
+  figures.c10k_swarm_rss_per_connection_bytes = Math.round(perConn);
+  figures.c10k_held_seconds = held.length;
+  table('C10K: 10,000 connections held 30 s by one swarm container', ['outcomes', 'seconds all held', 'swarm RSS MiB', 'KiB/conn', 'target KiB/conn'], [
+    [onlyOk ? 'all 10000 ok' : JSON.stringify(o), held.length, (heldRss / MiB).toFixed(1), (perConn / KiB).toFixed(2), `<= 5 (${perConn <= 5 * KiB ? 'met' : 'MISSED'})`],
+  ]);
+  const serverRss = metricValue(await lab.scrape(server), M.rssPeak.name) ?? NaN;
+  figures.c10k_server_rss_peak_bytes = serverRss;
+  await server.stop();
+}
+
+const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k } as const;
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((s) => !(s in SECTIONS));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown section ${JSON.stringify(unknown[0])}: expected ${Object.keys(SECTIONS).join(', ')}`);
+    process.exit(2);
+  }
+  await using lab = await Lab.create('bench');
+  console.log(`socklab bench on ${(await import('node:os')).cpus().length} cores; run ${lab.run}`);
+  for (const [name, section] of Object.entries(SECTIONS)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    await section(lab);
+  }
+  console.log(`\n${JSON.stringify(figures)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error('bench failed:', err);
+  process.exitCode = 1;
+});
