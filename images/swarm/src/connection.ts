@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { encodeLine, LineSplitter, outcomeOfErrno, type Outcome, type SwarmConfig } from '@socklab/shared';
+import { encodeLine, outcomeOfErrno, type Outcome, type SwarmConfig } from '@socklab/shared';
 
 /** What one client connection did. Times are milliseconds from the connection's own start. */
 export interface ConnectionResult {
@@ -20,6 +20,25 @@ export type ConnectionOptions = Pick<
 
 /** How long to wait for the server's FIN (after its answer, or after our read timeout) before closing ourselves. */
 const SERVER_CLOSE_GRACE_MS = 1000;
+const NEWLINE = 10;
+
+/** Live connections, so --max-duration can end them without a listener per connection. */
+export class ConnectionSet {
+  private readonly live = new Set<Connection>();
+  add(c: Connection): void {
+    this.live.add(c);
+  }
+  delete(c: Connection): void {
+    this.live.delete(c);
+  }
+  /** End every open connection as error (ECANCELED). */
+  cancelAll(): void {
+    for (const c of this.live) c.fail('error', 'ECANCELED');
+  }
+  get size(): number {
+    return this.live.size;
+  }
+}
 
 /**
  * One client connection: connect, (wait for a greeting), send a line, read the answer, close.
@@ -29,135 +48,193 @@ const SERVER_CLOSE_GRACE_MS = 1000;
  *   read timer fires while waiting       -> read_timeout
  *   the answer arrives (every request)   -> ok
  *   the server closes without answering  -> error (errno EOF)
+ *
+ * Written as one small object per connection with handlers shared by all sockets (no closures per
+ * connection): at C10K, per-connection bytes are what the swarm costs.
  */
+export class Connection {
+  private readonly t0 = performance.now();
+  private readonly startedAt = Date.now();
+  private readonly socket: net.Socket;
+  private timer: NodeJS.Timeout | undefined;
+  private timerKind: 'connect' | 'read' | 'grace' | 'next' | undefined;
+  private connectMs: number | undefined;
+  private firstByteMs: number | undefined;
+  private doneMs: number | undefined;
+  private outcome: Outcome | undefined;
+  private errno: string | undefined;
+  private requests = 0;
+  private answered = 0;
+  private greeted: boolean;
+  private settled = false;
+
+  constructor(
+    host: string,
+    port: number,
+    private readonly o: ConnectionOptions,
+    private readonly set: ConnectionSet | undefined,
+    private readonly onConnect: ((ms: number) => void) | undefined,
+    private readonly resolve: (r: ConnectionResult) => void,
+  ) {
+    this.greeted = !o.expectGreeting;
+    const socket = net.connect({ host, port, noDelay: true });
+    (socket as SocketWithConn)[CONN] = this;
+    socket.once('connect', onConnectShared);
+    socket.on('data', onDataShared);
+    socket.on('end', onEndShared);
+    socket.on('error', onErrorShared);
+    socket.on('close', onCloseShared);
+    this.socket = socket;
+    set?.add(this);
+    this.arm('connect', o.connectTimeoutMs);
+  }
+
+  private since(): number {
+    return performance.now() - this.t0;
+  }
+
+  private arm(kind: Connection['timerKind'], ms: number): void {
+    clearTimeout(this.timer);
+    this.timerKind = kind;
+    this.timer = ms > 0 ? setTimeout(onTimerShared, ms, this) : undefined;
+  }
+
+  /** The first decision stands: later errors on a decided connection do not change its outcome. */
+  private decide(outcome: Outcome, code?: string): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = outcome;
+    this.doneMs = this.since();
+    if (code !== undefined) this.errno = code;
+  }
+
+  fail(outcome: Outcome, code?: string): void {
+    this.decide(outcome, code);
+    this.socket.destroy();
+  }
+
+  private close(): void {
+    clearTimeout(this.timer);
+    if (this.o.closeWithReset) this.socket.resetAndDestroy();
+    else this.socket.end();
+  }
+
+  private send(): void {
+    this.requests += 1;
+    this.socket.write(encodeLine(this.o.message));
+    this.arm('read', this.o.readTimeoutMs);
+  }
+
+  timerFired(): void {
+    switch (this.timerKind) {
+      case 'connect':
+        return this.fail('connect_timeout', 'ETIMEDOUT');
+      case 'read':
+        // Gave up waiting; like the notebook's client, keep the socket a moment so the server can give up too.
+        this.decide('read_timeout', 'ETIMEDOUT');
+        return this.arm('grace', SERVER_CLOSE_GRACE_MS);
+      case 'grace':
+        return this.close();
+      case 'next':
+        if (this.since() >= this.o.holdMs) {
+          this.decide('ok');
+          return this.close();
+        }
+        return this.send();
+      case undefined:
+        return;
+    }
+  }
+
+  connected(): void {
+    this.connectMs = this.since();
+    this.onConnect?.(this.connectMs);
+    if (this.greeted) this.send();
+    else this.arm('read', this.o.readTimeoutMs);
+  }
+
+  data(chunk: Buffer): void {
+    if (this.outcome !== undefined && this.outcome !== 'ok') return; // decided already: a late answer changes nothing
+    this.firstByteMs ??= this.since();
+    // Lines are counted by their newlines: the answers are echoes of our own line.
+    for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) {
+      if (!this.greeted) {
+        this.greeted = true;
+        this.send();
+        continue;
+      }
+      this.answered += 1;
+      if (this.answered < this.requests) continue;
+      const elapsed = this.since();
+      if (this.o.holdMs > 0 && elapsed < this.o.holdMs) {
+        // Keep the connection: next request after the interval, or close when the hold ends.
+        this.arm('next', Math.min(this.o.requestIntervalMs, this.o.holdMs - elapsed));
+      } else {
+        this.decide('ok');
+        // The lab protocol has the server close first (no TIME_WAIT here); wait briefly for its FIN.
+        this.arm('grace', SERVER_CLOSE_GRACE_MS);
+      }
+    }
+  }
+
+  ended(): void {
+    // The server closed. Fine once every request was answered; before that it is a protocol error.
+    if (this.answered > 0 && this.answered >= this.requests) {
+      this.decide('ok');
+      this.socket.end();
+    } else this.fail('error', 'EOF');
+  }
+
+  errored(err: NodeJS.ErrnoException): void {
+    const code = err.code ?? 'EUNKNOWN';
+    this.fail(outcomeOfErrno(code), code);
+  }
+
+  closed(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.set?.delete(this);
+    const r: ConnectionResult = {
+      outcome: this.outcome ?? 'error',
+      startedAt: this.startedAt,
+      totalMs: this.doneMs ?? this.since(),
+      requests: this.requests,
+      ...(this.errno !== undefined && { errno: this.errno }),
+      ...(this.connectMs !== undefined && { connectMs: this.connectMs }),
+      ...(this.firstByteMs !== undefined && { firstByteMs: this.firstByteMs }),
+    };
+    this.resolve(r);
+  }
+}
+
+const CONN = Symbol('socklab.connection');
+type SocketWithConn = net.Socket & { [CONN]: Connection };
+function onConnectShared(this: net.Socket): void {
+  (this as SocketWithConn)[CONN].connected();
+}
+function onDataShared(this: net.Socket, chunk: Buffer): void {
+  (this as SocketWithConn)[CONN].data(chunk);
+}
+function onEndShared(this: net.Socket): void {
+  (this as SocketWithConn)[CONN].ended();
+}
+function onErrorShared(this: net.Socket, err: NodeJS.ErrnoException): void {
+  (this as SocketWithConn)[CONN].errored(err);
+}
+function onCloseShared(this: net.Socket): void {
+  (this as SocketWithConn)[CONN].closed();
+}
+function onTimerShared(c: Connection): void {
+  c.timerFired();
+}
+
+/** Run one connection to its end. */
 export function runConnection(
   host: string,
   port: number,
   o: ConnectionOptions,
   onConnect?: (ms: number) => void,
-  signal?: AbortSignal,
+  set?: ConnectionSet,
 ): Promise<ConnectionResult> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const startedAt = Date.now();
-    const since = (): number => performance.now() - t0;
-    let connectMs: number | undefined;
-    let firstByteMs: number | undefined;
-    let requests = 0;
-    let answered = 0;
-    let outcome: Outcome | undefined;
-    let errno: string | undefined;
-    let doneMs: number | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
-    let splitter: LineSplitter | undefined;
-    let greeted = !o.expectGreeting;
-
-    const socket = net.connect({ host, port });
-    socket.setNoDelay(true);
-
-    const arm = (ms: number, fn: () => void): void => {
-      clearTimeout(timer);
-      timer = ms > 0 ? setTimeout(fn, ms) : undefined;
-    };
-    const settle = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const result: ConnectionResult = {
-        outcome: outcome ?? 'error',
-        startedAt,
-        totalMs: doneMs ?? since(),
-        requests,
-        ...(errno !== undefined && { errno }),
-        ...(connectMs !== undefined && { connectMs }),
-        ...(firstByteMs !== undefined && { firstByteMs }),
-      };
-      resolve(result);
-    };
-    /** The first decision stands: later errors on a settled connection do not change its outcome. */
-    const decide = (o2: Outcome, code?: string): void => {
-      if (outcome !== undefined) return;
-      outcome = o2;
-      doneMs = since();
-      if (code !== undefined) errno = code;
-    };
-    const fail = (o2: Outcome, code?: string): void => {
-      decide(o2, code);
-      socket.destroy();
-    };
-    const close = (): void => {
-      clearTimeout(timer);
-      if (o.closeWithReset) socket.resetAndDestroy();
-      else socket.end();
-    };
-    /** Gave up waiting; like the notebook's client, keep the socket a moment so the server can give up too. */
-    const readTimeout = (): void => {
-      decide('read_timeout', 'ETIMEDOUT');
-      arm(SERVER_CLOSE_GRACE_MS, () => socket.destroy());
-    };
-    const send = (): void => {
-      requests += 1;
-      socket.write(encodeLine(o.message));
-      arm(o.readTimeoutMs, readTimeout);
-    };
-
-    arm(o.connectTimeoutMs, () => fail('connect_timeout', 'ETIMEDOUT'));
-    // --max-duration ends what is still open; such connections count as errors (ECANCELED).
-    const abort = (): void => fail('error', 'ECANCELED');
-    signal?.addEventListener('abort', abort, { once: true });
-    socket.once('close', () => signal?.removeEventListener('abort', abort));
-
-    socket.once('connect', () => {
-      connectMs = since();
-      onConnect?.(connectMs);
-      if (greeted) send();
-      else arm(o.readTimeoutMs, readTimeout);
-    });
-
-    socket.on('data', (chunk) => {
-      if (outcome !== undefined && outcome !== 'ok') return; // decided already (a late answer changes nothing)
-      firstByteMs ??= since();
-      splitter ??= new LineSplitter();
-      let lines: string[];
-      try {
-        lines = splitter.push(chunk);
-      } catch {
-        fail('error', 'EPROTO');
-        return;
-      }
-      for (const _line of lines) {
-        if (!greeted) {
-          greeted = true;
-          send();
-          continue;
-        }
-        answered += 1;
-        if (answered < requests) continue;
-        const elapsed = since();
-        if (o.holdMs > 0 && elapsed < o.holdMs) {
-          // Keep the connection: next request after the interval, or close when the hold ends.
-          const next = Math.min(o.requestIntervalMs, o.holdMs - elapsed);
-          arm(next, () => (since() >= o.holdMs ? (decide('ok'), close()) : send()));
-        } else {
-          decide('ok');
-          // The lab protocol has the server close first (no TIME_WAIT here); wait briefly for its FIN.
-          arm(SERVER_CLOSE_GRACE_MS, close);
-        }
-      }
-    });
-
-    socket.on('end', () => {
-      // The server closed. Fine once every request was answered; before that it is a protocol error.
-      if (answered > 0 && answered >= requests) {
-        decide('ok');
-        socket.end();
-      } else fail('error', 'EOF');
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? 'EUNKNOWN';
-      fail(outcomeOfErrno(code), code);
-    });
-    socket.on('close', settle);
-  });
+  return new Promise((resolve) => new Connection(host, port, o, set, onConnect, resolve));
 }

@@ -1,6 +1,5 @@
-import { setMaxListeners } from 'node:events';
 import type { SwarmConfig } from '@socklab/shared';
-import { runConnection, type ConnectionResult } from './connection.js';
+import { ConnectionSet, runConnection, type ConnectionResult } from './connection.js';
 import type { SwarmMetrics } from './metrics.js';
 
 /** When each connection starts, in ms from the wave's start, for the configured arrival pattern. */
@@ -29,10 +28,14 @@ export async function runWave(
   metrics: SwarmMetrics,
   signal: AbortSignal,
 ): Promise<ConnectionResult[]> {
-  setMaxListeners(0, signal);
+  const live = new ConnectionSet();
+  // --max-duration ends what is still open; such connections count as errors (ECANCELED).
+  const cancel = (): void => live.cancelAll();
+  signal.addEventListener('abort', cancel, { once: true });
+  const connected = (ms: number): void => metrics.connected(ms);
   const one = (): Promise<ConnectionResult> => {
     metrics.started();
-    return runConnection(address, cfg.target.port, cfg, (ms) => metrics.connected(ms), signal).then((r) => {
+    return runConnection(address, cfg.target.port, cfg, connected, live).then((r) => {
       metrics.finished(r);
       return r;
     });
@@ -48,6 +51,7 @@ export async function runWave(
       }
     };
     await Promise.all(Array.from({ length: Math.min(cfg.concurrency, cfg.clients) }, lane));
+    signal.removeEventListener('abort', cancel);
     return done;
   }
   const offsets = arrivalOffsets(cfg);
@@ -65,5 +69,7 @@ export async function runWave(
     }
     if (i < offsets.length) await new Promise((r) => setTimeout(r, Math.min(10, (offsets[i] ?? 0) - now)));
   }
-  return Promise.all(results);
+  const all = await Promise.all(results);
+  signal.removeEventListener('abort', cancel);
+  return all;
 }
