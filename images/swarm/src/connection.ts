@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { encodeLine, outcomeOfErrno, type Outcome, type SwarmConfig } from '@socklab/shared';
+import { wheel, type WheelEntry } from './timer-wheel.js';
 
 /** What one client connection did. Times are milliseconds from the connection's own start. */
 export interface ConnectionResult {
@@ -17,6 +18,14 @@ export type ConnectionOptions = Pick<
   SwarmConfig,
   'connectTimeoutMs' | 'readTimeoutMs' | 'message' | 'holdMs' | 'requestIntervalMs' | 'expectGreeting' | 'closeWithReset'
 >;
+
+/** The request line on the wire, encoded once per options object and shared by its connections. */
+const encoded = new WeakMap<ConnectionOptions, Buffer>();
+function requestLine(o: ConnectionOptions): Buffer {
+  let line = encoded.get(o);
+  if (!line) encoded.set(o, (line = encodeLine(o.message)));
+  return line;
+}
 
 /** How long to wait for the server's FIN (after its answer, or after our read timeout) before closing ourselves. */
 const SERVER_CLOSE_GRACE_MS = 1000;
@@ -52,11 +61,12 @@ export class ConnectionSet {
  * Written as one small object per connection with handlers shared by all sockets (no closures per
  * connection): at C10K, per-connection bytes are what the swarm costs.
  */
-export class Connection {
+export class Connection implements WheelEntry {
   private readonly t0 = performance.now();
   private readonly startedAt = Date.now();
   private readonly socket: net.Socket;
-  private timer: NodeJS.Timeout | undefined;
+  /** Tick of the armed timeout on the shared wheel (0: none). */
+  due = 0;
   private timerKind: 'connect' | 'read' | 'grace' | 'next' | undefined;
   private connectMs: number | undefined;
   private firstByteMs: number | undefined;
@@ -94,9 +104,9 @@ export class Connection {
   }
 
   private arm(kind: Connection['timerKind'], ms: number): void {
-    clearTimeout(this.timer);
     this.timerKind = kind;
-    this.timer = ms > 0 ? setTimeout(onTimerShared, ms, this) : undefined;
+    if (ms > 0) wheel.schedule(this, ms);
+    else wheel.cancel(this);
   }
 
   /** The first decision stands: later errors on a decided connection do not change its outcome. */
@@ -113,18 +123,18 @@ export class Connection {
   }
 
   private close(): void {
-    clearTimeout(this.timer);
+    wheel.cancel(this);
     if (this.o.closeWithReset) this.socket.resetAndDestroy();
     else this.socket.end();
   }
 
   private send(): void {
     this.requests += 1;
-    this.socket.write(encodeLine(this.o.message));
+    this.socket.write(requestLine(this.o));
     this.arm('read', this.o.readTimeoutMs);
   }
 
-  timerFired(): void {
+  fire(): void {
     switch (this.timerKind) {
       case 'connect':
         return this.fail('connect_timeout', 'ETIMEDOUT');
@@ -192,7 +202,7 @@ export class Connection {
   closed(): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.timer);
+    wheel.cancel(this);
     this.set?.delete(this);
     const r: ConnectionResult = {
       outcome: this.outcome ?? 'error',
@@ -224,11 +234,8 @@ function onErrorShared(this: net.Socket, err: NodeJS.ErrnoException): void {
 function onCloseShared(this: net.Socket): void {
   (this as SocketWithConn)[CONN].closed();
 }
-function onTimerShared(c: Connection): void {
-  c.timerFired();
-}
 
-/** Run one connection to its end. */
+/** Run one connection to its end (a promise; bulk runs call `new Connection` with a shared callback instead). */
 export function runConnection(
   host: string,
   port: number,

@@ -1,5 +1,5 @@
 import type { SwarmConfig } from '@socklab/shared';
-import { ConnectionSet, runConnection, type ConnectionResult } from './connection.js';
+import { Connection, ConnectionSet, runConnection, type ConnectionResult } from './connection.js';
 import type { SwarmMetrics } from './metrics.js';
 
 /** When each connection starts, in ms from the wave's start, for the configured arrival pattern. */
@@ -54,11 +54,22 @@ export async function runWave(
     signal.removeEventListener('abort', cancel);
     return done;
   }
+  // Clock-driven arrivals: one shared completion callback, no promise per connection (bytes matter at C10K).
   const offsets = arrivalOffsets(cfg);
-  const results: Promise<ConnectionResult>[] = [];
+  const results: ConnectionResult[] = [];
+  let allDone!: () => void;
+  const finished = new Promise<void>((resolve) => (allDone = resolve));
+  let launched = 0;
+  const onDone = (r: ConnectionResult): void => {
+    metrics.finished(r);
+    results.push(r);
+    if (results.length === offsets.length || (signal.aborted && results.length === launched)) allDone();
+  };
   const start = performance.now();
   const launch = (): void => {
-    results.push(one());
+    metrics.started();
+    launched += 1;
+    new Connection(address, cfg.target.port, cfg, live, connected, onDone);
   };
   let i = 0;
   while (i < offsets.length && !signal.aborted) {
@@ -69,7 +80,7 @@ export async function runWave(
     }
     if (i < offsets.length) await new Promise((r) => setTimeout(r, Math.min(10, (offsets[i] ?? 0) - now)));
   }
-  const all = await Promise.all(results);
+  if (results.length < launched) await finished;
   signal.removeEventListener('abort', cancel);
-  return all;
+  return results;
 }

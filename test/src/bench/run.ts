@@ -35,14 +35,14 @@ async function serverMemory(lab: Lab): Promise<void> {
     const warmup = model === 'worker-threads' ? '200' : '1000';
     await lab.swarm([...swarmArgs, '--clients', warmup], `${name}-warmup`);
     await new Promise((r) => setTimeout(r, 1000));
-    const idle = await lab.serverRss(server);
+    const idle = await lab.processRss(server);
     const t0 = Date.now();
     let inService = 0;
     const { samples } = await sampleWhile(lab.swarm(swarmArgs, `${name}-swarm`), 200, async () => {
       const at = Date.now() - t0;
       // One scrape, after the memory window (a scrape allocates on the server's heap), for the in-service count.
       if (inService === 0 && at > 2500) inService = metricValue(await lab.scrape(server), M.inService.name) ?? 0;
-      return { at, rss: await lab.serverRss(server) };
+      return { at, rss: await lab.processRss(server) };
     });
     // Memory while the connections are in service: the median of the samples in the steady window of the
     // io:3s work (1 s to 2.4 s after the swarm started), not a transient peak of the accept burst.
@@ -123,10 +123,11 @@ async function c10k(lab: Lab): Promise<void> {
       '--hold', '30s', '--request-interval', '10s', '--connect-timeout', '20s', '--delay', '3s', '--max-duration', '3m'],
     'c10k-swarm',
   );
-  const rss = async (): Promise<{ rss: number; inFlight: number }> => {
-    const t = await lab.scrape(container, 9464);
-    return { rss: metricValue(t, 'process_resident_memory_bytes') ?? NaN, inFlight: metricValue(t, 'socklab_swarm_connections_in_flight') ?? 0 };
-  };
+  // Read from /proc with cat: a metrics scrape would allocate on the swarm's own heap and be counted.
+  const rss = async (): Promise<{ rss: number; inFlight: number }> => ({
+    rss: await lab.processRss(container),
+    inFlight: await lab.established(container),
+  });
   await new Promise((r) => setTimeout(r, 2000));
   const baseline = await rss();
   const { result: run, samples } = await sampleWhile(done, 1000, rss);

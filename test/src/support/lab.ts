@@ -179,10 +179,10 @@ export class Lab implements AsyncDisposable {
   }
 
   /**
-   * Resident memory of the server's processes (Node, and prefork's workers) read from /proc with cat, so that
-   * measuring does not run code (or allocate) inside the server the way a metrics scrape does.
+   * Resident memory of a container's processes (Node, prefork's workers) read from /proc with cat, so that
+   * measuring does not run code (or allocate) inside the measured process the way a metrics scrape does.
    */
-  async serverRss(container: StartedTestContainer): Promise<number> {
+  async processRss(container: StartedTestContainer): Promise<number> {
     const r = await container.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/status 2>/dev/null; echo; done']);
     let total = 0;
     for (const block of r.stdout.split(/\n\s*\n/)) {
@@ -191,6 +191,12 @@ export class Lab implements AsyncDisposable {
       total += Number(/^VmRSS:\s+(\d+)/m.exec(block)?.[1] ?? 0) * 1024;
     }
     return total;
+  }
+
+  /** ESTABLISHED TCP connections in a container's namespace (/proc/net/tcp*, read with cat). */
+  async established(container: StartedTestContainer): Promise<number> {
+    const r = await container.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    return r.stdout.split('\n').filter((l) => l.trim().split(/\s+/)[3] === '01').length;
   }
 
   async probeState(probe: StartedTestContainer): Promise<ProbeStateJson> {
