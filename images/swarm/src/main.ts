@@ -5,6 +5,7 @@ import { SwarmMetrics } from './metrics.js';
 import { runWave } from './runner.js';
 import { checkTarget } from './safety.js';
 import { humanTable, summarize } from './summary.js';
+import { limitWarnings } from './limits.js';
 
 /** Resolves after `ms`, or at once when the signal aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   }
   const cfg = parseSwarmArgs(argv);
   const address = await checkTarget(cfg.target.host);
+  for (const w of limitWarnings(cfg)) console.error(`socklab swarm: warning: ${w}`);
   const metrics = new SwarmMetrics();
   await metrics.listen(cfg.metricsPort);
 

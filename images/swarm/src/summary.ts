@@ -80,6 +80,16 @@ export function summarize(
   };
 }
 
+/** What an errno tells a student about the limit that was hit. */
+export const ERRNO_HINTS: Record<string, string> = {
+  EADDRNOTAVAIL:
+    'no ephemeral port left for this (source IP, server IP, port) tuple (28,232 by default); spread the load over several swarm containers or widen net.ipv4.ip_local_port_range',
+  EMFILE: 'the swarm ran out of file descriptors (ulimit -n); raise the container nofile limit',
+  ECONNREFUSED: 'nothing listens on that port (Linux never refuses because a backlog is full; it drops the SYN)',
+  ETIMEDOUT: 'a timeout: connect_timeout means the SYN was never answered (a full accept queue drops it); read_timeout means no answer came in time',
+  ECONNRESET: 'the server side reset the connection (for example net.ipv4.tcp_abort_on_overflow=1 on a full queue)',
+};
+
 /** A short table for people, on stderr. */
 export function humanTable(s: SwarmSummary): string {
   const lines = [`swarm -> ${s.target}: ${s.clients} clients x ${s.waves} wave(s) in ${(s.durationMs / 1000).toFixed(2)}s${s.truncated ? ' (cut by --max-duration)' : ''}`];
@@ -92,5 +102,9 @@ export function humanTable(s: SwarmSummary): string {
   }
   const errs = Object.entries(s.errno);
   if (errs.length > 0) lines.push(`errno: ${errs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  for (const [code] of errs) {
+    const hint = ERRNO_HINTS[code];
+    if (hint) lines.push(`hint (${code}): ${hint}`);
+  }
   return lines.join('\n');
 }

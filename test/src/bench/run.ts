@@ -6,7 +6,8 @@
 import '../support/env.js';
 import { readFileSync } from 'node:fs';
 import { IMAGES, LAB_PORT, SERVER_METRICS as M } from '@socklab/shared';
-import { Lab, metricValue, sampleWhile } from '../support/lab.js';
+import type { StartedTestContainer } from 'testcontainers';
+import { Lab, metricValue, sampleWhile, type SwarmRun } from '../support/lab.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -115,37 +116,57 @@ async function connectionRate(lab: Lab): Promise<void> {
   await server.stop();
 }
 
-/** C10K: 10,000 connections held 30 s by one swarm; only `ok`; the swarm's RSS per held connection. */
+/**
+ * C10K: 10,000 connections held 30 s by one swarm, only `ok`, and its RSS per held connection, next to the
+ * plainest Node client holding the same 10,000 (reference-holder), both measured from /proc the same way.
+ */
 async function c10k(lab: Lab): Promise<void> {
   const server = await lab.server({ MODEL: 'event-loop', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name: 'c10k' });
-  const { container, done } = await lab.startSwarm(
-    ['--target', `${lab.run}-c10k:${LAB_PORT}`, '--preset', 'c10k', '--arrival', 'steady', '--rate', '2000', '--duration', '5s',
-      '--hold', '30s', '--request-interval', '10s', '--connect-timeout', '20s', '--delay', '3s', '--max-duration', '3m'],
-    'c10k-swarm',
-  );
-  // Read from /proc with cat: a metrics scrape would allocate on the swarm's own heap and be counted.
-  const rss = async (): Promise<{ rss: number; inFlight: number }> => ({
-    rss: await lab.processRss(container),
-    inFlight: await lab.established(container),
+  const target = `${lab.run}-c10k`;
+  // Read from /proc with cat: a metrics scrape would allocate on the measured process's heap and be counted.
+  const measure = async (c: StartedTestContainer): Promise<{ rss: number; held: number }> => ({
+    rss: await lab.processRss(c),
+    held: await lab.established(c),
   });
-  await new Promise((r) => setTimeout(r, 2000));
-  const baseline = await rss();
-  const { result: run, samples } = await sampleWhile(done, 1000, rss);
-  const held = samples.filter((s) => s.inFlight >= 10_000);
-  // The median while all 10,000 are held (a steady state), like the server memory figures.
-  const heldSorted = held.map((s) => s.rss).sort((a, b) => a - b);
-  const heldRss = heldSorted[Math.floor(heldSorted.length / 2)] ?? NaN;
-  const perConn = (heldRss - baseline.rss) / 10_000;
+  const perConnection = async (
+    started: { container: StartedTestContainer; done: Promise<unknown> },
+  ): Promise<{ perConn: number; heldRss: number; seconds: number; result: unknown }> => {
+    await new Promise((r) => setTimeout(r, 1500));
+    const baseline = await measure(started.container);
+    const { result, samples } = await sampleWhile(started.done, 1000, () => measure(started.container));
+    // The median while all 10,000 are held (a steady state), like the server memory figures.
+    const held = samples.filter((s) => s.held >= 10_000).map((s) => s.rss).sort((a, b) => a - b);
+    const heldRss = held[Math.floor(held.length / 2)] ?? NaN;
+    return { perConn: (heldRss - baseline.rss) / 10_000, heldRss, seconds: held.length, result };
+  };
+
+  const swarm = await perConnection(
+    await lab.startSwarm(
+      ['--target', `${target}:${LAB_PORT}`, '--preset', 'c10k', '--arrival', 'steady', '--rate', '2000', '--duration', '5s',
+        '--hold', '30s', '--request-interval', '10s', '--connect-timeout', '20s', '--delay', '3s', '--max-duration', '3m'],
+      'c10k-swarm',
+    ).then(({ container, done }) => ({ container, done })),
+  );
+  const run = swarm.result as SwarmRun;
   const o = run.summary?.outcomes ?? {};
   const onlyOk = Object.entries(o).every(([k, v]) => (k === 'ok' ? v === 10_000 : v === 0));
+
+  const holder = readFileSync(new URL('./reference-holder.js', import.meta.url), 'utf8');
+  const refStarted = await lab.startProcess(IMAGES.swarm, 'swarm', 'c10k-reference', {
+    entrypoint: ['node', '--input-type=module', '-e', `await new Promise((r) => setTimeout(r, 3000));\n${holder}`, target, String(LAB_PORT), '10000', '30'],
+  });
+  const ref = await perConnection(refStarted);
+
   figures.c10k_outcomes = o;
-  figures.c10k_swarm_rss_per_connection_bytes = Math.round(perConn);
-  figures.c10k_held_seconds = held.length;
-  table('C10K: 10,000 connections held 30 s by one swarm container', ['outcomes', 'seconds all held', 'swarm RSS MiB', 'KiB/conn', 'target KiB/conn'], [
-    [onlyOk ? 'all 10000 ok' : JSON.stringify(o), held.length, (heldRss / MiB).toFixed(1), (perConn / KiB).toFixed(2), `<= 5 (${perConn <= 5 * KiB ? 'met' : 'MISSED'})`],
+  figures.c10k_swarm_rss_per_connection_bytes = Math.round(swarm.perConn);
+  figures.c10k_reference_rss_per_connection_bytes = Math.round(ref.perConn);
+  figures.c10k_swarm_vs_reference_ratio = Number((swarm.perConn / ref.perConn).toFixed(3));
+  table('C10K: 10,000 connections held 30 s (RSS from /proc, median while all are held)', ['client', 'outcomes', 's all held', 'RSS MiB', 'KiB/conn', 'target KiB/conn'], [
+    ['swarm', onlyOk ? 'all 10000 ok' : JSON.stringify(o), swarm.seconds, (swarm.heldRss / MiB).toFixed(1), (swarm.perConn / KiB).toFixed(2), `<= 5 (${swarm.perConn <= 5 * KiB ? 'met' : 'MISSED'})`],
+    ['plain net client', '-', ref.seconds, (ref.heldRss / MiB).toFixed(1), (ref.perConn / KiB).toFixed(2), '-'],
+    ['swarm / plain', '', '', '', (swarm.perConn / ref.perConn).toFixed(2), ''],
   ]);
-  const serverRss = metricValue(await lab.scrape(server), M.rssPeak.name) ?? NaN;
-  figures.c10k_server_rss_peak_bytes = serverRss;
+  figures.c10k_server_rss_peak_bytes = metricValue(await lab.scrape(server), M.rssPeak.name) ?? NaN;
   await server.stop();
 }
 

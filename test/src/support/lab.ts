@@ -123,6 +123,17 @@ export class Lab implements AsyncDisposable {
     return (await this.start(image, role, name, opts)).exited;
   }
 
+  /** Start any process in a role's image; `done` resolves with its exit code and log when it exits. */
+  async startProcess(
+    image: string,
+    role: Role,
+    name: string,
+    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[] },
+  ): Promise<{ container: StartedTestContainer; done: Promise<{ exitCode: number; logs: string }> }> {
+    const { container, exited } = await this.start(image, role, name, opts);
+    return { container, done: exited };
+  }
+
   private async start(
     image: string,
     role: Role,
