@@ -1,43 +1,141 @@
 #!/usr/bin/env node
 import http from 'node:http';
-import { ConfigError, LAB_PORT, parseDuration, parseInteger, PROBE_PORT } from '@socklab/shared';
+import {
+  ConfigError,
+  formatRefusal,
+  LAB_PORT,
+  parseDuration,
+  parseInteger,
+  parseShaping,
+  PROBE_PORT,
+  SHAPING_ENV,
+  type ShapingConfig,
+  type ShapingEnv,
+} from '@socklab/shared';
 import { Observer } from './observer.js';
+import { detectCapabilities, Shaper } from './shaper/shaper.js';
+import { labInterfaces } from './shaper/system.js';
 
-const SHAPING_ENV = ['DELAY', 'JITTER', 'LOSS', 'RATE', 'REFUSAL'] as const;
+function shapingFromEnv(env: NodeJS.ProcessEnv): ShapingConfig {
+  const picked: ShapingEnv = {};
+  for (const k of SHAPING_ENV) if (env[k] !== undefined) picked[k] = env[k];
+  return parseShaping(picked);
+}
+
+/** Mirror the shaping in force into metrics: the method, and each effect as really applied (1) or not (0). */
+function exportShaping(observer: Observer, shaper: Shaper): void {
+  const cfg = shaper.config;
+  const m = observer.m;
+  m.shapingInfo.reset();
+  m.shapingEffect.reset();
+  if (!cfg) return;
+  m.shapingInfo.set(
+    {
+      method: shaper.plan.method,
+      direction: cfg.direction,
+      delay: `${cfg.delayMs}ms`,
+      jitter: `${cfg.jitterMs}ms`,
+      loss: `${+(cfg.loss * 100).toFixed(4)}%`,
+      rate: cfg.rateBps === null ? 'none' : `${cfg.rateBps}bit`,
+      refusal: formatRefusal(cfg.refusal),
+    },
+    1,
+  );
+  for (const e of shaper.plan.effects) m.shapingEffect.set({ effect: e.effect, direction: e.direction, how: e.how }, e.real ? 1 : 0);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+      if (body.length > 64 * 1024) reject(new ConfigError('request body over 64 KiB'));
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
 
 async function main(): Promise<void> {
   const env = process.env;
+  // Everything is validated before anything in the namespace is touched.
   const port = env.TARGET_PORT ? parseInteger(env.TARGET_PORT, 'TARGET_PORT', 1, 65535) : LAB_PORT;
   const refreshMs = env.REFRESH ? parseDuration(env.REFRESH, 'REFRESH') : 1000;
   if (refreshMs < 100 || refreshMs > 60_000) throw new ConfigError(`invalid REFRESH ${JSON.stringify(env.REFRESH)}: expected 100ms to 1m`);
-  const asked = SHAPING_ENV.filter((k) => env[k]);
-  if (asked.length > 0) {
-    // Never a silent no-op: shaping that cannot be applied is an error, not a quiet success.
-    throw new ConfigError(`link shaping (${asked.join(', ')}) is not available in this probe build`);
+  const shaping = shapingFromEnv(env);
+
+  const ifaces = labInterfaces();
+  const caps = await detectCapabilities(ifaces[0] ?? 'eth0');
+  console.log(
+    `socklab probe: kernel offers netem=${caps.netem} ifb=${caps.ifb} tbf=${caps.tbf} nfqueue=${caps.nfqueue}; ` +
+      `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}`,
+  );
+  const shaper = new Shaper(caps, port, ifaces);
+  await shaper.clear(); // a previous probe of this namespace may have left shaping behind
+  try {
+    await shaper.apply(shaping);
+  } catch (err) {
+    await shaper.clear(); // never leave half of a shaping behind in the server's namespace
+    throw err;
   }
 
   const observer = new Observer(port, refreshMs);
+  exportShaping(observer, shaper);
+  let seen = { accepted: 0, dropped: 0 };
+  const helperMetrics = setInterval(() => {
+    const s = shaper.helperStats;
+    if (s.accepted > seen.accepted) observer.m.shaperPackets.inc({ verdict: 'accepted' }, s.accepted - seen.accepted);
+    if (s.dropped > seen.dropped) observer.m.shaperPackets.inc({ verdict: 'dropped' }, s.dropped - seen.dropped);
+    seen = { accepted: s.accepted, dropped: s.dropped };
+  }, 1000);
   await observer.start();
+
   const server = http.createServer((req, res) => {
+    const json = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
     if (req.url === '/metrics') {
       observer.registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': observer.registry.contentType }).end(body),
         (err: Error) => res.writeHead(500).end(String(err)),
       );
     } else if (req.url === '/state') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(observer.state));
+      json(200, observer.state);
+    } else if (req.url === '/shaping' && req.method === 'GET') {
+      json(200, { config: shaper.config, plan: shaper.plan, capabilities: caps, helper: shaper.helperStats });
+    } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT')) {
+      // Same names as the environment, in any case: {"delay": "200ms", "loss": "5%", ...}; the rest is kept.
+      readBody(req)
+        .then((body) => {
+          const given = JSON.parse(body || '{}') as Record<string, unknown>;
+          const picked: ShapingEnv = {};
+          for (const [k, v] of Object.entries(given)) {
+            const key = k.toUpperCase() as (typeof SHAPING_ENV)[number];
+            if (!(SHAPING_ENV as readonly string[]).includes(key)) throw new ConfigError(`unknown shaping field ${JSON.stringify(k)}: expected ${SHAPING_ENV.map((s) => s.toLowerCase()).join(', ')}`);
+            picked[key] = String(v);
+          }
+          return shaper.apply(parseShaping(picked, shaper.config));
+        })
+        .then(
+          () => (exportShaping(observer, shaper), json(200, { config: shaper.config, plan: shaper.plan })),
+          (err: Error) => json(err instanceof ConfigError || err instanceof SyntaxError ? 400 : 500, { error: err.message }),
+        );
     } else if (req.url === '/healthz') {
       res.writeHead(200).end('ok\n');
     } else {
-      res.writeHead(404).end('try /metrics or /state\n');
+      res.writeHead(404).end('try /metrics, /state or /shaping\n');
     }
   });
   await new Promise<void>((resolve) => server.listen(PROBE_PORT, '::', resolve));
-  console.log(`socklab probe: watching port ${port} every ${refreshMs}ms; metrics and /state on :${PROBE_PORT}`);
+  console.log(`socklab probe: watching port ${port} every ${refreshMs}ms; /metrics, /state and /shaping on :${PROBE_PORT}`);
+
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(helperMetrics);
     observer.stop();
     server.close();
-    process.exit(0);
+    // The namespace is the server's and outlives us: leave it as we found it.
+    void shaper.clear().finally(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -48,6 +146,6 @@ main().catch((err: unknown) => {
     console.error(`socklab probe: ${err.message}`);
     process.exit(err.exitCode);
   }
-  console.error('socklab probe: failed:', err);
+  console.error('socklab probe: failed:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -20,7 +20,7 @@ export interface KernelState {
 /** Reads the kernel's view of one port every `refreshMs` and mirrors it into Prometheus metrics. */
 export class Observer {
   readonly registry = new Registry();
-  private readonly m = registerMetrics(PROBE_METRICS, this.registry);
+  readonly m = registerMetrics(PROBE_METRICS, this.registry);
   private last: Record<string, number> = {};
   private timer: NodeJS.Timeout | undefined;
   state: KernelState | undefined;

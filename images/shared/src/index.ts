@@ -6,4 +6,5 @@ export * from './ports.js';
 export * from './metrics.js';
 export * from './server-config.js';
 export * from './swarm-config.js';
+export * from './shaping-config.js';
 export * from './prom.js';

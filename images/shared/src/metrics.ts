@@ -214,6 +214,24 @@ export const PROBE_METRICS = {
     type: 'gauge',
     labelNames: ['somaxconn', 'tcp_abort_on_overflow', 'tcp_syncookies', 'tcp_max_syn_backlog'],
   }),
+  shapingInfo: def({
+    name: 'socklab_probe_shaping_info',
+    help: 'Link shaping in force and the method applying it: netem, nfqueue (NFQUEUE helper + tbf) or none (value is always 1)',
+    type: 'gauge',
+    labelNames: ['method', 'direction', 'delay', 'jitter', 'loss', 'rate', 'refusal'],
+  }),
+  shapingEffect: def({
+    name: 'socklab_probe_shaping_effect',
+    help: 'Each requested effect by direction: 1 when really applied (how says by what), 0 when not available here',
+    type: 'gauge',
+    labelNames: ['effect', 'direction', 'how'],
+  }),
+  shaperPackets: def({
+    name: 'socklab_probe_shaper_packets_total',
+    help: 'Packets through the NFQUEUE helper, by verdict (accepted after their delay, or dropped for loss)',
+    type: 'counter',
+    labelNames: ['verdict'],
+  }),
   scrapeDuration: def({
     name: 'socklab_probe_refresh_duration_seconds',
     help: 'Time the probe took to read the kernel state once',

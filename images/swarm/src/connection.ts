@@ -4,6 +4,8 @@ import { wheel, type WheelEntry } from './timer-wheel.js';
 
 /** What one client connection did. Times are milliseconds from the connection's own start. */
 export interface ConnectionResult {
+  /** Start order within this swarm process. */
+  readonly seq: number;
   readonly outcome: Outcome;
   /** The socket error code when one decided the outcome (ECONNREFUSED, ECONNRESET, ...). */
   readonly errno?: string;
@@ -61,7 +63,10 @@ export class ConnectionSet {
  * Written as one small object per connection with handlers shared by all sockets (no closures per
  * connection): at C10K, per-connection bytes are what the swarm costs.
  */
+let started = 0;
+
 export class Connection implements WheelEntry {
+  private readonly seq = started++;
   private readonly t0 = performance.now();
   private readonly startedAt = Date.now();
   private readonly socket: net.Socket;
@@ -205,6 +210,7 @@ export class Connection implements WheelEntry {
     wheel.cancel(this);
     this.set?.delete(this);
     const r: ConnectionResult = {
+      seq: this.seq,
       outcome: this.outcome ?? 'error',
       startedAt: this.startedAt,
       totalMs: this.doneMs ?? this.since(),

@@ -15,7 +15,7 @@ describe('limits are said, not discovered', () => {
 
   it('explains an exhausted port range in the human table', () => {
     const s = summarize(
-      [{ outcome: 'error', errno: 'EADDRNOTAVAIL', startedAt: 0, totalMs: 1, requests: 0 }],
+      [{ seq: 0, outcome: 'error', errno: 'EADDRNOTAVAIL', startedAt: 0, totalMs: 1, requests: 0 }],
       { target: 't:1', clients: 1, waves: 1, startedAt: 0, durationMs: 1, truncated: false },
     );
     assert.match(humanTable(s), /hint \(EADDRNOTAVAIL\): no ephemeral port left/);

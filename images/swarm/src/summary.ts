@@ -69,7 +69,7 @@ export function summarize(
     timeline: [...buckets.entries()].sort(([a], [b]) => a - b).map(([second, b]) => ({ second, ...b })),
     durationMs: round(meta.durationMs),
     ...(results.length <= DETAIL_LIMIT && {
-      connections: results.map((r) => ({
+      connections: [...results].sort((a, b) => a.seq - b.seq).map((r) => ({
         outcome: r.outcome,
         totalMs: round(r.totalMs),
         ...(r.connectMs !== undefined && { connectMs: round(r.connectMs) }),

@@ -83,10 +83,10 @@ export class Lab implements AsyncDisposable {
     return c.start();
   }
 
-  /** The probe in a server's network namespace. */
-  async probe(server: StartedTestContainer, env: Record<string, string> = {}): Promise<StartedTestContainer> {
+  /** The probe in a server's network namespace (NET_ADMIN only, never privileged). */
+  async probe(server: StartedTestContainer, env: Record<string, string> = {}, name = 'probe'): Promise<StartedTestContainer> {
     return new RoleContainer(IMAGES.probe, this.run, 'probe')
-      .withName(`${this.run}-probe`)
+      .withName(`${this.run}-${name}`)
       .withNetworkMode(`container:${server.getId()}`)
       .withAddedCapabilities('NET_ADMIN')
       .withEnvironment({ TARGET_PORT: String(LAB_PORT), ...env })
@@ -118,7 +118,7 @@ export class Lab implements AsyncDisposable {
     image: string,
     role: Role,
     name: string,
-    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[] } = {},
+    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[]; networkOf?: StartedTestContainer; capAdd?: string[] } = {},
   ): Promise<{ exitCode: number; logs: string }> {
     return (await this.start(image, role, name, opts)).exited;
   }
@@ -128,7 +128,7 @@ export class Lab implements AsyncDisposable {
     image: string,
     role: Role,
     name: string,
-    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[] },
+    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[]; networkOf?: StartedTestContainer; capAdd?: string[] },
   ): Promise<{ container: StartedTestContainer; done: Promise<{ exitCode: number; logs: string }> }> {
     const { container, exited } = await this.start(image, role, name, opts);
     return { container, done: exited };
@@ -138,11 +138,13 @@ export class Lab implements AsyncDisposable {
     image: string,
     role: Role,
     name: string,
-    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[] },
+    opts: { cmd?: string[]; env?: Record<string, string>; entrypoint?: string[]; networkOf?: StartedTestContainer; capAdd?: string[] },
   ): Promise<{ container: StartedTestContainer; exited: Promise<{ exitCode: number; logs: string }> }> {
     // No wait strategy of testcontainers' own: its one-shot check removes a container that exits non-zero,
     // and a bad configuration's exit code and message are what some tests are about.
     const c = this.role(image, role, name).withWaitStrategy(Wait.forListeningPorts());
+    if (opts.networkOf) c.withNetworkMode(`container:${opts.networkOf.getId()}`);
+    if (opts.capAdd) c.withAddedCapabilities(...opts.capAdd);
     if (opts.cmd) c.withCommand(opts.cmd);
     if (opts.env) c.withEnvironment(opts.env);
     if (opts.entrypoint) c.withEntrypoint(opts.entrypoint);
@@ -156,6 +158,8 @@ export class Lab implements AsyncDisposable {
       const logs = demux(await container.logs({ follow: false, stdout: true, stderr: true }));
       return { exitCode: inspect.State.ExitCode, logs };
     })();
+    // A long-running helper is removed with the lab, which rejects this promise; callers that await it still see that.
+    exited.catch(() => {});
     return { container: started, exited };
   }
 
@@ -212,6 +216,17 @@ export class Lab implements AsyncDisposable {
 
   async probeState(probe: StartedTestContainer): Promise<ProbeStateJson> {
     return JSON.parse(await this.scrape(probe, PROBE_PORT, '/state')) as ProbeStateJson;
+  }
+
+  /** Change shaping at run time through the probe's control endpoint; the HTTP status and JSON answer. */
+  async shape(probe: StartedTestContainer, body: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+    const r = await probe.exec([
+      'node',
+      '-e',
+      `fetch('http://127.0.0.1:${PROBE_PORT}/shaping', { method: 'POST', body: ${JSON.stringify(JSON.stringify(body))} })` +
+        `.then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.json() })))`,
+    ]);
+    return JSON.parse(r.stdout) as { status: number; body: Record<string, unknown> };
   }
 
   /** What is still labelled with this run (empty after dispose). */

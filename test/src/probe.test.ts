@@ -1,0 +1,182 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StartedTestContainer } from 'testcontainers';
+import { IMAGES, LAB_PORT } from '@socklab/shared';
+import { Lab, sampleWhile, type SwarmRun } from './support/lab.js';
+
+const connects = (run: SwarmRun): number[] => (run.summary?.connections ?? []).map((c) => c.connectMs ?? NaN);
+
+describe('probe: the kernel\'s view of the server, and link shaping', () => {
+  let lab: Lab;
+  before(async () => {
+    lab = await Lab.create('probe');
+  });
+  after(async () => {
+    await lab?.[Symbol.asyncDispose]();
+  });
+  const target = (name: string, port = LAB_PORT): string => `${lab.run}-${name}:${port}`;
+  const steady = (name: string, n: number, rate: number, extra: string[] = []): string[] => [
+    '--target', target(name), '--clients', String(n), '--arrival', 'steady', '--rate', String(rate),
+    '--duration', `${Math.ceil((n / rate) * 1000)}ms`, '--metrics-port', '0', ...extra,
+  ];
+  const nstat = async (probe: StartedTestContainer, counter: string): Promise<number> => {
+    const r = await probe.exec(['nstat', '-az', counter]);
+    return Number(/\s(\d+)\s/.exec(r.stdout.split('\n').find((l) => l.startsWith(counter)) ?? '')?.[1] ?? NaN);
+  };
+
+  it('sees the accept queue of a listen(1) server reach 2 of max 1, and ListenOverflows rise, as ss and nstat do', async () => {
+    const server = await lab.server({ MODEL: 'sequential', BACKLOG: '1', WORK: 'io:2s' }, { name: 'gargalo' });
+    const probe = await lab.probe(server, { REFRESH: '200ms' }, 'gargalo-probe');
+    const { samples } = await sampleWhile(
+      lab.swarm(steady('gargalo', 10, 100, ['--connect-timeout', '3s', '--read-timeout', '15s']), 'gargalo-swarm'),
+      150,
+      async () => {
+        const ss = await probe.exec(['ss', '-ltnH', `sport = :${LAB_PORT}`]);
+        const [, recvQ, sendQ] = ss.stdout.trim().split(/\s+/);
+        return { state: await lab.probeState(probe), ssRecvQ: Number(recvQ), ssSendQ: Number(sendQ) };
+      },
+    );
+    assert.equal(Math.max(...samples.map((s) => s.state.acceptQueue)), 2, 'probe: queue of 2');
+    assert.equal(Math.max(...samples.map((s) => s.ssRecvQ)), 2, 'ss: Recv-Q of 2');
+    assert.ok(samples.every((s) => s.state.acceptQueueMax === 1 && s.ssSendQ === 1), 'max 1, in the probe and in ss Send-Q');
+    const first = samples[0]?.state.counters['TcpExt ListenOverflows'] ?? NaN;
+    // The same numbers nstat reads: the probe's reading (refreshed every 200 ms) lies between two nstat reads.
+    const n1 = { overflows: await nstat(probe, 'TcpExtListenOverflows'), opens: await nstat(probe, 'TcpPassiveOpens') };
+    await new Promise((r) => setTimeout(r, 400));
+    const final = await lab.probeState(probe);
+    const n2 = { overflows: await nstat(probe, 'TcpExtListenOverflows'), opens: await nstat(probe, 'TcpPassiveOpens') };
+    const overflows = final.counters['TcpExt ListenOverflows'] ?? NaN;
+    assert.ok(overflows > first, `ListenOverflows ${first} -> ${overflows}`);
+    assert.ok(n1.overflows <= overflows && overflows <= n2.overflows, `nstat ${n1.overflows}..${n2.overflows}, probe ${overflows}`);
+    const opens = final.counters['Tcp PassiveOpens'] ?? NaN;
+    assert.ok(n1.opens <= opens && opens <= n2.opens, `nstat ${n1.opens}..${n2.opens}, probe ${opens}`);
+  });
+
+  it('delays by 100 ms (±10%) over 50 connections with the fallback, and jitter stays inside its bounds', async () => {
+    const server = await lab.server({ MODEL: 'event-loop' }, { name: 'delay' });
+    const probe = await lab.probe(server, { DELAY: '100ms' }, 'delay-probe');
+    const shaping = JSON.parse(await lab.scrape(probe, 9465, '/shaping')) as { plan: { method: string } };
+    const run = await lab.swarm(steady('delay', 50, 25), 'delay-swarm');
+    assert.equal(run.summary?.outcomes.ok, 50, run.logs);
+    for (const c of connects(run)) assert.ok(c >= 90 && c <= 110, `connect ${c} ms (method ${shaping.plan.method})`);
+
+    const changed = await lab.shape(probe, { delay: '20ms', jitter: '5ms' });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const jittered = await lab.swarm(steady('delay', 50, 25), 'jitter-swarm');
+    const c = connects(jittered);
+    for (const v of c) assert.ok(v >= 14 && v <= 26.5, `connect ${v} ms is outside 20±5 ms (+RTT)`);
+    assert.ok(Math.max(...c) - Math.min(...c) > 4, `jitter spreads connect times: ${Math.min(...c)}..${Math.max(...c)}`);
+  });
+
+  it('a delay changed at run time is in force within 1 s', async () => {
+    const server = await lab.server({ MODEL: 'event-loop' }, { name: 'live' });
+    const probe = await lab.probe(server, {}, 'live-probe');
+    const before = await lab.swarm(steady('live', 10, 20), 'live-before');
+    assert.ok(connects(before).every((v) => v < 20), `unshaped: ${connects(before).join(', ')}`);
+    const t0 = Date.now();
+    const r = await lab.shape(probe, { delay: '150ms' });
+    assert.equal(r.status, 200);
+    const afterRun = await lab.swarm(steady('live', 10, 20), 'live-after');
+    const firstConnectAfter = Date.now() - t0; // an upper bound on when the first connection of the run started
+    assert.ok(connects(afterRun).every((v) => v >= 140 && v <= 165), `shaped: ${connects(afterRun).join(', ')}`);
+    assert.ok(firstConnectAfter < 5000);
+  });
+
+  it('30% loss shows SYN retransmits in TCPSynRetrans and a measured loss within ±10 points', async () => {
+    const server = await lab.server({ MODEL: 'event-loop' }, { name: 'loss' });
+    const probe = await lab.probe(server, { LOSS: '30%' }, 'loss-probe');
+    const before = await nstat(probe, 'TcpExtTCPSynRetrans');
+    const run = await lab.swarm(steady('loss', 200, 100, ['--connect-timeout', '20s', '--read-timeout', '20s']), 'loss-swarm');
+    const c = connects(run).filter((v) => !Number.isNaN(v));
+    // A lost SYN-ACK costs a retransmission after about 1 s: the share of slow connects is the measured loss.
+    const measured = c.filter((v) => v >= 900).length / c.length;
+    assert.ok(Math.abs(measured - 0.3) <= 0.1, `measured SYN-ACK loss ${(measured * 100).toFixed(1)}% over ${c.length} connects`);
+    const retrans = (await nstat(probe, 'TcpExtTCPSynRetrans')) - before;
+    assert.ok(retrans > 0, `TCPSynRetrans +${retrans}`);
+    const state = await lab.probeState(probe);
+    assert.ok((state.counters['TcpExt TCPSynRetrans'] ?? 0) > 0, 'the probe exports it too');
+  });
+
+  it('1 mbit caps a bulk transfer within ±15%', async () => {
+    const server = await lab.server({ MODEL: 'event-loop' }, { name: 'rate' });
+    await lab.probe(server, { RATE: '1mbit' }, 'rate-probe');
+    const bytes = 500_000;
+    // A bulk sender in the server's namespace (port 7100), and a receiver on the lab network.
+    await lab.startProcess(IMAGES.swarm, 'server', 'rate-sender', {
+      networkOf: server,
+      entrypoint: ['node', '-e', `require('net').createServer((s) => s.end(Buffer.alloc(${bytes}, 120))).listen(7100)`],
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const r = await lab.runToExit(IMAGES.swarm, 'swarm', 'rate-receiver', {
+      entrypoint: [
+        'node', '-e',
+        `const s = require('net').connect(7100, '${lab.run}-rate'); let n = 0, t0; ` +
+          `s.on('data', (d) => { t0 ??= performance.now(); n += d.length; }); ` +
+          `s.on('end', () => console.log(JSON.stringify({ n, ms: performance.now() - t0 })));`,
+      ],
+    });
+    const { n, ms } = JSON.parse(r.logs.trim().split('\n').pop() ?? '{}') as { n: number; ms: number };
+    assert.equal(n, bytes);
+    const mbit = (n * 8) / (ms / 1000) / 1e6;
+    assert.ok(mbit >= 0.85 && mbit <= 1.15, `measured ${mbit.toFixed(3)} Mbit/s`);
+  });
+
+  it('uses netem where the kernel has it (skipped, with the reason, where it has not)', async (t) => {
+    const server = await lab.server({ MODEL: 'event-loop' }, { name: 'netem' });
+    const probe = await lab.probe(server, { DELAY: '50ms' }, 'netem-probe');
+    const s = JSON.parse(await lab.scrape(probe, 9465, '/shaping')) as { capabilities: { netem: boolean }; plan: { method: string } };
+    if (!s.capabilities.netem) {
+      assert.equal(s.plan.method, 'nfqueue', 'without netem the fallback is in use');
+      t.skip('this kernel has no sch_netem ("Specified qdisc kind is unknown"): the netem path cannot run here');
+      return;
+    }
+    assert.equal(s.plan.method, 'netem');
+    const run = await lab.swarm(steady('netem', 20, 20), 'netem-swarm');
+    for (const v of connects(run)) assert.ok(v >= 45 && v <= 55, `connect ${v} ms`);
+  });
+
+  it('reject-above=2 refuses the third concurrent client (ECONNREFUSED)', async () => {
+    const server = await lab.server({ MODEL: 'event-loop', WORK: 'io:2s' }, { name: 'reject' });
+    await lab.probe(server, { REFUSAL: 'reject-above=2' }, 'reject-probe');
+    const run = await lab.swarm(steady('reject', 3, 10), 'reject-swarm');
+    assert.deepEqual(
+      run.summary?.connections?.map((c) => c.outcome),
+      ['ok', 'ok', 'refused'],
+      JSON.stringify(run.summary?.outcomes),
+    );
+  });
+
+  it('bad shaping values exit 2 naming the valid forms, at start and at run time', async () => {
+    const server = await lab.server({ MODEL: 'event-loop' }, { name: 'bad' });
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ DELAY: '-5ms' }, /DELAY "-5ms".*ms, s, m or h/],
+      [{ LOSS: '130%' }, /LOSS "130%".*0 to 100/],
+      [{ RATE: '1mbps' }, /RATE "1mbps".*bit, kbit, mbit or gbit/],
+      [{ REFUSAL: 'abort-on-overflow' }, /tcp_abort_on_overflow=1.*--sysctl/],
+    ];
+    for (const [i, [env, re]] of cases.entries()) {
+      const r = await lab.runToExit(IMAGES.probe, 'probe', `bad-probe-${i}`, { env, networkOf: server, capAdd: ['NET_ADMIN'] });
+      assert.equal(r.exitCode, 2, r.logs);
+      assert.match(r.logs, re);
+    }
+    const probe = await lab.probe(server, {}, 'bad-live-probe');
+    const r = await lab.shape(probe, { loss: '101%' });
+    assert.equal(r.status, 400);
+    assert.match(String(r.body.error), /LOSS "101%"/);
+  });
+
+  it('leaves the server\'s namespace as it found it when it stops', async () => {
+    const server = await lab.server({ MODEL: 'event-loop' }, { name: 'clean' });
+    const probe = await lab.probe(server, { DELAY: '10ms', RATE: '10mbit', DIRECTION: 'both', REFUSAL: 'reject-above=100' }, 'clean-probe');
+    const during = await probe.exec(['sh', '-c', 'iptables -S; tc qdisc show; ip link']);
+    assert.match(during.stdout, /SOCKLAB-OUT/);
+    await probe.stop({ timeout: 10_000 });
+    const inspector = await lab.startProcess(IMAGES.probe, 'probe', 'clean-inspector', {
+      networkOf: server,
+      capAdd: ['NET_ADMIN'],
+      entrypoint: ['sh', '-c', 'iptables -S; tc qdisc show; ip link'],
+    });
+    const after = (await inspector.done).logs;
+    assert.doesNotMatch(after, /SOCKLAB|NFQUEUE|tbf|ingress|socklab-ifb/, after);
+  });
+});
