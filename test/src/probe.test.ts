@@ -36,6 +36,7 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
         return { state: await lab.probeState(probe), ssRecvQ: Number(recvQ), ssSendQ: Number(sendQ) };
       },
     );
+    assert.ok(samples.every((s) => s.state.source === 'sock_diag'), 'counted over netlink sock_diag');
     assert.equal(Math.max(...samples.map((s) => s.state.acceptQueue)), 2, 'probe: queue of 2');
     assert.equal(Math.max(...samples.map((s) => s.ssRecvQ)), 2, 'ss: Recv-Q of 2');
     assert.ok(samples.every((s) => s.state.acceptQueueMax === 1 && s.ssSendQ === 1), 'max 1, in the probe and in ss Send-Q');

@@ -8,3 +8,4 @@ if [ ! -f /usr/include/libnetfilter_queue/libnetfilter_queue.h ]; then
 fi
 mkdir -p build
 gcc -O2 -Wall -Wextra -o build/socklab-nfq-delay native/nfq-delay.c -lnetfilter_queue -lnfnetlink
+gcc -O2 -Wall -Wextra -o build/socklab-tcp-census native/tcp-census.c

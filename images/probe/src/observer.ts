@@ -1,7 +1,8 @@
 import { Registry } from 'prom-client';
 import { KERNEL_COUNTERS, PROBE_METRICS, PROBE_TCP_STATES, registerMetrics, type ProbeTcpState } from '@socklab/shared';
-import { readKernelCounters, readSocketTable, readSysctls, type Sysctls } from './procnet.js';
+import { readKernelCounters, readSocketTable, readSysctls, TABLES, type Sysctls, type Table } from './procnet.js';
 import { readAcceptQueueMax } from './ss.js';
+import { CensusHelper, type Census } from './census.js';
 
 /** The probe's reading of its namespace, also served as JSON at /state. */
 export interface KernelState {
@@ -15,6 +16,8 @@ export interface KernelState {
   readonly sysctls: Sysctls;
   readonly updatedAt: string;
   readonly refreshMs: number;
+  /** Where the socket counts came from: netlink sock_diag (the census helper) or /proc/net/tcp* text. */
+  readonly source: 'sock_diag' | 'proc';
 }
 
 /** Reads the kernel's view of one port every `refreshMs` and mirrors it into Prometheus metrics. */
@@ -23,21 +26,46 @@ export class Observer {
   readonly m = registerMetrics(PROBE_METRICS, this.registry);
   private last: Record<string, number> = {};
   private timer: NodeJS.Timeout | undefined;
+  /** The listener's limit changes only when it is re-created: ask ss (a process spawn) at most every 5 s. */
+  private max: { value: number | null; at: number; listening: boolean } = { value: null, at: -Infinity, listening: false };
+  /**
+   * Reading a socket table makes the kernel walk every socket of the host (all namespaces): tens of ms at C10K.
+   * So each refresh reads only the table(s) that held the port's sockets (tcp6 alone for a dual-stack
+   * listener), and both every 10 s or when the listener appears or goes.
+   */
+  private tables: { which: readonly Table[]; at: number; listening: boolean } = { which: TABLES, at: -Infinity, listening: false };
   state: KernelState | undefined;
+
+  /** Census over netlink when the helper is there; /proc/net/tcp* text (and ss for the limit) otherwise. */
+  private readonly census: CensusHelper | undefined;
 
   constructor(
     readonly port: number,
     readonly refreshMs: number,
-  ) {}
+  ) {
+    if (CensusHelper.available()) this.census = new CensusHelper(port);
+  }
+
+  private async fromProc(): Promise<Census> {
+
+    const full = performance.now() - this.tables.at > 10_000;
+    const table = await readSocketTable(this.port, full ? TABLES : this.tables.which);
+    const listening = table.acceptQueue !== null;
+    if (full || listening !== this.tables.listening) {
+      this.tables = { which: table.holding.length > 0 ? table.holding : TABLES, at: full ? performance.now() : -Infinity, listening };
+    }
+    if (listening !== this.max.listening || performance.now() - this.max.at > 5000) {
+      this.max = { value: listening ? await readAcceptQueueMax(this.port) : null, at: performance.now(), listening };
+    }
+    return { listening, acceptQueue: table.acceptQueue ?? 0, acceptQueueMax: this.max.value, states: table.states };
+  }
 
   async refresh(): Promise<KernelState> {
     const t0 = performance.now();
-    const [table, kernel, max, sysctls] = await Promise.all([
-      readSocketTable(this.port),
-      readKernelCounters(),
-      readAcceptQueueMax(this.port),
-      readSysctls(),
-    ]);
+    const [fromDiag, kernel, sysctls] = await Promise.all([this.census?.take() ?? null, readKernelCounters(), readSysctls()]);
+    const census = fromDiag ?? (await this.fromProc());
+    const max = census.acceptQueueMax;
+    const table = { acceptQueue: census.listening ? census.acceptQueue : null, states: census.states };
     const port = String(this.port);
     this.m.acceptQueue.set({ port }, table.acceptQueue ?? 0);
     if (max !== null) this.m.acceptQueueMax.set({ port }, max);
@@ -66,6 +94,7 @@ export class Observer {
       sysctls,
       updatedAt: new Date().toISOString(),
       refreshMs: this.refreshMs,
+      source: fromDiag ? 'sock_diag' : 'proc',
     };
     return this.state;
   }
@@ -86,5 +115,6 @@ export class Observer {
 
   stop(): void {
     clearTimeout(this.timer);
+    this.census?.stop();
   }
 }

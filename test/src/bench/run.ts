@@ -170,7 +170,64 @@ async function c10k(lab: Lab): Promise<void> {
   await server.stop();
 }
 
-const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k } as const;
+/**
+ * The probe's own cost: CPU at a 1 s refresh with 10,000 established connections on the port, and the NFQUEUE
+ * helper's CPU per 10,000 packets per second of shaped traffic.
+ */
+async function probeCost(lab: Lab): Promise<void> {
+  const server = await lab.server({ MODEL: 'event-loop', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name: 'probe-cost' });
+  const probe = await lab.probe(server, { REFRESH: '1s' }, 'probe-cost-probe');
+  const { container: swarm, done } = await lab.startSwarm(
+    ['--target', `${lab.run}-probe-cost:${LAB_PORT}`, '--clients', '10000', '--arrival', 'steady', '--rate', '2000', '--duration', '5s',
+      '--hold', '25s', '--request-interval', '20s', '--connect-timeout', '20s', '--metrics-port', '0'],
+    'probe-cost-swarm',
+  );
+  while ((await lab.established(swarm)) < 10_000) await new Promise((r) => setTimeout(r, 500));
+  const window = 10;
+  const c0 = await lab.cpuSeconds(probe);
+  const s0 = await lab.probeState(probe);
+  await new Promise((r) => setTimeout(r, window * 1000));
+  const c1 = await lab.cpuSeconds(probe);
+  const s1 = await lab.probeState(probe);
+  const probeCores = (c1 - c0) / window;
+  await done;
+  figures.probe_cpu_share_10k_established = Number(probeCores.toFixed(4));
+  await server.stop();
+
+  // NFQUEUE helper: every packet of closed-loop connections both ways through the queue, 1 ms delay.
+  const shaped = await lab.server({ MODEL: 'event-loop', BACKLOG: '4096' }, { name: 'nfq-cost' });
+  const nfqProbe = await lab.probe(shaped, { DELAY: '1ms', DIRECTION: 'both' }, 'nfq-cost-probe');
+  const packets = async (): Promise<number> =>
+    (JSON.parse(await lab.scrape(nfqProbe, 9465, '/shaping')) as { helper: { received: number } }).helper.received;
+  const { container: load, done: loadDone } = await lab.startSwarm(
+    ['--target', `${lab.run}-nfq-cost:${LAB_PORT}`, '--arrival', 'closed', '--concurrency', '64', '--clients', '40000', '--metrics-port', '0'],
+    'nfq-cost-swarm',
+  );
+  void load;
+  await new Promise((r) => setTimeout(r, 2000));
+  const h0 = await lab.cpuSeconds(nfqProbe, ['socklab-nfq-delay']);
+  const p0 = await packets();
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  const h1 = await lab.cpuSeconds(nfqProbe, ['socklab-nfq-delay']);
+  const p1 = await packets();
+  const seconds = (Date.now() - t0) / 1000;
+  await loadDone;
+  const pps = (p1 - p0) / seconds;
+  const helperCores = (h1 - h0) / seconds;
+  const per10k = helperCores / (pps / 10_000);
+  figures.nfqueue_packets_per_second = Math.round(pps);
+  figures.nfqueue_cpu_share_per_10k_pps = Number(per10k.toFixed(4));
+  table('Probe cost', ['what', 'measured', 'target'], [
+    [`probe CPU, 1 s refresh, ${s1.connections.established} established (${window} s)`, `${(probeCores * 100).toFixed(2)}% of a core`, `< 5% (${probeCores < 0.05 ? 'met' : 'MISSED'})`],
+    ['NFQUEUE helper packets/s (both directions, 1 ms delay)', Math.round(pps), '-'],
+    ['NFQUEUE helper CPU per 10,000 packets/s', `${(per10k * 100).toFixed(1)}% of a core`, '-'],
+  ]);
+  void s0;
+  await shaped.stop();
+}
+
+const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost } as const;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

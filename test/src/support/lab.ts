@@ -208,6 +208,25 @@ export class Lab implements AsyncDisposable {
     return total;
   }
 
+  /**
+   * CPU seconds (user + system, reaped children included) of a container's processes whose name is in
+   * `names` (all but our own sh/cat when empty; matched as prefixes, since the kernel cuts names to 15
+   * characters), from /proc/<pid>/stat at USER_HZ 100.
+   */
+  async cpuSeconds(container: StartedTestContainer, names: string[] = []): Promise<number> {
+    const r = await container.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/stat 2>/dev/null; echo; done']);
+    let ticks = 0;
+    for (const line of r.stdout.split('\n')) {
+      const m = /^\d+ \((.*)\) (.*)$/.exec(line.trim());
+      if (!m) continue;
+      const name = m[1] ?? '';
+      if (name === 'sh' || name === 'cat' || (names.length > 0 && !names.some((n) => n.startsWith(name) || name.startsWith(n)))) continue;
+      const f = (m[2] ?? '').split(' ').map(Number);
+      ticks += (f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0);
+    }
+    return ticks / 100;
+  }
+
   /** ESTABLISHED TCP connections in a container's namespace (/proc/net/tcp*, read with cat). */
   async established(container: StartedTestContainer): Promise<number> {
     const r = await container.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6']);
@@ -240,6 +259,7 @@ export class Lab implements AsyncDisposable {
 }
 
 export interface ProbeStateJson {
+  readonly source: 'sock_diag' | 'proc';
   readonly listening: boolean;
   readonly acceptQueue: number;
   readonly acceptQueueMax: number | null;
