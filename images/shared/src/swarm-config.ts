@@ -60,8 +60,8 @@ export const SWARM_USAGE = `socklab swarm: fires client connections at a socklab
   --duration D             how long ramp and steady go on
   --concurrency N          connections in flight at once for closed arrivals
   --delay D                wait D before the first wave
-  --connect-timeout D      give up connecting after D (default 5s)
-  --read-timeout D         give up waiting for the answer after D (default 10s)
+  --connect-timeout D      give up connecting after D (default 5s; 0 waits for the kernel's own limit)
+  --read-timeout D         give up waiting for the answer after D (default 10s; 0 waits forever)
   --message TEXT           request line (default "${DEFAULT_MESSAGE}")
   --hold D                 keep each connection open for D, one request per --request-interval (keep-alive servers)
   --request-interval D     pause between requests while holding (default 1s)
