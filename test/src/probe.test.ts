@@ -37,8 +37,12 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
       },
     );
     assert.ok(samples.every((s) => s.state.source === 'sock_diag'), 'counted over netlink sock_diag');
-    assert.equal(Math.max(...samples.map((s) => s.state.acceptQueue)), 2, 'probe: queue of 2');
-    assert.equal(Math.max(...samples.map((s) => s.ssRecvQ)), 2, 'ss: Recv-Q of 2');
+    // listen(1) queues 2 (backlog + 1). The listener is lockless, so two final ACKs handled at once on two CPUs
+    // can both pass the "full?" check: a third now and then. "The backlog is a hint" (the seeds).
+    const probeMax = Math.max(...samples.map((s) => s.state.acceptQueue));
+    const ssMax = Math.max(...samples.map((s) => s.ssRecvQ));
+    assert.ok(probeMax >= 2 && probeMax <= 3, `probe: accept queue reached ${probeMax}`);
+    assert.ok(ssMax >= 2 && ssMax <= 3, `ss: Recv-Q reached ${ssMax}`);
     assert.ok(samples.every((s) => s.state.acceptQueueMax === 1 && s.ssSendQ === 1), 'max 1, in the probe and in ss Send-Q');
     const first = samples[0]?.state.counters['TcpExt ListenOverflows'] ?? NaN;
     // The same numbers nstat reads: the probe's reading (refreshed every 200 ms) lies between two nstat reads.
@@ -65,8 +69,12 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     assert.equal(changed.status, 200, JSON.stringify(changed.body));
     const jittered = await lab.swarm(steady('delay', 50, 25), 'jitter-swarm');
     const c = connects(jittered);
-    for (const v of c) assert.ok(v >= 14 && v <= 26.5, `connect ${v} ms is outside 20±5 ms (+RTT)`);
-    assert.ok(Math.max(...c) - Math.min(...c) > 4, `jitter spreads connect times: ${Math.min(...c)}..${Math.max(...c)}`);
+    // Added delay is 15..25 ms. A connect also takes the unshaped round trip through the containers and the
+    // client's event loop (about 1-1.5 ms here, a few more on a busy shared machine): never less than 15 ms,
+    // never more than 25 + 3 ms, and spread over about the 10 ms that +/-5 ms of jitter gives.
+    for (const v of c) assert.ok(v >= 15 && v <= 28, `connect ${v} ms is outside 20±5 ms (+ up to 3 ms round trip)`);
+    const spread = Math.max(...c) - Math.min(...c);
+    assert.ok(spread >= 7 && spread <= 13, `jitter spreads connect times over ${spread.toFixed(1)} ms (${Math.min(...c)}..${Math.max(...c)})`);
   });
 
   it('a delay changed at run time is in force within 1 s', async () => {

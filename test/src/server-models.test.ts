@@ -52,8 +52,9 @@ describe('server models, as a student would observe them', () => {
       () => lab.kernel(server),
     );
     const afterRun = await lab.kernel(server);
+    // backlog + 1 as Linux allows; a third now and then, when two final ACKs pass the lockless "full?" check at once.
     const maxQueue = Math.max(...samples.map((s) => s.acceptQueue ?? 0));
-    assert.equal(maxQueue, 2, `accept queue samples: ${samples.map((s) => s.acceptQueue).join(',')}`);
+    assert.ok(maxQueue >= 2 && maxQueue <= 3, `accept queue samples: ${samples.map((s) => s.acceptQueue).join(',')}`);
     assert.ok(afterRun.listenOverflows > before.listenOverflows, `ListenOverflows ${before.listenOverflows} -> ${afterRun.listenOverflows}`);
     const o = run.summary?.outcomes;
     assert.ok((o?.connect_timeout ?? 0) > 0, `some clients time out connecting: ${JSON.stringify(o)}`);
