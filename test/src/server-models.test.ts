@@ -161,7 +161,9 @@ describe('server models, as a student would observe them', () => {
 
   it('deadlock fixed by RECV_TIMEOUT: both sides give up after 1 s and the next client is served', async () => {
     const server = await lab.server({ MODEL: 'sequential', RECV_TIMEOUT: '1s' }, { name: 'timeout' });
-    const stuck = lab.swarm(['--target', target('timeout'), '--clients', '1', '--expect-greeting', '--read-timeout', '1s', '--metrics-port', '0'], 'timeout-a');
+    // The client gives up first (0.9 s) and, like the notebook's, keeps its socket until the server gives up
+    // too (1 s after accept): each side then records its own read timeout. Equal timeouts would race.
+    const stuck = lab.swarm(['--target', target('timeout'), '--clients', '1', '--expect-greeting', '--read-timeout', '900ms', '--metrics-port', '0'], 'timeout-a');
     await new Promise((r) => setTimeout(r, 300));
     const next = await lab.swarm(['--target', target('timeout'), '--clients', '1', '--metrics-port', '0'], 'timeout-b');
     const a = await stuck;

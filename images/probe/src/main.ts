@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import http from 'node:http';
 import {
+  runMain,
   ConfigError,
   formatRefusal,
   LAB_PORT,
@@ -141,11 +142,4 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`socklab probe: ${err.message}`);
-    process.exit(err.exitCode);
-  }
-  console.error('socklab probe: failed:', err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain('socklab probe', main);

@@ -67,6 +67,16 @@ static sl_server *server_of(napi_env env, napi_value v) {
   return s;
 }
 
+/* The arguments of a call whose first argument is a server id: that server, or NULL with an exception set. */
+static sl_server *server_args(napi_env env, napi_callback_info info, napi_value *argv, size_t argc) {
+  size_t got = argc;
+  if (napi_get_cb_info(env, info, &got, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "socklab native: cannot read arguments");
+    return NULL;
+  }
+  return server_of(env, argv[0]);
+}
+
 /* listen(port, backlog) -> fd */
 static napi_value js_listen(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -155,10 +165,8 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sl_server *s = server_of(env, argv[0]);
+  sl_server *s = server_args(env, info, argv, 1);
   if (!s) return NULL;
   int e = sl_start(s);
   if (e < 0) return throw_errno(env, "start", -e);
@@ -166,10 +174,8 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_stop(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sl_server *s = server_of(env, argv[0]);
+  sl_server *s = server_args(env, info, argv, 1);
   if (!s) return NULL;
   sl_stop(s);
   return NULL;
@@ -177,10 +183,8 @@ static napi_value js_stop(napi_env env, napi_callback_info info) {
 
 /* stats(id) -> Float64Array of the counter block's slots (a copy). */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1], ab, out;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sl_server *s = server_of(env, argv[0]);
+  sl_server *s = server_args(env, info, argv, 1);
   if (!s) return NULL;
   double *data;
   CHECK(napi_create_arraybuffer(env, SL_SLOTS * sizeof(double), (void **)&data, &ab));
@@ -201,10 +205,8 @@ static napi_value js_block_fd(napi_env env, napi_callback_info info) {
 
 /* serveOne(id, fd, acceptedNs): serve a connection with blocking calls in the calling thread (a Worker). */
 static napi_value js_serve_one(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sl_server *s = server_of(env, argv[0]);
+  sl_server *s = server_args(env, info, argv, 3);
   if (!s) return NULL;
   sl_serve(s, arg_i32(env, argv[1]), (int64_t)arg_f64(env, argv[2]));
   return NULL;
@@ -275,10 +277,8 @@ static void *acceptor_thread(void *p) {
 }
 
 static napi_value js_start_acceptor(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2], name;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sl_server *s = server_of(env, argv[0]);
+  sl_server *s = server_args(env, info, argv, 2);
   if (!s) return NULL;
   acceptor *ac = calloc(1, sizeof *ac);
   if (!ac) return throw_errno(env, "calloc", ENOMEM);
@@ -293,10 +293,8 @@ static napi_value js_start_acceptor(napi_env env, napi_callback_info info) {
 
 /* shutdownFd(fd): wakes threads blocked in accept() on it. */
 static napi_value js_shutdown(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sl_server *s = server_of(env, argv[0]);
+  sl_server *s = server_args(env, info, argv, 1);
   if (!s) return NULL;
   atomic_store(&s->stopping, 1);
   shutdown(s->listen_fd, SHUT_RDWR);

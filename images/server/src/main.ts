@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { ConfigError, formatWork, parseServerConfig, SERVER_ENV, type ServerConfig, type ServerEnv } from '@socklab/shared';
+import { ConfigError, formatWork, parseServerConfig, runMain, SERVER_ENV, type ServerConfig, type ServerEnv } from '@socklab/shared';
 import { ServerStats } from './stats.js';
 import { modelStarter } from './models/index.js';
 
@@ -64,11 +64,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`socklab server: ${err.message}`);
-    process.exit(err.exitCode);
-  }
-  console.error('socklab server: failed:', err);
-  process.exit(1);
-});
+runMain('socklab server', main);

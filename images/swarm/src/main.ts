@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, parseSwarmArgs, SWARM_USAGE } from '@socklab/shared';
+import { parseSwarmArgs, runMain, SWARM_USAGE } from '@socklab/shared';
 import type { ConnectionResult } from './connection.js';
 import { SwarmMetrics } from './metrics.js';
 import { runWave } from './runner.js';
@@ -68,11 +68,4 @@ async function main(): Promise<void> {
   metrics.close();
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`socklab swarm: ${err.message}`);
-    process.exit(err.exitCode);
-  }
-  console.error('socklab swarm: failed:', err);
-  process.exit(1);
-});
+runMain('socklab swarm', main);
