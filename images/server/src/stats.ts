@@ -38,14 +38,8 @@ export class ServerStats {
 
   private last: CounterSnapshot = readSnapshot(new Float64Array(64));
 
-  /** Current counters, for logs and tests. */
-  snapshot(): CounterSnapshot {
-    this.last = readSnapshot(this.source.counters());
-    return this.last;
-  }
-
   private update(): void {
-    const s = this.snapshot();
+    const s = (this.last = readSnapshot(this.source.counters()));
     const l = this.labels;
     this.m.connectionsAccepted.reset();
     this.m.connectionsAccepted.inc(l, s.accepted);

@@ -2,10 +2,6 @@
 export const OUTCOMES = ['ok', 'refused', 'reset', 'connect_timeout', 'read_timeout', 'error'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export function isOutcome(value: string): value is Outcome {
-  return (OUTCOMES as readonly string[]).includes(value);
-}
-
 /** Zero counts for every outcome, so summaries always list the whole set. */
 export function emptyOutcomeCounts(): Record<Outcome, number> {
   return { ok: 0, refused: 0, reset: 0, connect_timeout: 0, read_timeout: 0, error: 0 };

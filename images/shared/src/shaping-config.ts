@@ -1,5 +1,5 @@
 import { ConfigError, invalid } from './errors.js';
-import { DURATION_FORMS, PERCENT_FORMS, RATE_FORMS, parseDuration, parseInteger, parsePercent, parseRate } from './duration.js';
+import { DURATION_FORMS, parseDuration, parseInteger, parsePercent, parseRate } from './duration.js';
 
 /** Which way shaping applies, seen from the server: egress is what it sends, ingress what it receives. */
 export const DIRECTIONS = ['egress', 'ingress', 'both'] as const;
@@ -73,4 +73,3 @@ export function shapingEnv(s: ShapingConfig): Record<string, string> {
   };
 }
 
-export { PERCENT_FORMS, RATE_FORMS };

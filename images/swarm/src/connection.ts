@@ -46,9 +46,6 @@ export class ConnectionSet {
   cancelAll(): void {
     for (const c of this.live) c.fail('error', 'ECANCELED');
   }
-  get size(): number {
-    return this.live.size;
-  }
 }
 
 /**

@@ -4,9 +4,6 @@ import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestCont
 import { IMAGES, LAB_PORT, LABELS, PROBE_PORT, SERVER_METRICS_PORT, type Role } from '@socklab/shared';
 import { DockerRuntime, type LabelledResources } from '@socklab/orchestrator';
 
-/** Names one container of a test run, to find it again after it exited. */
-const CONTAINER_LABEL = 'socklab.test.container';
-
 /** A socklab role as a testcontainers container: image, labels, sysctls and capabilities set in one place. */
 export class RoleContainer extends GenericContainer {
   constructor(image: string, run: string, role: Role, model?: string) {
@@ -67,10 +64,7 @@ export class Lab implements AsyncDisposable {
   }
 
   private role(image: string, role: Role, name: string, model?: string): RoleContainer {
-    return new RoleContainer(image, this.run, role, model)
-      .withNetworkMode(this.network)
-      .withName(`${this.run}-${name}`)
-      .withLabels({ [CONTAINER_LABEL]: `${this.run}-${name}` });
+    return new RoleContainer(image, this.run, role, model).withNetworkMode(this.network).withName(`${this.run}-${name}`);
   }
 
   /** A server model; ready when it logs its start line (the lab port is listening by then). */
