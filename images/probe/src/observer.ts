@@ -47,7 +47,6 @@ export class Observer {
   }
 
   private async fromProc(): Promise<Census> {
-
     const full = performance.now() - this.tables.at > 10_000;
     const table = await readSocketTable(this.port, full ? TABLES : this.tables.which);
     const listening = table.acceptQueue !== null;

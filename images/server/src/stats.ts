@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { formatWork, LATENCY_BUCKETS, registerMetrics, SERVER_METRICS, type ServerConfig } from '@socklab/shared';
-import { readSnapshot, type CounterSnapshot } from './counters.js';
+import { readSnapshot, SLOTS, type CounterSnapshot } from './counters.js';
 import { childPids, readProcStatus, readSomaxconn } from './proc.js';
 
 /** What a running model exposes to metrics. */
@@ -36,7 +36,7 @@ export class ServerStats {
     this.m.backlogRequested.set(this.labels, config.backlog);
   }
 
-  private last: CounterSnapshot = readSnapshot(new Float64Array(64));
+  private last: CounterSnapshot = readSnapshot(new Float64Array(SLOTS));
 
   private update(): void {
     const s = (this.last = readSnapshot(this.source.counters()));
@@ -49,7 +49,12 @@ export class ServerStats {
     this.m.inService.set(l, s.inService);
     this.m.inServicePeak.set(l, s.peak);
     this.m.backlogEffective.set(l, this.source.effectiveBacklog?.() ?? Math.min(this.config.backlog, readSomaxconn()));
+    this.sampleProcess();
+  }
 
+  /** Threads, processes and memory of the server (children included for prefork), from /proc. */
+  private sampleProcess(): void {
+    const l = this.labels;
     const pids = [process.pid, ...(this.source.childProcesses ? childPids() : [])];
     let threads = 0;
     let rss = 0;
@@ -78,7 +83,7 @@ export class ServerStats {
 
   /** Sample threads between scrapes too, so a short-lived peak is not missed. */
   startSampling(intervalMs = 200): NodeJS.Timeout {
-    const t = setInterval(() => this.update(), intervalMs);
+    const t = setInterval(() => this.sampleProcess(), intervalMs);
     t.unref();
     return t;
   }

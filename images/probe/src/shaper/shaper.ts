@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, formatRefusal, PROBE_PORT, SERVER_METRICS_PORT, type ShapingConfig } from '@socklab/shared';
+import { ConfigError, formatRefusal, PROBE_PORT, SERVER_METRICS_PORT, type Refusal, type ShapingConfig } from '@socklab/shared';
 import { choosePlan, describePlan, type Capabilities, type ShapingPlan } from './plan.js';
 import { HELPER, NfqueueHelper, QUEUE } from './nfqueue.js';
 import { labInterfaces, must, run } from './system.js';
@@ -56,7 +56,7 @@ export class Shaper {
       await this.clearLink();
       await this.applyLink(cfg, plan);
     }
-    await this.applyRefusal(cfg);
+    await this.applyRefusal(cfg.refusal);
     this.current = cfg;
     this.plan = plan;
     for (const line of describePlan(plan)) console.log(`socklab probe: shaping: ${line}`);
@@ -112,14 +112,14 @@ export class Shaper {
     }
   }
 
-  private async applyRefusal(cfg: ShapingConfig): Promise<void> {
+  private async applyRefusal(refusal: Refusal): Promise<void> {
     await run('iptables', ['-D', 'INPUT', '-p', 'tcp', '--syn', '--dport', String(this.labPort), '-j', 'SOCKLAB-REFUSE']);
     await run('iptables', ['-F', 'SOCKLAB-REFUSE']);
     await run('iptables', ['-X', 'SOCKLAB-REFUSE']);
-    if (cfg.refusal.kind !== 'reject-above') return;
+    if (refusal.kind !== 'reject-above') return;
     // Clients beyond N concurrent connections get a RST to their SYN: ECONNREFUSED, as some other systems answer a full backlog.
     await must('iptables', ['-N', 'SOCKLAB-REFUSE']);
-    await must('iptables', ['-A', 'SOCKLAB-REFUSE', '-p', 'tcp', '-m', 'connlimit', '--connlimit-above', String(cfg.refusal.n), '--connlimit-mask', '0',
+    await must('iptables', ['-A', 'SOCKLAB-REFUSE', '-p', 'tcp', '-m', 'connlimit', '--connlimit-above', String(refusal.n), '--connlimit-mask', '0',
       '-j', 'REJECT', '--reject-with', 'tcp-reset']);
     // First in INPUT, before anything queues the SYN.
     await must('iptables', ['-I', 'INPUT', '1', '-p', 'tcp', '--syn', '--dport', String(this.labPort), '-j', 'SOCKLAB-REFUSE']);
@@ -142,7 +142,7 @@ export class Shaper {
   /** Remove every trace of shaping from the namespace (the server's, which outlives the probe). */
   async clear(): Promise<void> {
     await this.clearLink();
-    await this.applyRefusal({ ...(this.current ?? ({} as ShapingConfig)), refusal: { kind: 'drop' } });
+    await this.applyRefusal({ kind: 'drop' });
     this.current = undefined;
   }
 }
