@@ -162,15 +162,18 @@ static void on_signal(int s) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s QUEUE_NUM DELAY_US JITTER_US LOSS_PPM\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: %s QUEUE_NUM DELAY_US JITTER_US LOSS_PPM [SEED]\n", argv[0]);
     return 2;
   }
   int queue = atoi(argv[1]);
   delay_us = atoll(argv[2]);
   jitter_us = atoll(argv[3]);
   loss_ppm = (uint32_t)strtoul(argv[4], NULL, 10);
-  rng_state ^= now_ns() ^ (uint64_t)getpid() << 32;
+  /* A seed makes the loss and jitter draws repeatable (a run's manifest records it); without one, vary them. */
+  if (argc == 6) rng_state ^= strtoull(argv[5], NULL, 10) * 0x9E3779B97F4A7C15ULL;
+  else rng_state ^= now_ns() ^ (uint64_t)getpid() << 32;
+  if (rng_state == 0) rng_state = 88172645463325252ULL;
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   signal(SIGPIPE, SIG_IGN);

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   const refreshMs = env.REFRESH ? parseDuration(env.REFRESH, 'REFRESH') : 1000;
   if (refreshMs < 100 || refreshMs > 60_000) throw new ConfigError(`invalid REFRESH ${JSON.stringify(env.REFRESH)}: expected 100ms to 1m`);
   const shaping = shapingFromEnv(env);
+  // The random seed of loss and jitter draws (a run records it in its manifest, so a rerun draws the same).
+  const seed = env.SEED ? parseInteger(env.SEED, 'SEED', 0, 2 ** 53 - 1) : undefined;
 
   const ifaces = labInterfaces();
   const caps = await detectCapabilities(ifaces[0] ?? 'eth0');
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
     `socklab probe: kernel offers netem=${caps.netem} ifb=${caps.ifb} tbf=${caps.tbf} nfqueue=${caps.nfqueue}; ` +
       `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}`,
   );
-  const shaper = new Shaper(caps, port, ifaces);
+  const shaper = new Shaper(caps, port, ifaces, seed);
   await shaper.clear(); // a previous probe of this namespace may have left shaping behind
   try {
     await shaper.apply(shaping);

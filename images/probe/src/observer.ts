@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
-import { KERNEL_COUNTERS, PROBE_METRICS, PROBE_TCP_STATES, registerMetrics, type ProbeTcpState } from '@socklab/shared';
+import { KERNEL_COUNTERS, PROBE_METRICS, PROBE_TCP_STATES, type ProbeTcpState } from '@socklab/shared';
+import { registerMetrics } from '@socklab/shared/prom';
 import { readKernelCounters, readSocketTable, readSysctls, TABLES, type Sysctls, type Table } from './procnet.js';
 import { readAcceptQueueMax } from './ss.js';
 import { CensusHelper, type Census } from './census.js';

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { formatWork, LATENCY_BUCKETS, registerMetrics, SERVER_METRICS, type ServerConfig } from '@socklab/shared';
+import { formatWork, LATENCY_BUCKETS, SERVER_METRICS, type ServerConfig } from '@socklab/shared';
+import { registerMetrics } from '@socklab/shared/prom';
 import { readSnapshot, SLOTS, type CounterSnapshot } from './counters.js';
 import { childPids, readProcStatus, readSomaxconn } from './proc.js';
 

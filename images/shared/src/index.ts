@@ -7,5 +7,4 @@ export * from './metrics.js';
 export * from './server-config.js';
 export * from './swarm-config.js';
 export * from './shaping-config.js';
-export * from './prom.js';
 export * from './main.js';

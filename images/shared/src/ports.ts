@@ -21,5 +21,5 @@ export const LABELS = {
   model: 'socklab.model',
 } as const;
 
-export const ROLES = ['server', 'probe', 'swarm', 'prometheus', 'grafana', 'network'] as const;
+export const ROLES = ['server', 'probe', 'sampler', 'swarm', 'prometheus', 'grafana', 'network'] as const;
 export type Role = (typeof ROLES)[number];

@@ -124,10 +124,14 @@ export class Connection implements WheelEntry {
     this.socket.destroy();
   }
 
+  /**
+   * Close for good: send our FIN and release the socket once it is out, without waiting for the server's own
+   * FIN (a server that never closes would otherwise hold this client, and the whole run, until --max-duration).
+   */
   private close(): void {
     wheel.cancel(this);
     if (this.o.closeWithReset) this.socket.resetAndDestroy();
-    else this.socket.end();
+    else this.socket.end(() => this.socket.destroy());
   }
 
   private send(): void {

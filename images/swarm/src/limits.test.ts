@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSwarmArgs } from '@socklab/shared';
 import { limitWarnings } from './limits.js';
-import { humanTable, summarize } from './summary.js';
+import { humanTable, SummaryBuilder } from './summary.js';
 
 describe('limits are said, not discovered', () => {
   const cfg = (...args: string[]) => parseSwarmArgs(['--target', '127.0.0.1:7000', ...args]);
@@ -14,10 +14,9 @@ describe('limits are said, not discovered', () => {
   });
 
   it('explains an exhausted port range in the human table', () => {
-    const s = summarize(
-      [{ seq: 0, outcome: 'error', errno: 'EADDRNOTAVAIL', startedAt: 0, totalMs: 1, requests: 0 }],
-      { target: 't:1', clients: 1, waves: 1, startedAt: 0, durationMs: 1, truncated: false },
-    );
+    const b = new SummaryBuilder(0);
+    b.add({ seq: 0, outcome: 'error', errno: 'EADDRNOTAVAIL', startedAt: 0, totalMs: 1, requests: 0 });
+    const s = b.summary({ target: 't:1', clients: 1, waves: 1, durationMs: 1, truncated: false });
     assert.match(humanTable(s), /hint \(EADDRNOTAVAIL\): no ephemeral port left/);
   });
 });

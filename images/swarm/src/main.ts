@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { parseSwarmArgs, runMain, SWARM_USAGE } from '@socklab/shared';
-import type { ConnectionResult } from './connection.js';
 import { SwarmMetrics } from './metrics.js';
 import { runWave } from './runner.js';
 import { checkTarget } from './safety.js';
-import { humanTable, summarize } from './summary.js';
+import { humanTable, SummaryBuilder, waveLine } from './summary.js';
 import { limitWarnings } from './limits.js';
 
 /** Resolves after `ms`, or at once when the signal aborts. */
@@ -41,12 +40,16 @@ async function main(): Promise<void> {
   if (cfg.delayMs > 0) await sleep(cfg.delayMs, bound.signal);
   const startedAt = Date.now();
   const t0 = performance.now();
-  const results: ConnectionResult[] = [];
+  const results = new SummaryBuilder(startedAt);
+  const record = results.add.bind(results);
   let waves = 0;
   for (;;) {
     const waveStart = performance.now();
-    results.push(...(await runWave(cfg, address, metrics, bound.signal)));
+    const before = results.snapshot();
+    await runWave(cfg, address, metrics, bound.signal, record);
     waves += 1;
+    // In --repeat mode the summary comes only at the end: say what each wave did as it ends.
+    if (cfg.repeatMs > 0) console.error(`socklab swarm: ${waveLine(waves, performance.now() - waveStart, results.snapshot(), before)}`);
     if (cfg.repeatMs === 0 || bound.signal.aborted) break;
     const wait = cfg.repeatMs - (performance.now() - waveStart);
     if (wait > 0) await sleep(wait, bound.signal);
@@ -54,11 +57,10 @@ async function main(): Promise<void> {
   }
   clearTimeout(timer);
   const truncated = bound.signal.aborted && cfg.repeatMs === 0;
-  const summary = summarize(results, {
+  const summary = results.summary({
     target: `${cfg.target.host}:${cfg.target.port}`,
     clients: cfg.clients,
     waves,
-    startedAt,
     durationMs: performance.now() - t0,
     truncated,
   });

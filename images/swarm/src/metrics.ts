@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { registerMetrics, SWARM_METRICS } from '@socklab/shared';
+import { SWARM_METRICS } from '@socklab/shared';
+import { registerMetrics } from '@socklab/shared/prom';
 import type { ConnectionResult } from './connection.js';
 
 export class SwarmMetrics {

@@ -21,13 +21,17 @@ export function arrivalOffsets(cfg: Pick<SwarmConfig, 'arrival' | 'clients' | 'r
   }
 }
 
-/** One wave: start connections at their offsets, resolve when all have ended (or the signal cut them). */
+/**
+ * One wave: start connections at their offsets, hand each result to `record` as it ends, resolve with how many
+ * ran when all have ended (or the signal cut them). Nothing is kept here: memory stays flat across waves.
+ */
 export async function runWave(
   cfg: SwarmConfig,
   address: string,
   metrics: SwarmMetrics,
   signal: AbortSignal,
-): Promise<ConnectionResult[]> {
+  record: (r: ConnectionResult) => void,
+): Promise<number> {
   const live = new ConnectionSet();
   // --max-duration ends what is still open; such connections count as errors (ECANCELED).
   const cancel = (): void => live.cancelAll();
@@ -37,33 +41,34 @@ export async function runWave(
     metrics.started();
     return runConnection(address, cfg.target.port, cfg, connected, live).then((r) => {
       metrics.finished(r);
+      record(r);
       return r;
     });
   };
   if (cfg.arrival === 'closed') {
     // Each of `concurrency` lanes runs connections back to back until `clients` have been started.
-    const done: ConnectionResult[] = [];
     let started = 0;
     const lane = async (): Promise<void> => {
       while (started < cfg.clients && !signal.aborted) {
         started += 1;
-        done.push(await one());
+        await one();
       }
     };
     await Promise.all(Array.from({ length: Math.min(cfg.concurrency, cfg.clients) }, lane));
     signal.removeEventListener('abort', cancel);
-    return done;
+    return started;
   }
   // Clock-driven arrivals: one shared completion callback, no promise per connection (bytes matter at C10K).
   const offsets = arrivalOffsets(cfg);
-  const results: ConnectionResult[] = [];
+  let ended = 0;
   let allDone!: () => void;
   const finished = new Promise<void>((resolve) => (allDone = resolve));
   let launched = 0;
   const onDone = (r: ConnectionResult): void => {
     metrics.finished(r);
-    results.push(r);
-    if (results.length === offsets.length || (signal.aborted && results.length === launched)) allDone();
+    record(r);
+    ended += 1;
+    if (ended === offsets.length || (signal.aborted && ended === launched)) allDone();
   };
   const start = performance.now();
   const launch = (): void => {
@@ -80,7 +85,7 @@ export async function runWave(
     }
     if (i < offsets.length) await new Promise((r) => setTimeout(r, Math.min(10, (offsets[i] ?? 0) - now)));
   }
-  if (results.length < launched) await finished;
+  if (ended < launched) await finished;
   signal.removeEventListener('abort', cancel);
-  return results;
+  return launched;
 }

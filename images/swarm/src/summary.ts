@@ -1,83 +1,109 @@
-import { emptyOutcomeCounts, OUTCOMES, type Outcome } from '@socklab/shared';
+import { emptyOutcomeCounts, LATENCY_BUCKETS, OUTCOMES, type Outcome } from '@socklab/shared';
+import type { Percentiles, SwarmSummary } from '@socklab/shared/results';
 import type { ConnectionResult } from './connection.js';
 
-export interface Percentiles {
-  readonly count: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-/** The swarm's final JSON summary (last line of stdout). Times in milliseconds. */
-export interface SwarmSummary {
-  readonly target: string;
-  readonly clients: number;
-  readonly waves: number;
-  readonly outcomes: Record<Outcome, number>;
-  readonly errno: Record<string, number>;
-  readonly latencyMs: { readonly connect: Percentiles; readonly firstByte: Percentiles; readonly total: Percentiles };
-  /** Per second since the start: how many connections ended, by outcome. */
-  readonly timeline: ReadonlyArray<{ readonly second: number } & Partial<Record<Outcome, number>>>;
-  readonly durationMs: number;
-  /** Each connection in start order (only for runs of at most DETAIL_LIMIT connections). */
-  readonly connections?: ReadonlyArray<{ readonly outcome: Outcome; readonly totalMs: number; readonly connectMs?: number; readonly errno?: string }>;
-  /** True when --max-duration cut the run short. */
-  readonly truncated: boolean;
-}
+export type { SwarmSummary };
 
 /** Per-connection details are listed up to this many connections. */
 export const DETAIL_LIMIT = 1000;
+/** Latency values kept for percentiles: exact up to this many, a uniform reservoir sample beyond (bounded memory). */
+export const RESERVOIR = 100_000;
 
-export function percentiles(values: number[]): Percentiles {
-  if (values.length === 0) return { count: 0, p50: 0, p90: 0, p99: 0, max: 0 };
+export function percentiles(values: ArrayLike<number>, count = values.length): Percentiles {
+  if (values.length === 0) return { count, p50: 0, p90: 0, p99: 0, max: 0 };
   const sorted = Float64Array.from(values).sort();
   const at = (q: number): number => round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0);
-  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0) };
+  return { count, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0) };
 }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
-export function summarize(
-  results: readonly ConnectionResult[],
-  meta: { target: string; clients: number; waves: number; startedAt: number; durationMs: number; truncated: boolean },
-): SwarmSummary {
-  const outcomes = emptyOutcomeCounts();
-  const errno: Record<string, number> = {};
-  const connect: number[] = [];
-  const firstByte: number[] = [];
-  const total: number[] = [];
-  const buckets = new Map<number, Partial<Record<Outcome, number>>>();
-  for (const r of results) {
-    outcomes[r.outcome] += 1;
-    if (r.errno !== undefined) errno[r.errno] = (errno[r.errno] ?? 0) + 1;
-    if (r.connectMs !== undefined) connect.push(r.connectMs);
-    if (r.firstByteMs !== undefined) firstByte.push(r.firstByteMs);
-    total.push(r.totalMs);
-    const second = Math.floor((r.startedAt + r.totalMs - meta.startedAt) / 1000);
-    const b = buckets.get(second) ?? {};
-    b[r.outcome] = (b[r.outcome] ?? 0) + 1;
-    buckets.set(second, b);
+/** Latency values: all of them up to RESERVOIR, then a reservoir sample; the max and count stay exact. */
+class Sample {
+  private readonly values: number[] = [];
+  private seen = 0;
+  private max = 0;
+  add(v: number): void {
+    this.seen += 1;
+    if (v > this.max) this.max = v;
+    if (this.values.length < RESERVOIR) this.values.push(v);
+    else {
+      const j = Math.floor(Math.random() * this.seen);
+      if (j < RESERVOIR) this.values[j] = v;
+    }
   }
-  return {
-    target: meta.target,
-    clients: meta.clients,
-    waves: meta.waves,
-    outcomes,
-    errno,
-    latencyMs: { connect: percentiles(connect), firstByte: percentiles(firstByte), total: percentiles(total) },
-    timeline: [...buckets.entries()].sort(([a], [b]) => a - b).map(([second, b]) => ({ second, ...b })),
-    durationMs: round(meta.durationMs),
-    ...(results.length <= DETAIL_LIMIT && {
-      connections: [...results].sort((a, b) => a.seq - b.seq).map((r) => ({
+  percentiles(): Percentiles {
+    const p = percentiles(this.values, this.seen);
+    return this.seen === 0 ? p : { ...p, max: round(this.max) };
+  }
+}
+
+const BUCKETS_MS = [...LATENCY_BUCKETS.map((s) => s * 1000), Infinity];
+
+/**
+ * The swarm's results, accumulated connection by connection: counts, latency samples, a histogram and the
+ * per-second timeline, with per-connection records only for the first DETAIL_LIMIT. Memory stays bounded in
+ * --repeat mode, however long it runs.
+ */
+export class SummaryBuilder {
+  private readonly outcomes = emptyOutcomeCounts();
+  private readonly errno: Record<string, number> = {};
+  private readonly connect = new Sample();
+  private readonly firstByte = new Sample();
+  private readonly total = new Sample();
+  private readonly histogram = new Array<number>(BUCKETS_MS.length).fill(0);
+  private readonly timeline = new Map<number, Partial<Record<Outcome, number>>>();
+  private readonly details: ConnectionResult[] = [];
+  private n = 0;
+
+  constructor(private readonly startedAt: number) {}
+
+  get count(): number {
+    return this.n;
+  }
+
+  add(r: ConnectionResult): void {
+    this.n += 1;
+    this.outcomes[r.outcome] += 1;
+    if (r.errno !== undefined) this.errno[r.errno] = (this.errno[r.errno] ?? 0) + 1;
+    if (r.connectMs !== undefined) this.connect.add(r.connectMs);
+    if (r.firstByteMs !== undefined) this.firstByte.add(r.firstByteMs);
+    this.total.add(r.totalMs);
+    const bucket = BUCKETS_MS.findIndex((le) => r.totalMs <= le);
+    this.histogram[bucket] = (this.histogram[bucket] ?? 0) + 1;
+    const second = Math.max(0, Math.floor((r.startedAt + r.totalMs - this.startedAt) / 1000));
+    const b = this.timeline.get(second) ?? {};
+    b[r.outcome] = (b[r.outcome] ?? 0) + 1;
+    this.timeline.set(second, b);
+    if (this.details.length < DETAIL_LIMIT) this.details.push(r);
+  }
+
+  /** Outcome counts so far (for the per-wave line). */
+  snapshot(): Readonly<Record<Outcome, number>> {
+    return { ...this.outcomes };
+  }
+
+  summary(meta: { target: string; clients: number; waves: number; durationMs: number; truncated: boolean }): SwarmSummary {
+    return {
+      target: meta.target,
+      clients: meta.clients,
+      waves: meta.waves,
+      outcomes: { ...this.outcomes },
+      errno: { ...this.errno },
+      latencyMs: { connect: this.connect.percentiles(), firstByte: this.firstByte.percentiles(), total: this.total.percentiles() },
+      timeline: [...this.timeline.entries()].sort(([a], [b]) => a - b).map(([second, b]) => ({ second, ...b })),
+      totalHistogramMs: BUCKETS_MS.map((le, i) => ({ le: Number.isFinite(le) ? le : 1e9, count: this.histogram[i] ?? 0 })),
+      durationMs: round(meta.durationMs),
+      connections: [...this.details].sort((a, b) => a.seq - b.seq).map((r) => ({
         outcome: r.outcome,
         totalMs: round(r.totalMs),
         ...(r.connectMs !== undefined && { connectMs: round(r.connectMs) }),
         ...(r.errno !== undefined && { errno: r.errno }),
       })),
-    }),
-    truncated: meta.truncated,
-  };
+      connectionsTotal: this.n,
+      truncated: meta.truncated,
+    };
+  }
 }
 
 /** What an errno tells a student about the limit that was hit. */
@@ -89,6 +115,12 @@ export const ERRNO_HINTS: Record<string, string> = {
   ETIMEDOUT: 'a timeout: connect_timeout means the SYN was never answered (a full accept queue drops it); read_timeout means no answer came in time',
   ECONNRESET: 'the server side reset the connection (for example net.ipv4.tcp_abort_on_overflow=1 on a full queue)',
 };
+
+/** One line per wave in --repeat mode: what this wave's connections ended as. */
+export function waveLine(wave: number, ms: number, counts: Readonly<Record<Outcome, number>>, before: Readonly<Record<Outcome, number>>): string {
+  const parts = OUTCOMES.map((o) => [o, counts[o] - before[o]] as const).filter(([, v]) => v > 0);
+  return `wave ${wave}: ${parts.map(([o, v]) => `${o}=${v}`).join(' ') || 'no connections'} in ${(ms / 1000).toFixed(2)}s`;
+}
 
 /** A short table for people, on stderr. */
 export function humanTable(s: SwarmSummary): string {

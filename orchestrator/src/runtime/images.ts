@@ -3,7 +3,7 @@ import path from 'node:path';
 import { IMAGES } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
-import type { ContainerRuntime } from './docker.js';
+import type { ContainerRuntime } from './runtime.js';
 import { exec } from './exec.js';
 
 /** Official images a user with a registry builds from; the offline base stands in for them. */

@@ -18,8 +18,13 @@ export class NfqueueHelper {
   private child: ChildProcess | undefined;
   readonly stats: HelperStats = { received: 0, accepted: 0, dropped: 0, pending: 0 };
 
+  /** `seed` makes the helper's loss and jitter draws repeatable. */
+  constructor(private readonly seed?: number) {}
+
   async start(delayUs: number, jitterUs: number, lossPpm: number): Promise<void> {
-    const child = spawn(HELPER, [String(QUEUE), String(delayUs), String(jitterUs), String(lossPpm)], {
+    const args = [String(QUEUE), String(delayUs), String(jitterUs), String(lossPpm)];
+    if (this.seed !== undefined) args.push(String(this.seed));
+    const child = spawn(HELPER, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;

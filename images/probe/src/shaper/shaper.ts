@@ -27,7 +27,7 @@ export async function detectCapabilities(iface: string): Promise<Capabilities> {
  * qdiscs on the lab interfaces and the ifb, the SOCKLAB chains, the helper.
  */
 export class Shaper {
-  private helper = new NfqueueHelper();
+  private readonly helper: NfqueueHelper;
   private current: ShapingConfig | undefined;
   plan: ShapingPlan = { method: 'none', effects: [] };
 
@@ -35,7 +35,10 @@ export class Shaper {
     readonly caps: Capabilities,
     readonly labPort: number,
     private readonly ifaces: string[] = labInterfaces(),
-  ) {}
+    seed?: number,
+  ) {
+    this.helper = new NfqueueHelper(seed);
+  }
 
   get helperStats(): NfqueueHelper['stats'] {
     return this.helper.stats;

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * socklab sampler: runs in a server's network namespace next to the probe (its own container, so either can die
+ * without the other) and prints one JSON line per tick on stdout: the server's metrics, the probe's /state and
+ * each swarm's metrics, as numbers. The orchestrator follows these lines over the Docker API, which works the
+ * same on Linux, macOS and Windows (no port has to be reachable from the host).
+ *
+ *   INTERVAL=250ms SERVER=http://127.0.0.1:9464/metrics PROBE=http://127.0.0.1:9465/state SWARMS=name=url,...
+ */
+import { parseDuration, runMain, ConfigError } from '@socklab/shared';
+
+/** Metric families worth sampling (histogram buckets are left out: the swarm summary has the distribution). */
+const KEEP = /^(socklab_[a-z_]+|process_cpu_seconds_total|process_resident_memory_bytes)(\{[^}]*\})? (\S+)$/;
+
+/** Prometheus text -> { 'name{labels}': value } for the kept families. */
+export function parseExposition(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.includes('_bucket{')) continue;
+    const m = KEEP.exec(line);
+    if (m) out[`${m[1]}${m[2] ?? ''}`] = Number(m[3]);
+  }
+  return out;
+}
+
+async function get(url: string, timeoutMs: number): Promise<{ ok: true; body: string } | { ok: false; error: string }> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!r.ok) return { ok: false, error: `HTTP ${r.status}` };
+    return { ok: true, body: await r.text() };
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string } };
+    return { ok: false, error: err.cause?.code ?? err.name ?? err.message };
+  }
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const intervalMs = parseDuration(env.INTERVAL ?? '250ms', 'INTERVAL');
+  if (intervalMs < 50) throw new ConfigError(`invalid INTERVAL ${JSON.stringify(env.INTERVAL)}: expected 50ms or more`);
+  const server = env.SERVER ?? 'http://127.0.0.1:9464/metrics';
+  const probe = env.PROBE ?? 'http://127.0.0.1:9465/state';
+  const swarms = (env.SWARMS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const i = pair.indexOf('=');
+      if (i <= 0) throw new ConfigError(`invalid SWARMS entry ${JSON.stringify(pair)}: expected name=url`);
+      return [pair.slice(0, i), pair.slice(i + 1)] as const;
+    });
+  let stop = false;
+  process.once('SIGTERM', () => (stop = true));
+  process.once('SIGINT', () => (stop = true));
+  while (!stop) {
+    const t0 = Date.now();
+    const timeout = Math.max(200, intervalMs * 2);
+    const [s, p, ...w] = await Promise.all([get(server, timeout), get(probe, timeout), ...swarms.map(([, url]) => get(url, timeout))]);
+    const line: Record<string, unknown> = { t: t0 };
+    if (s?.ok) line.server = parseExposition(s.body);
+    else line.serverError = s?.error;
+    if (p?.ok) {
+      try {
+        line.probe = JSON.parse(p.body) as unknown;
+      } catch {
+        line.probeError = 'not JSON';
+      }
+    } else line.probeError = p?.error;
+    const sw: Record<string, unknown> = {};
+    swarms.forEach(([name], i) => {
+      const r = w[i];
+      sw[name] = r?.ok ? parseExposition(r.body) : { error: r?.error };
+    });
+    if (swarms.length > 0) line.swarms = sw;
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - t0))));
+  }
+}
+
+runMain('socklab sampler', main);

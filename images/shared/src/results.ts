@@ -1,0 +1,104 @@
+/**
+ * What the images answer, as types decoded strictly: the swarm's JSON summary (last line of its stdout), the
+ * probe's `/state` and its `/shaping` answer. The images produce these shapes; the orchestrator, the tests and
+ * reports decode them here instead of re-declaring them loosely. zod stays behind this subpath
+ * (`@socklab/shared/results`), so images that only produce these types never load it.
+ */
+import { z } from 'zod';
+import { OUTCOMES } from './outcomes.js';
+import { DIRECTIONS, SHAPING_METHODS } from './shaping-config.js';
+import { PROBE_TCP_STATES } from './metrics.js';
+
+const count = z.number().int().nonnegative();
+const ms = z.number().nonnegative();
+
+export const PercentilesSchema = z.strictObject({ count, p50: ms, p90: ms, p99: ms, max: ms });
+export type Percentiles = z.infer<typeof PercentilesSchema>;
+
+const outcomeCounts = z.strictObject(Object.fromEntries(OUTCOMES.map((o) => [o, count])) as Record<(typeof OUTCOMES)[number], typeof count>);
+const outcomeEnum = z.enum(OUTCOMES);
+
+export const SwarmSummarySchema = z.strictObject({
+  target: z.string(),
+  clients: count,
+  waves: count,
+  outcomes: outcomeCounts,
+  errno: z.record(z.string(), count),
+  latencyMs: z.strictObject({ connect: PercentilesSchema, firstByte: PercentilesSchema, total: PercentilesSchema }),
+  /** Per second since the start: how many connections ended, by outcome. */
+  timeline: z.array(z.strictObject({ second: z.number().int(), ...Object.fromEntries(OUTCOMES.map((o) => [o, count.optional()])) })),
+  /** Histogram of total connection times over LATENCY_BUCKETS (ms upper bounds), every connection counted. */
+  totalHistogramMs: z.array(z.strictObject({ le: z.number(), count })),
+  durationMs: ms,
+  /** Each connection in start order, for the first DETAIL_LIMIT connections. */
+  connections: z
+    .array(z.strictObject({ outcome: outcomeEnum, totalMs: ms, connectMs: ms.optional(), errno: z.string().optional() }))
+    .optional(),
+  /** How many connections ran in all (the per-connection list stops at DETAIL_LIMIT). */
+  connectionsTotal: count,
+  truncated: z.boolean(),
+});
+export type SwarmSummary = z.infer<typeof SwarmSummarySchema>;
+
+export const ProbeStateSchema = z.strictObject({
+  port: z.number().int(),
+  listening: z.boolean(),
+  acceptQueue: count,
+  acceptQueueMax: count.nullable(),
+  connections: z.strictObject(Object.fromEntries(PROBE_TCP_STATES.map((s) => [s, count])) as Record<(typeof PROBE_TCP_STATES)[number], typeof count>),
+  counters: z.record(z.string(), z.number()),
+  currEstab: count,
+  sysctls: z.record(z.string(), z.string()),
+  updatedAt: z.string(),
+  refreshMs: z.number(),
+  source: z.enum(['sock_diag', 'proc']),
+});
+export type ProbeState = z.infer<typeof ProbeStateSchema>;
+
+const effect = z.strictObject({
+  effect: z.enum(['delay', 'jitter', 'loss', 'rate']),
+  direction: z.enum(['egress', 'ingress']),
+  how: z.enum(['netem', 'nfqueue', 'tbf', 'ifb+netem', 'ifb+tbf', 'none']),
+  real: z.boolean(),
+});
+const refusal = z.union([
+  z.strictObject({ kind: z.literal('drop') }),
+  z.strictObject({ kind: z.literal('abort-on-overflow') }),
+  z.strictObject({ kind: z.literal('reject-above'), n: count }),
+]);
+
+export const ShapingAnswerSchema = z.strictObject({
+  config: z
+    .strictObject({
+      delayMs: ms,
+      jitterMs: ms,
+      loss: z.number().min(0).max(1),
+      rateBps: z.number().positive().nullable(),
+      direction: z.enum(DIRECTIONS),
+      refusal,
+    })
+    .nullable()
+    .optional(),
+  plan: z.strictObject({ method: z.enum(SHAPING_METHODS), effects: z.array(effect) }),
+  capabilities: z.strictObject({ netem: z.boolean(), ifb: z.boolean(), nfqueue: z.boolean(), tbf: z.boolean() }),
+  helper: z.strictObject({ received: count, accepted: count, dropped: count, pending: count }),
+});
+export type ShapingAnswer = z.infer<typeof ShapingAnswerSchema>;
+
+/** Decode JSON text (or a parsed value) strictly; the error names what was being decoded and where it broke. */
+export function decode<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (e) {
+      throw new Error(`${what}: not JSON (${(e as Error).message}): ${input.slice(0, 120)}`);
+    }
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    throw new Error(`${what}: ${first ? `${first.path.join('.') || '(top)'}: ${first.message}` : 'invalid'}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,241 @@
+/**
+ * The scenario schema: what a scenario file (YAML) or the CLI's flags state about an experiment. One schema
+ * validates both, reusing the images' own parsers (durations, work, shaping, refusal), so a value the server or
+ * the swarm would reject is rejected here first, with its path and the valid forms. `scenarioJsonSchema()` gives
+ * the same schema to editors. zod stays behind this subpath (`@socklab/shared/scenario`).
+ */
+import { z } from 'zod';
+import { DURATION_FORMS, parseDuration, parsePercent, parseRate, PERCENT_FORMS, RATE_FORMS } from './duration.js';
+import { MODELS, parseWork, WORK_FORMS } from './server-config.js';
+import { PROTOCOLS } from './protocol.js';
+import { ARRIVALS, SWARM_LIMITS, SWARM_PRESETS } from './swarm-config.js';
+import { DIRECTIONS, parseRefusal, REFUSAL_FORMS } from './shaping-config.js';
+import { OUTCOMES } from './outcomes.js';
+
+/** A string (or number) that one of the shared parsers accepts; the message names the valid forms. */
+function parsed(forms: string, parse: (text: string) => unknown, description: string): z.ZodType<string | number> {
+  return z
+    .union([z.string(), z.number()], { error: () => `expected ${forms}` })
+    .superRefine((v, ctx) => {
+      try {
+        parse(String(v));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `expected ${forms}` });
+      }
+    })
+    .describe(description);
+}
+
+const duration = (d: string): z.ZodType<string | number> => parsed(DURATION_FORMS, (t) => parseDuration(t), d);
+const int = (min: number, max: number, d: string): z.ZodNumber =>
+  z
+    .number({ error: () => `expected a whole number from ${min} to ${max}` })
+    .int({ error: () => `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: () => `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: () => `expected a whole number from ${min} to ${max}` })
+    .describe(d);
+const oneOf = <T extends readonly [string, ...string[]]>(values: T, d: string): z.ZodEnum<{ [K in T[number]]: K }> =>
+  z.enum(values, { error: () => `expected one of ${values.join(', ')}` }).describe(d);
+const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const name = (d: string): z.ZodString =>
+  z.string().regex(NAME, { error: () => 'expected a short name: lower-case letters, digits and dashes, starting with a letter' }).describe(d);
+
+/** Per-namespace sysctls a server container may set (Docker's --sysctl); others are refused. */
+export const SCENARIO_SYSCTLS = [
+  'net.core.somaxconn',
+  'net.ipv4.tcp_abort_on_overflow',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.tcp_max_syn_backlog',
+  'net.ipv4.tcp_syn_retries',
+  'net.ipv4.tcp_synack_retries',
+] as const;
+
+export const ShapingSchema = z
+  .strictObject({
+    delay: duration('added one-way delay, e.g. 100ms').optional(),
+    jitter: duration('random variation of the delay (at most the delay), e.g. 10ms').optional(),
+    loss: parsed(PERCENT_FORMS, (t) => parsePercent(t), 'packet loss, e.g. 1%').optional(),
+    rate: parsed(RATE_FORMS, (t) => parseRate(t), 'link rate, e.g. 1mbit').optional(),
+    direction: oneOf(DIRECTIONS, 'which way the shaping applies, seen from the server').optional(),
+    refusal: parsed(REFUSAL_FORMS, (t) => parseRefusal(t), 'what a client the server cannot take meets').optional(),
+  })
+  .describe('link shaping on the server side (applied by the probe)');
+
+export const ServerSchema = z
+  .strictObject({
+    name: name('the server container name on the run network (swarms target it by this name)').default('server'),
+    model: oneOf(MODELS, 'the server model'),
+    backlog: int(0, 65535, 'listen() backlog; 1 is the seeds\' servergargalo.py').optional(),
+    work: parsed(WORK_FORMS, (t) => parseWork(t), 'work per request').optional(),
+    protocol: oneOf(PROTOCOLS, 'wire protocol').optional(),
+    poolSize: int(1, 4096, 'pool: threads blocking in accept').optional(),
+    processes: int(1, 256, 'prefork: worker processes').optional(),
+    pollInterval: duration('polling: pause between polls (0 burns a core)').optional(),
+    recvTimeout: duration('SO_RCVTIMEO on accepted sockets (the notebook\'s deadlock fix); 0 waits forever').optional(),
+    sysctls: z
+      .record(oneOf(SCENARIO_SYSCTLS, 'a per-namespace sysctl'), z.union([z.string(), z.number()]))
+      .optional()
+      .describe('per-namespace sysctls of the server container'),
+    shaping: ShapingSchema.optional(),
+    memory: parsed('a size like 128m or 1g', (t) => parseSize(t), 'memory limit of the server container').optional(),
+  })
+  .describe('a server model and its probe');
+
+export const SwarmSchema = z
+  .strictObject({
+    name: name('the swarm container name').default('swarm'),
+    target: name('the name of the server this swarm connects to').default('server'),
+    preset: oneOf(Object.keys(SWARM_PRESETS) as [string, ...string[]], 'a client preset from the seeds').optional(),
+    clients: int(1, SWARM_LIMITS.maxClients, 'number of connections').optional(),
+    arrival: oneOf(ARRIVALS, 'how connections arrive').optional(),
+    rate: int(1, 1_000_000, 'connections per second for ramp and steady arrivals').optional(),
+    duration: duration('how long ramp and steady arrivals go on').optional(),
+    concurrency: int(1, SWARM_LIMITS.maxClients, 'connections in flight for closed arrivals').optional(),
+    delay: duration('wait before the first connection').optional(),
+    connectTimeout: duration('give up connecting after this (0: the kernel\'s own limit)').optional(),
+    readTimeout: duration('give up waiting for the answer after this (0: forever)').optional(),
+    message: z.string().describe('request line').optional(),
+    hold: duration('keep each connection open this long (keep-alive servers)').optional(),
+    requestInterval: duration('pause between requests while holding').optional(),
+    expectGreeting: z.boolean({ error: () => 'expected true or false' }).describe('wait for the server to speak first (the notebook\'s deadlock against echo)').optional(),
+    maxDuration: duration('hard bound on this swarm (default 2m in a run)').optional(),
+  })
+  .describe('a client swarm');
+
+const bound = z.union([
+  int(0, Number.MAX_SAFE_INTEGER, 'exactly this many'),
+  z.strictObject({ min: z.number().optional(), max: z.number().optional() }).describe('within bounds'),
+]);
+
+/** What a scenario may state it expects; checked after the run (exit 3 when not met). */
+export const EXPECTATION_KEYS = [...OUTCOMES, 'listenOverflows', 'acceptQueuePeak', 'threadsPeak', 'inServicePeak', 'completionMs'] as const;
+export type ExpectationKey = (typeof EXPECTATION_KEYS)[number];
+
+export const ExpectSchema = z
+  .strictObject(Object.fromEntries(EXPECTATION_KEYS.map((k) => [k, bound.optional()])) as Record<ExpectationKey, z.ZodOptional<typeof bound>>)
+  .describe('expected measurements: a number (exactly) or {min, max}; outcomes are summed over the swarms');
+
+export const ScenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: name('scenario id'),
+    title: z.string().describe('one line: what the scenario shows'),
+    stage: z.string().describe('the seed lab stage it reproduces, e.g. 1.2').optional(),
+    seed: z.string().describe('the seed programs it stands for, e.g. servergargalo.py + clientenervoso.py').optional(),
+    question: z.string().describe('the question the scenario answers'),
+    repeat: int(1, 20, 'run the whole experiment this many times').optional(),
+    servers: z.array(ServerSchema).min(1, { error: () => 'expected at least one server' }).max(8, { error: () => 'expected at most 8 servers' }),
+    swarms: z.array(SwarmSchema).min(1, { error: () => 'expected at least one swarm' }).max(8, { error: () => 'expected at most 8 swarms' }),
+    expect: ExpectSchema.optional(),
+  })
+  .describe('a socklab experiment');
+
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ServerInput = z.output<typeof ServerSchema>;
+export type SwarmInput = z.output<typeof SwarmSchema>;
+export type Bound = z.output<typeof bound>;
+
+export const SIZE_FORMS = 'a size like 128m or 1g (k, m, g)';
+/** Parse a memory size like `128m` into bytes. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg])b?$/i.exec(text.trim());
+  if (!m) throw new Error(`expected ${SIZE_FORMS}`);
+  const bytes = Number(m[1]) * { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as 'k' | 'm' | 'g'];
+  if (bytes < 6 * 1024 ** 2) throw new Error(`expected ${SIZE_FORMS}, at least 6m (Docker's minimum)`);
+  return bytes;
+}
+
+/** One validation problem: where (a path like servers[0].backlog), the value found, and what was expected. */
+export interface ScenarioIssue {
+  readonly path: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+/** `servers.0.backlog` -> `servers[0].backlog` */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out || '(top)';
+}
+
+function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v = root;
+  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/** Validate a scenario; every problem at once, each with its path, the value and the valid forms. */
+export function validateScenario(input: unknown): { ok: true; scenario: Scenario } | { ok: false; issues: ScenarioIssue[]; paths: PropertyKey[][] } {
+  const r = ScenarioSchema.safeParse(input);
+  if (r.success) {
+    const cross = crossChecks(r.data);
+    if (cross.length === 0) return { ok: true, scenario: r.data };
+    return { ok: false, issues: cross.map((c) => c.issue), paths: cross.map((c) => c.path) };
+  }
+  const issues: ScenarioIssue[] = [];
+  const paths: PropertyKey[][] = [];
+  for (const i of r.error.issues) {
+    if (i.code === 'unrecognized_keys') {
+      const known = knownKeys(i.path);
+      for (const k of i.keys) {
+        issues.push({ path: formatPath([...i.path, k]), value: valueAt(input, [...i.path, k]), message: `unknown key${known ? `: expected one of ${known}` : ''}` });
+        paths.push([...i.path, k]);
+      }
+      continue;
+    }
+    const value = valueAt(input, i.path);
+    const message = value === undefined && i.code === 'invalid_type' ? `missing: ${i.message}` : i.message;
+    issues.push({ path: formatPath(i.path), value, message });
+    paths.push([...i.path]);
+  }
+  return { ok: false, issues, paths };
+}
+
+function knownKeys(path: ReadonlyArray<PropertyKey>): string | undefined {
+  const shape =
+    path.length === 0
+      ? ScenarioSchema.shape
+      : path[0] === 'servers' && path.length === 2
+        ? ServerSchema.shape
+        : path[0] === 'swarms' && path.length === 2
+          ? SwarmSchema.shape
+          : path[0] === 'servers' && path[2] === 'shaping'
+            ? ShapingSchema.shape
+            : path[0] === 'expect'
+              ? ExpectSchema.shape
+              : undefined;
+  return shape ? Object.keys(shape).filter((k) => k !== '$schema').join(', ') : undefined;
+}
+
+/** Rules across fields: unique names, swarms that target a server of the scenario, jitter within delay. */
+function crossChecks(s: Scenario): Array<{ issue: ScenarioIssue; path: PropertyKey[] }> {
+  const out: Array<{ issue: ScenarioIssue; path: PropertyKey[] }> = [];
+  const add = (path: PropertyKey[], value: unknown, message: string): void => void out.push({ issue: { path: formatPath(path), value, message }, path });
+  const names = new Set<string>();
+  s.servers.forEach((srv, i) => {
+    if (names.has(srv.name)) add(['servers', i, 'name'], srv.name, 'expected a name no other server or swarm has');
+    names.add(srv.name);
+    const sh = srv.shaping;
+    if (sh?.jitter !== undefined && parseDuration(String(sh.jitter)) > (sh.delay === undefined ? 0 : parseDuration(String(sh.delay)))) {
+      add(['servers', i, 'shaping', 'jitter'], sh.jitter, `expected at most the delay (${sh.delay ?? 0})`);
+    }
+  });
+  const servers = s.servers.map((x) => x.name);
+  s.swarms.forEach((sw, i) => {
+    if (names.has(sw.name)) add(['swarms', i, 'name'], sw.name, 'expected a name no other server or swarm has');
+    names.add(sw.name);
+    if (!servers.includes(sw.target)) add(['swarms', i, 'target'], sw.target, `expected the name of a server of this scenario: ${servers.join(', ')}`);
+    if ((sw.arrival === 'ramp' || sw.arrival === 'steady') && (sw.rate === undefined || sw.duration === undefined)) {
+      add(['swarms', i, 'arrival'], sw.arrival, `expected rate and duration with ${sw.arrival} arrivals`);
+    }
+    if (sw.arrival === 'closed' && sw.concurrency === undefined) add(['swarms', i, 'arrival'], sw.arrival, 'expected concurrency with closed arrivals');
+  });
+  return out;
+}
+
+/** The schema as JSON Schema, for editors (`# yaml-language-server: $schema=...`). */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ScenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

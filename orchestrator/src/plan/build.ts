@@ -1,0 +1,111 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { ConfigError, MODELS, parseDuration } from '@socklab/shared';
+import type { Scenario } from '@socklab/shared/scenario';
+import { probeSpec, shapingEnvOf } from '../roles/probe.js';
+import { samplerSpec } from '../roles/sampler.js';
+import { serverSpec, type RoleContext } from '../roles/server.js';
+import { DEFAULT_RUN_MAX_DURATION, swarmArgs, swarmSpec } from '../roles/swarm.js';
+import { roleLabels } from '../roles/common.js';
+import { PLAN_VERSION, type RunPlan, type ServerPlan, type SwarmPlan, type TrialPlan } from './types.js';
+
+/** The axes of a `compare` matrix; each list has at least one value. */
+export interface CompareMatrix {
+  readonly models: readonly string[];
+  readonly clients: readonly number[];
+  readonly delays: readonly string[];
+}
+
+export interface PlanOptions {
+  readonly source: string;
+  readonly runId?: string;
+  readonly seed?: number;
+  readonly compare?: CompareMatrix;
+  readonly sampleEveryMs?: number;
+  readonly warmupMs?: number;
+}
+
+/** A run id people can read and sort: socklab-20261123-143000-a1b2. */
+export function newRunId(now = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `socklab-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** `10,200` -> [10, 200]; `sequential,threaded` -> names; every bad item named with the valid forms. */
+export function parseMatrix(models: string, clients: string, delays: string | undefined): CompareMatrix {
+  const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const m = list(models);
+  if (m.length === 0) throw new ConfigError(`invalid --models ${JSON.stringify(models)}: expected a comma-separated list of ${MODELS.join(', ')}`);
+  for (const x of m) if (!(MODELS as readonly string[]).includes(x)) throw new ConfigError(`invalid --models item ${JSON.stringify(x)}: expected one of ${MODELS.join(', ')}`);
+  const c = list(clients).map((x) => {
+    if (!/^\d+$/.test(x) || Number(x) < 1 || Number(x) > 50_000) throw new ConfigError(`invalid --clients item ${JSON.stringify(x)}: expected whole numbers from 1 to 50000, e.g. 10,200`);
+    return Number(x);
+  });
+  if (c.length === 0) throw new ConfigError(`invalid --clients ${JSON.stringify(clients)}: expected a comma-separated list such as 10,200`);
+  const d = delays === undefined ? ['0'] : list(delays);
+  for (const x of d) parseDuration(x, '--delay item');
+  const cells = m.length * c.length * d.length;
+  if (cells > 64) throw new ConfigError(`invalid matrix: ${cells} cells; expected at most 64 (models x clients x delays)`);
+  return { models: m, clients: c, delays: d };
+}
+
+/** The scenario of one compare cell: the base with this model, client count and delay. */
+function cellScenario(base: Scenario, model: string, clients: number, delay: string): Scenario {
+  return {
+    ...base,
+    servers: base.servers.map((s) => ({ ...s, model: model as Scenario['servers'][number]['model'], ...(delay !== '0' && { shaping: { ...s.shaping, delay } }) })),
+    swarms: base.swarms.map((s) => ({ ...s, clients, preset: undefined })),
+  };
+}
+
+function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, string>, repetition: number, seed: number, sampleEveryMs: number): TrialPlan {
+  const swarms: SwarmPlan[] = s.swarms.map((sw) => {
+    const { args, config } = swarmArgs(sw, sw.target);
+    return { name: sw.name, target: sw.target, clients: config.clients, container: swarmSpec(ctx, sw.name, args) };
+  });
+  const servers: ServerPlan[] = s.servers.map((srv) => {
+    const server = serverSpec(ctx, srv);
+    const probe = probeSpec(ctx, server, { env: shapingEnvOf(srv.shaping), refreshMs: sampleEveryMs, seed });
+    const mine = swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name }));
+    return { name: srv.name, model: srv.model, server, probe, sampler: samplerSpec(ctx, server, mine, sampleEveryMs) };
+  });
+  const longest = Math.max(
+    ...s.swarms.map((sw) => parseDuration(String(sw.maxDuration ?? DEFAULT_RUN_MAX_DURATION)) + (sw.delay === undefined ? 0 : parseDuration(String(sw.delay)))),
+  );
+  return { id, cell, repetition, servers, swarms, timeoutMs: longest + 30_000 };
+}
+
+/** Scenario -> RunPlan: pure (no Docker, no I/O), every container spec decided here and written as plan.json. */
+export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
+  const runId = opts.runId ?? newRunId();
+  const seed = opts.seed ?? randomInt(0, 2 ** 31);
+  const sampleEveryMs = opts.sampleEveryMs ?? 250;
+  const network = { name: runId, internal: true as const, labels: roleLabels(runId, 'network') };
+  const repeat = scenario.repeat ?? 1;
+  const trials: TrialPlan[] = [];
+  const cells: Array<{ s: Scenario; cell: Record<string, string> }> = opts.compare
+    ? opts.compare.models.flatMap((m) =>
+        opts.compare!.clients.flatMap((c) =>
+          opts.compare!.delays.map((d) => ({ s: cellScenario(scenario, m, c, d), cell: { model: m, clients: String(c), delay: d === '0' ? '0ms' : d } })),
+        ),
+      )
+    : [{ s: scenario, cell: {} }];
+  for (const { s, cell } of cells) {
+    for (let r = 1; r <= repeat; r += 1) {
+      const id = String(trials.length + 1);
+      trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, seed, sampleEveryMs));
+    }
+  }
+  return {
+    planVersion: PLAN_VERSION,
+    runId,
+    kind: opts.compare ? 'compare' : 'run',
+    scenario,
+    source: opts.source,
+    network,
+    seed,
+    sampleEveryMs,
+    warmupMs: opts.warmupMs ?? 500,
+    trials,
+  };
+}

@@ -1,0 +1,30 @@
+import { IMAGES, PROBE_PORT, SERVER_METRICS_PORT, SWARM_METRICS_PORT } from '@socklab/shared';
+import type { ContainerSpec } from '../plan/types.js';
+import { roleLabels } from './common.js';
+import type { RoleContext } from './server.js';
+
+/**
+ * The sampler of a server (probe image, its own container in the server's namespace): one JSON line per tick
+ * with the server's metrics, the probe's /state and each swarm's metrics. Its own container, so a dying probe
+ * does not take the server's samples with it.
+ */
+export function samplerSpec(ctx: RoleContext, server: ContainerSpec, swarms: ReadonlyArray<{ name: string; host: string }>, everyMs: number): ContainerSpec {
+  return {
+    name: `${server.name}-sampler`,
+    role: 'sampler',
+    image: IMAGES.probe,
+    env: {
+      INTERVAL: `${everyMs}ms`,
+      SERVER: `http://127.0.0.1:${SERVER_METRICS_PORT}/metrics`,
+      PROBE: `http://127.0.0.1:${PROBE_PORT}/state`,
+      SWARMS: swarms.map((s) => `${s.name}=http://${s.host}:${SWARM_METRICS_PORT}/metrics`).join(','),
+    },
+    cmd: [],
+    entrypoint: ['node', '/app/images/probe/dist/sampler.js'],
+    labels: roleLabels(ctx.run, 'sampler', { 'socklab.server': server.name }),
+    network: { kind: 'container', of: server.name },
+    sysctls: {},
+    capAdd: [],
+    ready: { kind: 'none' },
+  };
+}

@@ -1,0 +1,86 @@
+import { IMAGES, LAB_PORT, LABELS, parseServerConfig, SERVER_METRICS_PORT, type ServerEnv } from '@socklab/shared';
+import { parseSize, type ServerInput } from '@socklab/shared/scenario';
+import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerHandle, ContainerRuntime } from '../runtime/runtime.js';
+import { fetchInside, roleLabels, startRole } from './common.js';
+
+/** Where a role's container goes: the run, its network, and the prefix that makes container names unique. */
+export interface RoleContext {
+  readonly run: string;
+  readonly network: string;
+  /** Container names are `<prefix>-<name>`. */
+  readonly prefix: string;
+}
+
+/** The server's log line once it listens (the lab port is open by then). */
+export const SERVER_READY = 'socklab server: model=';
+export const SERVER_READY_MS = 30_000;
+
+/** The environment the server image reads, from a scenario's server (validated by the image's own parser). */
+export function serverEnv(s: Partial<ServerInput>): Record<string, string> {
+  const env: ServerEnv = {};
+  if (s.model !== undefined) env.MODEL = s.model;
+  if (s.backlog !== undefined) env.BACKLOG = String(s.backlog);
+  if (s.work !== undefined) env.WORK = String(s.work);
+  if (s.protocol !== undefined) env.PROTOCOL = s.protocol;
+  if (s.poolSize !== undefined) env.POOL_SIZE = String(s.poolSize);
+  if (s.processes !== undefined) env.PROCESSES = String(s.processes);
+  if (s.pollInterval !== undefined) env.POLL_INTERVAL = String(s.pollInterval);
+  if (s.recvTimeout !== undefined) env.RECV_TIMEOUT = String(s.recvTimeout);
+  parseServerConfig(env); // the image would exit 2 on a bad value: fail here first, before anything starts
+  return env as Record<string, string>;
+}
+
+/** A server model on the run network, reachable as `<name>:7000` by the swarms. */
+export function serverSpec(ctx: RoleContext, s: Partial<ServerInput> & { name: string }, env: Record<string, string> = {}): ContainerSpec {
+  const merged = { ...serverEnv(s), ...env };
+  const model = merged.MODEL ?? 'event-loop';
+  return {
+    name: `${ctx.prefix}-${s.name}`,
+    role: 'server',
+    image: IMAGES.server,
+    env: merged,
+    cmd: [],
+    labels: roleLabels(ctx.run, 'server', { [LABELS.model]: model, 'socklab.name': s.name }),
+    network: { kind: 'bridge', network: ctx.network, aliases: [s.name] },
+    sysctls: Object.fromEntries(Object.entries(s.sysctls ?? {}).map(([k, v]) => [k, String(v)])),
+    capAdd: [],
+    ...(s.memory !== undefined && { memoryBytes: parseSize(String(s.memory)) }),
+    ready: { kind: 'log', pattern: SERVER_READY, timeoutMs: SERVER_READY_MS },
+  };
+}
+
+/** A started server: its container and what a user asks of it. */
+export class StartedServer {
+  constructor(
+    readonly handle: ContainerHandle,
+    readonly spec: ContainerSpec,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** host:port the swarms connect to. */
+  target(port = LAB_PORT): string {
+    const net = this.spec.network;
+    return `${net.kind === 'bridge' ? (net.aliases[0] ?? this.spec.name) : this.spec.name}:${port}`;
+  }
+
+  metricsUrl(): string {
+    return `http://127.0.0.1:${SERVER_METRICS_PORT}/metrics`;
+  }
+
+  /** The server's metrics, fetched inside its own namespace. */
+  async metrics(): Promise<string> {
+    return (await fetchInside(this.handle, this.metricsUrl())).body;
+  }
+
+  async stop(): Promise<void> {
+    await this.handle.stop();
+  }
+}
+
+export async function startServer(rt: ContainerRuntime, spec: ContainerSpec, signal?: AbortSignal): Promise<StartedServer> {
+  return new StartedServer(await startRole(rt, spec, signal), spec);
+}

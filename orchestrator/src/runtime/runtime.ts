@@ -1,0 +1,88 @@
+import type { ContainerSpec } from '../plan/types.js';
+
+/** What the engine is: shown in `doctor` and recorded in every run's manifest. */
+export interface EngineInfo {
+  readonly version: string;
+  readonly os: string;
+  readonly arch: string;
+  readonly kernel: string;
+  readonly cgroup: string;
+}
+
+export interface ImageInfo {
+  readonly id: string;
+  readonly sizeBytes: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface LabelledResources {
+  readonly containers: string[];
+  readonly networks: string[];
+  readonly volumes: string[];
+}
+
+/** How a container ended. `oomKilled` comes from the engine; exit 137 without it is a kill from outside. */
+export interface ExitInfo {
+  readonly code: number;
+  readonly oomKilled: boolean;
+}
+
+export interface ExecOutput {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** One reading of a container's resource use (Docker's stats stream, about one a second). */
+export interface StatsSample {
+  readonly t: number;
+  readonly memoryBytes: number;
+  /** CPU in cores since the previous reading (1 = one core busy). */
+  readonly cpuCores: number;
+  readonly pids: number;
+}
+
+export interface LogLine {
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+/** A started container. Every method tolerates a container that is gone already. */
+export interface ContainerHandle {
+  readonly id: string;
+  readonly name: string;
+  /** Its log lines from the start, as they come; ends when the container stops. */
+  lines(signal?: AbortSignal): AsyncIterable<LogLine>;
+  /** The last `n` lines of its log (stdout and stderr). */
+  tail(n: number): Promise<string>;
+  /** Resolves when it exits. */
+  wait(): Promise<ExitInfo>;
+  exec(cmd: readonly string[]): Promise<ExecOutput>;
+  /** Resource readings until the signal aborts or the container stops. */
+  stats(onSample: (s: StatsSample) => void, signal: AbortSignal): Promise<void>;
+  stop(timeoutSeconds?: number): Promise<void>;
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/**
+ * The engine as socklab uses it. One implementation talks to dockerode (docker.ts); a fake (fake.ts) lets plans,
+ * roles, collectors and the experiment engine be tested without an engine.
+ */
+export interface ContainerRuntime {
+  ping(): Promise<void>;
+  engineInfo(): Promise<EngineInfo>;
+  imageInfo(name: string): Promise<ImageInfo | null>;
+  createNetwork(name: string, labels: Readonly<Record<string, string>>, internal: boolean): Promise<void>;
+  /** Create and start a container from a spec; the container is labelled by the spec. */
+  start(spec: ContainerSpec): Promise<ContainerHandle>;
+  /** A container by name, when it exists. */
+  find(name: string): Promise<ContainerHandle | null>;
+  /** Every container, network and volume carrying `socklab.run` (=run when given). */
+  listLabelled(run?: string): Promise<LabelledResources>;
+  /** The distinct `socklab.run` values on existing resources. */
+  listLabelledRuns(): Promise<string[]>;
+  /** Remove what `listLabelled` finds: containers first (forced), then networks and volumes. */
+  removeLabelled(run?: string): Promise<LabelledResources>;
+}
