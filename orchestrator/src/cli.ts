@@ -1,16 +1,27 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@socklab/shared';
-import { SocklabError } from './errors.js';
+import { explainExit, SocklabError } from './errors.js';
 import { registerBuild } from './commands/build.js';
 import { registerDown } from './commands/down.js';
 import { registerLab } from './commands/lab.js';
+import { registerCompare, registerRun } from './commands/run.js';
+import { registerScenarios } from './commands/scenarios.js';
+import { registerReport } from './commands/report.js';
+import { registerShape } from './commands/shape.js';
+import { registerDoctor } from './commands/doctor.js';
 
 const program = new Command()
   .name('socklab')
   .description('a containerized network lab for teaching how TCP servers behave under load')
   .exitOverride()
   .showHelpAfterError();
+registerRun(program);
+registerCompare(program);
+registerScenarios(program);
+registerReport(program);
+registerShape(program);
+registerDoctor(program);
 registerBuild(program);
 registerLab(program);
 registerDown(program);
@@ -31,6 +42,7 @@ async function main(): Promise<void> {
     }
     if (err instanceof SocklabError) {
       console.error(`socklab: ${err.message}`);
+      if (err.details.exitCode !== undefined && err.details.container) console.error(`(${err.details.container}: ${explainExit(err.details.exitCode)})`);
       if (err.details.hint) console.error(`hint: ${err.details.hint}`);
       process.exitCode = 1;
       return;

@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StartedTestContainer } from 'testcontainers';
 import { IMAGES, LAB_PORT } from '@socklab/shared';
-import { Lab, sampleWhile, type SwarmRun } from './support/lab.js';
+import { Lab, sampleWhile, type Started, type SwarmRun } from './support/lab.js';
 
 const connects = (run: SwarmRun): number[] => (run.summary?.connections ?? []).map((c) => c.connectMs ?? NaN);
 
@@ -19,7 +18,7 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     '--target', target(name), '--clients', String(n), '--arrival', 'steady', '--rate', String(rate),
     '--duration', `${Math.ceil((n / rate) * 1000)}ms`, '--metrics-port', '0', ...extra,
   ];
-  const nstat = async (probe: StartedTestContainer, counter: string): Promise<number> => {
+  const nstat = async (probe: Started, counter: string): Promise<number> => {
     const r = await probe.exec(['nstat', '-az', counter]);
     return Number(/\s(\d+)\s/.exec(r.stdout.split('\n').find((l) => l.startsWith(counter)) ?? '')?.[1] ?? NaN);
   };

@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StartedTestContainer } from 'testcontainers';
 import { IMAGES, LAB_PORT, MODELS, SERVER_METRICS as M } from '@socklab/shared';
-import { Lab, metricValue, sampleWhile, type SwarmRun } from './support/lab.js';
+import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from './support/lab.js';
 
 const MiB = 1024 * 1024;
 const sorted = (run: SwarmRun): number[] => (run.summary?.connections ?? []).map((c) => c.totalMs).sort((a, b) => a - b);
@@ -20,7 +19,7 @@ describe('server models, as a student would observe them', () => {
   });
 
   const target = (name: string): string => `${lab.run}-${name}:${LAB_PORT}`;
-  const metrics = async (server: StartedTestContainer, name: string, labels: Record<string, string> = {}): Promise<number> => {
+  const metrics = async (server: Started, name: string, labels: Record<string, string> = {}): Promise<number> => {
     const v = metricValue(await lab.scrape(server), name, labels);
     assert.ok(v !== undefined, `metric ${name} missing`);
     return v;
@@ -124,7 +123,7 @@ describe('server models, as a student would observe them', () => {
   });
 
   it('polling with interval 0 burns a core while idle; sequential sleeps in accept', async () => {
-    const cpuRate = async (server: StartedTestContainer): Promise<number> => {
+    const cpuRate = async (server: Started): Promise<number> => {
       const a = await metrics(server, 'process_cpu_seconds_total');
       const t0 = Date.now();
       await new Promise((r) => setTimeout(r, 2000));

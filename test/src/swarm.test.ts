@@ -42,6 +42,9 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
     const run = await lab.swarm(['--target', target('silent'), '--clients', '5', '--read-timeout', '2s', '--metrics-port', '0'], 'silent-swarm');
     only(run.summary?.outcomes, 'read_timeout', 5);
     for (const c of run.summary?.connections ?? []) assert.ok(c.totalMs >= 1600 && c.totalMs <= 2400, `${c.totalMs} ms`);
+    // After its 1 s grace the client closes for good: the run ends, it does not wait for the server's FIN.
+    const d = run.summary?.durationMs ?? Infinity;
+    assert.ok(d >= 2900 && d <= 4000, `the run ended ${d} ms after it started (2 s timeout + 1 s grace)`);
   });
 
   it('a full queue with tcp_abort_on_overflow=1: the kernel resets, clients see reset (ECONNRESET)', async () => {
@@ -50,7 +53,7 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
       { name: 'abort', sysctls: { 'net.ipv4.tcp_abort_on_overflow': '1' } },
     );
     const run = await lab.swarm(['--target', target('abort'), '--preset', 'nervous', '--read-timeout', '10s', '--metrics-port', '0'], 'abort-swarm');
-    const o = run.summary?.outcomes ?? {};
+    const o: Partial<Record<string, number>> = run.summary?.outcomes ?? {};
     assert.ok((o.reset ?? 0) > 0, JSON.stringify(o));
     assert.equal((o.reset ?? 0) + (o.ok ?? 0), 10, `only ok and reset: ${JSON.stringify(o)}`);
     assert.ok((run.summary?.errno.ECONNRESET ?? 0) + (run.summary?.errno.EPIPE ?? 0) === o.reset);
@@ -63,7 +66,7 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
         '--connect-timeout', '3s', '--read-timeout', '15s', '--metrics-port', '0'],
       'gargalo-swarm',
     );
-    const o = run.summary?.outcomes ?? {};
+    const o: Partial<Record<string, number>> = run.summary?.outcomes ?? {};
     assert.ok((o.connect_timeout ?? 0) > 0 && (o.ok ?? 0) > 0, JSON.stringify(o));
     for (const c of run.summary?.connections ?? []) {
       if (c.outcome === 'connect_timeout') assert.equal(c.connectMs, undefined, 'a connect timeout never connected');

@@ -26,7 +26,17 @@ export const SwarmSummarySchema = z.strictObject({
   errno: z.record(z.string(), count),
   latencyMs: z.strictObject({ connect: PercentilesSchema, firstByte: PercentilesSchema, total: PercentilesSchema }),
   /** Per second since the start: how many connections ended, by outcome. */
-  timeline: z.array(z.strictObject({ second: z.number().int(), ...Object.fromEntries(OUTCOMES.map((o) => [o, count.optional()])) })),
+  timeline: z.array(
+    z.strictObject({
+      second: z.number().int(),
+      ok: count.optional(),
+      refused: count.optional(),
+      reset: count.optional(),
+      connect_timeout: count.optional(),
+      read_timeout: count.optional(),
+      error: count.optional(),
+    }),
+  ),
   /** Histogram of total connection times over LATENCY_BUCKETS (ms upper bounds), every connection counted. */
   totalHistogramMs: z.array(z.strictObject({ le: z.number(), count })),
   durationMs: ms,

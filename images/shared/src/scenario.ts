@@ -73,7 +73,7 @@ export const ServerSchema = z
     pollInterval: duration('polling: pause between polls (0 burns a core)').optional(),
     recvTimeout: duration('SO_RCVTIMEO on accepted sockets (the notebook\'s deadlock fix); 0 waits forever').optional(),
     sysctls: z
-      .record(oneOf(SCENARIO_SYSCTLS, 'a per-namespace sysctl'), z.union([z.string(), z.number()]))
+      .partialRecord(oneOf(SCENARIO_SYSCTLS, 'a per-namespace sysctl'), z.union([z.string(), z.number()]))
       .optional()
       .describe('per-namespace sysctls of the server container'),
     shaping: ShapingSchema.optional(),

@@ -121,6 +121,11 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>> {
+    const list = await this.docker.listContainers({ filters: { label: [`${LABELS.run}=${run}`, `${LABELS.role}=${role}`] } });
+    return list.map((c) => ({ handle: new DockerContainer(this.docker, this.docker.getContainer(c.Id), (c.Names[0] ?? c.Id).replace(/^\//, '')), labels: c.Labels }));
+  }
+
   async listLabelled(run?: string): Promise<LabelledResources> {
     const label = [run === undefined ? LABELS.run : `${LABELS.run}=${run}`];
     const [containers, networks, volumes] = await Promise.all([

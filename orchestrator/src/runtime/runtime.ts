@@ -79,6 +79,8 @@ export interface ContainerRuntime {
   start(spec: ContainerSpec): Promise<ContainerHandle>;
   /** A container by name, when it exists. */
   find(name: string): Promise<ContainerHandle | null>;
+  /** The running containers of a run with a given role, with their labels. */
+  containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>>;
   /** Every container, network and volume carrying `socklab.run` (=run when given). */
   listLabelled(run?: string): Promise<LabelledResources>;
   /** The distinct `socklab.run` values on existing resources. */

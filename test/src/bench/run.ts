@@ -6,8 +6,7 @@
 import '../support/env.js';
 import { readFileSync } from 'node:fs';
 import { IMAGES, LAB_PORT, SERVER_METRICS as M } from '@socklab/shared';
-import type { StartedTestContainer } from 'testcontainers';
-import { Lab, metricValue, sampleWhile, type SwarmRun } from '../support/lab.js';
+import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -124,12 +123,12 @@ async function c10k(lab: Lab): Promise<void> {
   const server = await lab.server({ MODEL: 'event-loop', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name: 'c10k' });
   const target = `${lab.run}-c10k`;
   // Read from /proc with cat: a metrics scrape would allocate on the measured process's heap and be counted.
-  const measure = async (c: StartedTestContainer): Promise<{ rss: number; held: number }> => ({
+  const measure = async (c: Started): Promise<{ rss: number; held: number }> => ({
     rss: await lab.processRss(c),
     held: await lab.established(c),
   });
   const perConnection = async (
-    started: { container: StartedTestContainer; done: Promise<unknown> },
+    started: { container: Started; done: Promise<unknown> },
   ): Promise<{ perConn: number; heldRss: number; seconds: number; result: unknown }> => {
     await new Promise((r) => setTimeout(r, 1500));
     const baseline = await measure(started.container);

@@ -1,0 +1,101 @@
+import { OUTCOMES, SERVER_METRICS as S, SWARM_METRICS as W, emptyOutcomeCounts, type Outcome } from '@socklab/shared';
+import { ProbeStateSchema } from '@socklab/shared/results';
+import type { LiveSample, ProbeSample, ServerSample } from '../results/types.js';
+
+type Flat = Record<string, number>;
+
+/** Sum of a family's series (all label sets), or of those whose labels contain `label`. */
+export function family(m: Flat, name: string, label?: string): number | undefined {
+  let sum: number | undefined;
+  for (const [k, v] of Object.entries(m)) {
+    if (k !== name && !k.startsWith(`${name}{`)) continue;
+    if (label !== undefined && !k.includes(label)) continue;
+    sum = (sum ?? 0) + v;
+  }
+  return sum;
+}
+
+
+/** Server metrics (flattened exposition) -> a ServerSample. */
+export function serverSample(t: number, m: Flat): ServerSample {
+  const handled: Partial<Record<Outcome, number>> = {};
+  for (const o of OUTCOMES) {
+    const v = family(m, S.connectionsHandled.name, `outcome="${o}"`);
+    if (v !== undefined) handled[o] = v;
+  }
+  return {
+    t,
+    accepted: family(m, S.connectionsAccepted.name) ?? 0,
+    active: family(m, S.connectionsActive.name) ?? 0,
+    inService: family(m, S.inService.name) ?? 0,
+    threads: family(m, S.threads.name) ?? 0,
+    processes: family(m, S.processes.name) ?? 1,
+    rssBytes: family(m, S.rss.name) ?? 0,
+    cpuSeconds: family(m, 'process_cpu_seconds_total') ?? 0,
+    handled,
+  };
+}
+
+/** The probe's /state -> a ProbeSample (strictly decoded; a malformed state is dropped by the caller). */
+export function probeSample(t: number, state: unknown): ProbeSample {
+  const s = ProbeStateSchema.parse(state);
+  return {
+    t,
+    listening: s.listening,
+    acceptQueue: s.acceptQueue,
+    acceptQueueMax: s.acceptQueueMax,
+    synRecv: s.connections.syn_recv,
+    established: s.connections.established,
+    unaccepted: s.connections.established_unaccepted,
+    counters: s.counters,
+  };
+}
+
+/** The swarms' metrics -> live outcome counts and connections in flight, summed over swarms. */
+export function liveSample(t: number, swarms: Record<string, Flat | { error?: string }>): LiveSample | null {
+  const outcomes = emptyOutcomeCounts();
+  let inFlight = 0;
+  let any = false;
+  for (const m of Object.values(swarms)) {
+    if ('error' in m) continue;
+    any = true;
+    for (const o of OUTCOMES) outcomes[o] += family(m as Flat, W.connections.name, `outcome="${o}"`) ?? 0;
+    inFlight += family(m as Flat, W.inFlight.name) ?? 0;
+  }
+  return any ? { t, outcomes, inFlight } : null;
+}
+
+/** One sampler line, decoded. Parts that failed are null (and counted by the collector). */
+export interface DecodedLine {
+  readonly server: ServerSample | null;
+  readonly probe: ProbeSample | null;
+  readonly live: LiveSample | null;
+  readonly serverError?: string;
+  readonly probeError?: string;
+}
+
+export function decodeSamplerLine(line: string): DecodedLine | null {
+  let raw: { t?: number; server?: Flat; probe?: unknown; swarms?: Record<string, Flat>; serverError?: string; probeError?: string };
+  try {
+    raw = JSON.parse(line) as typeof raw;
+  } catch {
+    return null;
+  }
+  if (typeof raw.t !== 'number') return null;
+  let probe: ProbeSample | null = null;
+  let probeError = raw.probeError;
+  if (raw.probe !== undefined) {
+    try {
+      probe = probeSample(raw.t, raw.probe);
+    } catch (e) {
+      probeError = `malformed /state: ${(e as Error).message.slice(0, 80)}`;
+    }
+  }
+  return {
+    server: raw.server ? serverSample(raw.t, raw.server) : null,
+    probe,
+    live: raw.swarms ? liveSample(raw.t, raw.swarms) : null,
+    ...(raw.serverError !== undefined && { serverError: raw.serverError }),
+    ...(probeError !== undefined && { probeError }),
+  };
+}

@@ -1,0 +1,298 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { IMAGES } from '@socklab/shared';
+import { SocklabError, explainExit } from '../errors.js';
+import { REPO_ROOT } from '../paths.js';
+import type { RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
+import { startProbe, type StartedProbe } from '../roles/probe.js';
+import { startServer, type StartedServer } from '../roles/server.js';
+import { startSwarm, type StartedSwarm } from '../roles/swarm.js';
+import { decodeSamplerLine } from '../collect/sampler.js';
+import type { ContainerHandle, ContainerRuntime, ExitInfo, StatsSample } from '../runtime/runtime.js';
+import { checkExpectations } from '../results/expect.js';
+import type { RunDir } from '../results/run-dir.js';
+import type { ExitReport, LiveSample, Manifest, ProbeSample, Results, ServerResult, ServerSample, SwarmResult, TrialResult } from '../results/types.js';
+import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
+import type { Emit, Phase } from './events.js';
+
+export interface ExecuteOptions {
+  readonly dir: RunDir;
+  readonly emit: Emit;
+  /** Aborted by Ctrl-C / SIGTERM: stop waiting, remove everything, return what was collected. */
+  readonly signal: AbortSignal;
+}
+
+const exitReport = (e: ExitInfo): ExitReport => ({
+  code: e.code,
+  oomKilled: e.oomKilled,
+  explanation: e.oomKilled ? `exit ${e.code}: killed because it ran out of memory (OOM)` : explainExit(e.code),
+});
+
+function socklabVersion(): { version: string; commit: string | null } {
+  const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'orchestrator', 'package.json'), 'utf8')) as { version: string }).version;
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    /* not a git checkout */
+  }
+  return { version, commit };
+}
+
+/** Everything one server of a trial produced while it ran. */
+class ServerCollector {
+  readonly samples: ServerSample[] = [];
+  readonly probe: ProbeSample[] = [];
+  readonly stats: StatsSample[] = [];
+  serverErrors = 0;
+  probeErrors = 0;
+  lastProbeError = '';
+  died: ExitReport | null = null;
+  alive = true;
+
+  constructor(readonly plan: ServerPlan) {}
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/**
+ * Run one trial: servers with their probes and samplers (each ready by waiting), a warm-up, the swarms, and the
+ * collection; its containers are removed before it returns, whatever happened.
+ */
+async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o: ExecuteOptions, live: LiveSample[]): Promise<TrialResult> {
+  const of = plan.trials.length;
+  const phase = (p: Phase, detail: string): void => o.emit({ type: 'phase', trial: trial.id, of, phase: p, detail });
+  const started: ContainerHandle[] = [];
+  const collectors = trial.servers.map((s) => new ServerCollector(s));
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  const background: Array<Promise<unknown>> = [];
+  const probes = new Map<string, StartedProbe>();
+  const shaping = new Map<string, ServerResult['shaping']>();
+  const sysctlsSeen = new Map<string, Record<string, string>>();
+  const missing = new Map<string, string[]>(trial.servers.map((s) => [s.name, []]));
+  const swarmResults: SwarmResult[] = [];
+  const startedAt = new Date();
+  let t0 = Date.now();
+  let t1 = t0;
+  const cellText = Object.entries(trial.cell).map(([k, v]) => `${k}=${v}`).join(' ');
+  try {
+    phase('servers', `${trial.servers.map((s) => `${s.model} (${s.name})`).join(', ')}${cellText ? ` [${cellText}]` : ''}${trial.repetition > 1 ? ` repetition ${trial.repetition}` : ''}`);
+    const servers: StartedServer[] = [];
+    for (const [i, s] of trial.servers.entries()) {
+      const c = collectors[i]!;
+      const server = await startServer(rt, s.server, stop.signal);
+      started.push(server.handle);
+      servers.push(server);
+      background.push(
+        server.handle.wait().then((e) => {
+          c.alive = false;
+          if (!stop.signal.aborted) c.died = exitReport(e);
+        }),
+      );
+      const probe = await startProbe(rt, s.probe, stop.signal);
+      started.push(probe.handle);
+      probes.set(s.name, probe);
+      try {
+        shaping.set(s.name, await probe.shaping());
+        const st = await probe.state();
+        sysctlsSeen.set(s.name, st.sysctls);
+      } catch (e) {
+        missing.get(s.name)!.push(`shaping and sysctls: ${(e as Error).message}`);
+      }
+      const sampler = await rt.start(s.sampler);
+      started.push(sampler);
+      // Sampler lines: the server's metrics, the probe's state, the swarms' live counts.
+      background.push(
+        (async () => {
+          for await (const l of sampler.lines(stop.signal)) {
+            if (l.stream !== 'stdout') continue;
+            o.dir.append(`trial-${trial.id}/samples-${s.name}.jsonl`, l.line);
+            const d = decodeSamplerLine(l.line);
+            if (!d) continue;
+            if (d.server) c.samples.push(d.server);
+            else c.serverErrors += 1;
+            if (d.probe) c.probe.push(d.probe);
+            else ((c.probeErrors += 1), (c.lastProbeError = d.probeError ?? 'no state'));
+            if (d.live) {
+              if (i === 0) live.push(d.live);
+              o.emit({
+                type: 'live',
+                trial: trial.id,
+                elapsedMs: d.live.t - t0,
+                outcomes: d.live.outcomes,
+                inFlight: d.live.inFlight,
+                acceptQueue: d.probe?.acceptQueue ?? null,
+                acceptQueueMax: d.probe?.acceptQueueMax ?? null,
+              });
+            }
+          }
+        })().catch((e: unknown) => missing.get(s.name)!.push(`samples: ${(e as Error).message}`)),
+      );
+      background.push(
+        server.handle
+          .stats((x) => {
+            c.stats.push(x);
+            o.dir.append(`trial-${trial.id}/stats-${s.name}.jsonl`, JSON.stringify(x));
+          }, stop.signal)
+          .catch((e: unknown) => missing.get(s.name)!.push(`container stats: ${(e as Error).message}`)),
+      );
+    }
+    phase('warm-up', `${plan.warmupMs} ms at rest`);
+    await sleep(plan.warmupMs, stop.signal);
+    if (stop.signal.aborted) throw new SocklabError('interrupted');
+
+    phase('swarm', trial.swarms.map((w) => `${w.name}: ${w.clients} client(s) -> ${w.target}`).join(', '));
+    t0 = Date.now();
+    const swarms: StartedSwarm[] = [];
+    for (const w of trial.swarms) {
+      const sw = await startSwarm(rt, w.container, (line) => {
+        if (line.includes('wave ') || line.includes('warning')) o.emit({ type: 'line', trial: trial.id, source: w.name, text: line });
+      });
+      started.push(sw.handle);
+      swarms.push(sw);
+    }
+    const timeout = new Promise<'timeout'>((r) => setTimeout(r, trial.timeoutMs, 'timeout').unref());
+    const aborted = new Promise<'aborted'>((r) => (stop.signal.aborted ? r('aborted') : stop.signal.addEventListener('abort', () => r('aborted'), { once: true })));
+    const ended = await Promise.race([Promise.all(swarms.map((s) => s.done)), timeout, aborted]);
+    t1 = Date.now();
+    if (ended === 'timeout') o.emit({ type: 'warn', message: `trial ${trial.id}: swarms still running after ${trial.timeoutMs} ms; stopping them` });
+
+    phase('collect', 'swarm summaries');
+    for (const [i, w] of trial.swarms.entries()) {
+      const sw = swarms[i]!;
+      const r = Array.isArray(ended) ? ended[i] : await Promise.race([sw.done, sleep(2000, o.signal).then(() => undefined)]);
+      const miss: string[] = [];
+      if (!r) miss.push('the swarm did not finish: no summary');
+      else if (!r.summary) miss.push(`summary: ${r.summaryError ?? 'none'}`);
+      if (r?.summary) o.dir.json(`trial-${trial.id}/swarm-${w.name}.json`, r.summary);
+      swarmResults.push({
+        name: w.name,
+        target: w.target,
+        clients: w.clients,
+        args: w.container.cmd,
+        exit: r ? exitReport(r.exit) : null,
+        summary: r?.summary ?? null,
+        waves: r ? r.stderr.filter((l) => /wave \d+:/.test(l)) : [],
+        missing: miss,
+      });
+    }
+    // One more sampler tick, so the final values are in.
+    await sleep(Math.min(2 * plan.sampleEveryMs, 1000), o.signal);
+  } finally {
+    phase('cleanup', `removing ${started.length} container(s)`);
+    stop.abort();
+    o.signal.removeEventListener('abort', onAbort);
+    await Promise.all(started.map((h) => h.remove().catch(() => {})));
+    await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 3000))]);
+  }
+  const servers: ServerResult[] = collectors.map((c) => {
+    const m = missing.get(c.plan.name) ?? [];
+    if (c.samples.length === 0) m.push(`server metrics: no sample (${c.serverErrors} failed reads)`);
+    if (c.probe.length === 0) m.push(`probe state: no sample (${c.lastProbeError || 'the probe never answered'})`);
+    else if (c.probeErrors > c.probe.length) m.push(`probe state: ${c.probeErrors} of ${c.probeErrors + c.probe.length} reads failed (last: ${c.lastProbeError})`);
+    if (c.stats.length === 0) m.push('container stats: none');
+    return {
+      name: c.plan.name,
+      model: c.plan.model,
+      container: c.plan.server.name,
+      env: c.plan.server.env,
+      sysctls: c.plan.server.sysctls,
+      died: c.died,
+      samples: c.samples,
+      probe: c.probe,
+      stats: c.stats,
+      shaping: shaping.get(c.plan.name) ?? null,
+      sysctlsSeen: sysctlsSeen.get(c.plan.name) ?? null,
+      missing: m,
+    };
+  });
+  return {
+    id: trial.id,
+    cell: trial.cell,
+    repetition: trial.repetition,
+    startedAt: startedAt.toISOString(),
+    swarmsStartedAt: t0,
+    durationMs: t1 - t0,
+    servers,
+    swarms: swarmResults,
+    live: [],
+    interrupted: o.signal.aborted,
+  };
+}
+
+/**
+ * Execute a plan: the run's internal network, each trial in turn, and on every exit path (success, failure,
+ * Ctrl-C) the removal of everything labelled with the run. Returns the results, also when interrupted.
+ */
+export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions): Promise<Results> {
+  const startedAt = new Date().toISOString();
+  const { version, commit } = socklabVersion();
+  const trials: TrialResult[] = [];
+  const problems: string[] = [];
+  let engine: Manifest['engine'] = null;
+  const images: Record<string, string | null> = {};
+  try {
+    await rt.ping();
+    engine = await rt.engineInfo();
+    for (const name of [IMAGES.server, IMAGES.probe, IMAGES.swarm]) {
+      const info = await rt.imageInfo(name);
+      if (!info) throw new SocklabError(`image ${name} is not there`, { hint: 'build the images first: `npx socklab build` (or `npm run images`)' });
+      images[name] = info.id;
+    }
+    o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
+    await rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal);
+    for (const trial of plan.trials) {
+      if (o.signal.aborted) break;
+      const live: LiveSample[] = [];
+      try {
+        const r = await runTrial(rt, plan, trial, o, live);
+        trials.push({ ...r, live });
+      } catch (e) {
+        if (o.signal.aborted) break;
+        throw e;
+      }
+    }
+  } finally {
+    o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'cleanup', detail: `removing everything labelled socklab.run=${plan.runId}` });
+    await rt.removeLabelled(plan.runId).catch((e: unknown) => problems.push(`cleanup: ${(e as Error).message}`));
+  }
+  const first = trials.flatMap((t) => t.servers).find((s) => s.shaping);
+  const manifest: Manifest = {
+    socklabVersion: version,
+    gitCommit: commit,
+    node: process.version,
+    host: { platform: process.platform, arch: process.arch },
+    engine,
+    images,
+    kernel: first?.shaping ? { shapingMethod: first.shaping.plan.method, ...first.shaping.capabilities } : null,
+    sysctls: trials.flatMap((t) => t.servers).find((s) => s.sysctlsSeen)?.sysctlsSeen ?? null,
+    seed: plan.seed,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+  const results: Results = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    runId: plan.runId,
+    kind: plan.kind,
+    plan,
+    manifest,
+    trials,
+    expectations: [],
+    interrupted: o.signal.aborted,
+    problems,
+  };
+  return { ...results, expectations: o.signal.aborted ? [] : checkExpectations(results) };
+}

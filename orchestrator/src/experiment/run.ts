@@ -1,0 +1,29 @@
+import path from 'node:path';
+import type { RunPlan } from '../plan/types.js';
+import { RunDir } from '../results/run-dir.js';
+import { writeResults } from '../results/io.js';
+import type { Results } from '../results/types.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { Emit } from './events.js';
+import { executePlan } from './execute.js';
+
+export interface ExperimentOutcome {
+  readonly results: Results;
+  readonly dir: string;
+  readonly files: { results: string; markdown: string; html: string; charts: string[] };
+  /** 0 done, 3 expectations not met, 130 interrupted. */
+  readonly exitCode: number;
+}
+
+/**
+ * The library entry of `socklab run` and `compare`: write plan.json, execute the plan (everything removed on
+ * every exit path), write results.json and the report. Ctrl-C (the signal) still writes what was collected.
+ */
+export async function runExperiment(rt: ContainerRuntime, plan: RunPlan, opts: { outDir: string; emit: Emit; signal: AbortSignal }): Promise<ExperimentOutcome> {
+  const dir = new RunDir(path.join(opts.outDir, plan.runId));
+  dir.json('plan.json', plan);
+  const results = await executePlan(rt, plan, { dir, emit: opts.emit, signal: opts.signal });
+  const files = writeResults(dir, results);
+  const exitCode = results.interrupted ? 130 : results.expectations.some((e) => !e.met) ? 3 : 0;
+  return { results, dir: dir.dir, files, exitCode };
+}

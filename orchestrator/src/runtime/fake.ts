@@ -1,0 +1,170 @@
+import { LABELS } from '@socklab/shared';
+import { SocklabError } from '../errors.js';
+import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerHandle, ContainerRuntime, EngineInfo, ExecOutput, ExitInfo, ImageInfo, LabelledResources, LogLine, StatsSample } from './runtime.js';
+
+/** How a fake container behaves: lines it prints (each after `afterMs`), when it exits, what exec answers. */
+export interface FakeScript {
+  readonly lines?: ReadonlyArray<LogLine & { readonly afterMs?: number }>;
+  /** Exit this long after start (never, when absent: it runs until removed). */
+  readonly exitAfterMs?: number;
+  readonly exitCode?: number;
+  readonly oomKilled?: boolean;
+  readonly exec?: (cmd: readonly string[]) => ExecOutput;
+  readonly stats?: readonly StatsSample[];
+}
+
+class FakeContainer implements ContainerHandle {
+  readonly id: string;
+  private readonly printed: LogLine[] = [];
+  private readonly listeners = new Set<() => void>();
+  private exited: ExitInfo | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  removed = false;
+
+  constructor(
+    readonly spec: ContainerSpec,
+    private readonly script: FakeScript,
+    private readonly onRemove: () => void,
+  ) {
+    this.id = `fake-${spec.name}`;
+    for (const l of script.lines ?? []) this.timers.push(setTimeout(() => this.print(l), l.afterMs ?? 0));
+    if (script.exitAfterMs !== undefined) this.timers.push(setTimeout(() => this.exit({ code: script.exitCode ?? 0, oomKilled: script.oomKilled ?? false }), script.exitAfterMs));
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) l();
+  }
+
+  private print(l: LogLine): void {
+    if (this.exited) return;
+    this.printed.push({ stream: l.stream, line: l.line });
+    this.notify();
+  }
+
+  exit(e: ExitInfo): void {
+    if (this.exited) return;
+    this.exited = e;
+    for (const t of this.timers) clearTimeout(t);
+    this.notify();
+  }
+
+  async *lines(signal?: AbortSignal): AsyncIterable<LogLine> {
+    let i = 0;
+    for (;;) {
+      while (i < this.printed.length) yield this.printed[i++]!;
+      if (this.exited || signal?.aborted) return;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.listeners.delete(wake);
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.listeners.add(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  async tail(n: number): Promise<string> {
+    return this.printed.slice(-n).map((l) => l.line).join('\n');
+  }
+
+  async wait(): Promise<ExitInfo> {
+    while (!this.exited) await new Promise<void>((r) => this.listeners.add(r));
+    return this.exited;
+  }
+
+  async exec(cmd: readonly string[]): Promise<ExecOutput> {
+    return this.script.exec?.(cmd) ?? { exitCode: 0, stdout: '', stderr: '' };
+  }
+
+  async stats(onSample: (s: StatsSample) => void, signal: AbortSignal): Promise<void> {
+    for (const s of this.script.stats ?? []) onSample(s);
+    if (!this.exited && !signal.aborted) await new Promise<void>((r) => (signal.addEventListener('abort', () => r(), { once: true }), this.listeners.add(r)));
+  }
+
+  async stop(): Promise<void> {
+    this.exit({ code: 143, oomKilled: false });
+  }
+
+  async pause(): Promise<void> {}
+  async unpause(): Promise<void> {}
+
+  async remove(): Promise<void> {
+    this.exit({ code: 137, oomKilled: false });
+    if (!this.removed) {
+      this.removed = true;
+      this.onRemove();
+    }
+  }
+}
+
+/**
+ * A container runtime in memory: containers follow scripts chosen by spec, and everything created is tracked by
+ * its labels, so tests can assert that plans, roles and the engine clean up after themselves.
+ */
+export class FakeRuntime implements ContainerRuntime {
+  readonly started: ContainerSpec[] = [];
+  private readonly containers = new Map<string, FakeContainer>();
+  private readonly networks = new Map<string, Readonly<Record<string, string>>>();
+  missingImages = new Set<string>();
+
+  constructor(private readonly script: (spec: ContainerSpec) => FakeScript) {}
+
+  async ping(): Promise<void> {}
+
+  async engineInfo(): Promise<EngineInfo> {
+    return { version: '0.0.0-fake', os: 'fake', arch: 'x86_64', kernel: 'fake', cgroup: 'v2' };
+  }
+
+  async imageInfo(name: string): Promise<ImageInfo | null> {
+    return this.missingImages.has(name) ? null : { id: `sha256:fake-${name}`, sizeBytes: 1, labels: {} };
+  }
+
+  async createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    if (this.networks.has(name)) throw new SocklabError(`network ${name} exists`);
+    this.networks.set(name, labels);
+  }
+
+  async start(spec: ContainerSpec): Promise<ContainerHandle> {
+    if (this.containers.has(spec.name)) throw new SocklabError(`container ${spec.name} exists`);
+    if (spec.network.kind === 'bridge' && !this.networks.has(spec.network.network)) throw new SocklabError(`no network ${spec.network.network}`);
+    this.started.push(spec);
+    const c = new FakeContainer(spec, this.script(spec), () => this.containers.delete(spec.name));
+    this.containers.set(spec.name, c);
+    return c;
+  }
+
+  async find(name: string): Promise<ContainerHandle | null> {
+    return this.containers.get(name) ?? null;
+  }
+
+  async containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>> {
+    return [...this.containers.values()].filter((c) => c.spec.labels[LABELS.run] === run && c.spec.labels[LABELS.role] === role).map((c) => ({ handle: c, labels: c.spec.labels }));
+  }
+
+  async listLabelled(run?: string): Promise<LabelledResources> {
+    const match = (labels: Readonly<Record<string, string>>): boolean => (run === undefined ? LABELS.run in labels : labels[LABELS.run] === run);
+    return {
+      containers: [...this.containers.values()].filter((c) => match(c.spec.labels)).map((c) => c.id),
+      networks: [...this.networks.entries()].filter(([, l]) => match(l)).map(([n]) => n),
+      volumes: [],
+    };
+  }
+
+  async listLabelledRuns(): Promise<string[]> {
+    return [...new Set([...[...this.containers.values()].map((c) => c.spec.labels[LABELS.run]), ...[...this.networks.values()].map((l) => l[LABELS.run])].filter((x): x is string => x !== undefined))];
+  }
+
+  async removeLabelled(run?: string): Promise<LabelledResources> {
+    const found = await this.listLabelled(run);
+    for (const c of [...this.containers.values()]) if (found.containers.includes(c.id)) await c.remove();
+    for (const n of found.networks) this.networks.delete(n);
+    return found;
+  }
+}
