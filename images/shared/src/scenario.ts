@@ -186,7 +186,7 @@ export function validateScenario(input: unknown): { ok: true; scenario: Scenario
       continue;
     }
     const value = valueAt(input, i.path);
-    const message = value === undefined && i.code === 'invalid_type' ? `missing: ${i.message}` : i.message;
+    const message = value === undefined && i.code === 'invalid_type' ? `missing: expected ${i.expected === 'array' ? 'a list' : `a ${i.expected}`}` : i.message;
     issues.push({ path: formatPath(i.path), value, message });
     paths.push([...i.path]);
   }
@@ -203,6 +203,8 @@ function knownKeys(path: ReadonlyArray<PropertyKey>): string | undefined {
           ? SwarmSchema.shape
           : path[0] === 'servers' && path[2] === 'shaping'
             ? ShapingSchema.shape
+            : path[0] === 'servers' && path[2] === 'sysctls'
+              ? Object.fromEntries(SCENARIO_SYSCTLS.map((k) => [k, true]))
             : path[0] === 'expect'
               ? ExpectSchema.shape
               : undefined;

@@ -32,7 +32,7 @@ function render(option: echarts.EChartsOption, height = HEIGHT): string {
     chart.setOption({
       animation: false,
       textStyle: { fontFamily: 'system-ui, sans-serif' },
-      grid: { left: 64, right: 64, top: 48, bottom: 48 },
+      grid: { left: 64, right: 64, top: 72, bottom: 56 },
       ...option,
     });
     return chart.renderToSVGString();
@@ -61,8 +61,8 @@ function outcomesOverTime(t: TrialResult): Chart | null {
     title: 'Client outcomes over time',
     svg: render({
       title: { text: 'Connections ended per second, by outcome', left: 'center', textStyle: { fontSize: 14 } },
-      legend: { bottom: 0 },
-      xAxis: { type: 'category', name: 's', data: xs.map(String) },
+      legend: { top: 28 },
+      xAxis: { type: 'category', name: 's after the clients started', nameLocation: 'middle', nameGap: 24, data: xs.map(String) },
       yAxis: { type: 'value', name: 'connections', minInterval: 1 },
       series: present.map((o) => ({ type: 'bar', stack: 'o', name: o, itemStyle: { color: OUTCOME_COLOURS[o] }, data: xs.map((x) => rows.get(x)?.[o] ?? 0) })),
     }),
@@ -78,8 +78,8 @@ function acceptQueue(t: TrialResult, s: ServerResult): Chart | null {
     title: `Accept queue of ${s.name} (${s.model})`,
     svg: render({
       title: { text: `Accept queue and SYN_RECV (${s.model})`, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { bottom: 0 },
-      xAxis: { type: 'value', name: 's' },
+      legend: { top: 28 },
+      xAxis: { type: 'value', name: 's after the clients started', nameLocation: 'middle', nameGap: 24 },
       yAxis: { type: 'value', name: 'connections', minInterval: 1 },
       series: [
         {
@@ -107,8 +107,8 @@ function threadsMemory(t: TrialResult, s: ServerResult): Chart | null {
     title: `Threads and memory of ${s.name} (${s.model})`,
     svg: render({
       title: { text: `Threads and resident memory (${s.model})`, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { bottom: 0 },
-      xAxis: { type: 'value', name: 's' },
+      legend: { top: 28 },
+      xAxis: { type: 'value', name: 's after the clients started', nameLocation: 'middle', nameGap: 24 },
       yAxis: [
         { type: 'value', name: 'threads', minInterval: 1 },
         { type: 'value', name: 'MiB', splitLine: { show: false } },
@@ -145,7 +145,7 @@ function latency(t: TrialResult): Chart | null {
       title: { text: 'Connection time, connect to end (all outcomes)', left: 'center', textStyle: { fontSize: 14 } },
       xAxis: { type: 'category', data: shown.map(([le]) => label(le)), axisLabel: { rotate: 30 } },
       yAxis: { type: 'value', name: 'connections', minInterval: 1 },
-      grid: { left: 64, right: 32, top: 48, bottom: 64 },
+      grid: { left: 64, right: 32, top: 72, bottom: 72 },
       series: [{ type: 'bar', name: 'connections', color: '#3949ab', data: shown.map(([, c]) => c) }],
     }),
   };
@@ -175,7 +175,7 @@ export function compareCharts(r: Results): Chart[] {
     title,
     svg: render({
       title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { bottom: 0 },
+      legend: { top: 28 },
       xAxis: { type: 'category', data: groups },
       yAxis: { type: 'value', name: unit },
       series: models.map((m) => ({ type: 'bar', name: m, data: groups.map((g) => at(m, g, f)) })),
@@ -194,8 +194,8 @@ export function compareCharts(r: Results): Chart[] {
       svg: render(
         {
           title: { text: 'Client outcomes by cell', left: 'center', textStyle: { fontSize: 14 } },
-          legend: { bottom: 0 },
-          grid: { left: 160, right: 32, top: 48, bottom: 48 },
+          legend: { top: 28 },
+          grid: { left: 160, right: 32, top: 72, bottom: 56 },
           yAxis: { type: 'category', data: cells.map((c) => c.label), inverse: true },
           xAxis: { type: 'value', name: 'connections' },
           series: OUTCOMES.filter((o) => cells.some((c) => c.m.outcomes[o] > 0)).map((o) => ({

@@ -26,12 +26,12 @@ export function formatIssues(issues: readonly ScenarioIssue[], where: (i: number
     .join('\n');
 }
 
-function position(doc: Document, lc: LineCounter, p: PropertyKey[], file: string): string {
+function position(doc: Document, lc: LineCounter, p: PropertyKey[], file: string, preferKey: boolean): string {
   // The value's node when there is one, else its key (an unknown key), else the nearest parent.
   for (let n = p.length; n >= 0; n -= 1) {
     const node = doc.getIn(p.slice(0, n) as Array<string | number>, true) as { range?: [number, number] } | undefined;
     let offset = node?.range?.[0];
-    if (n === p.length - 1 || offset === undefined) {
+    if (n === p.length - 1 || offset === undefined || (preferKey && n === p.length)) {
       const parent = doc.getIn(p.slice(0, -1) as Array<string | number>, true);
       if (isMap(parent)) {
         const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === p[p.length - 1]);
@@ -50,20 +50,20 @@ function position(doc: Document, lc: LineCounter, p: PropertyKey[], file: string
 /** Parse and validate a scenario's YAML; every problem at once, each with file:line:col, path, value and forms. */
 export function parseScenarioText(text: string, file: string): Scenario {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors
         .map((e) => {
           const pos = e.linePos?.[0];
-          return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`;
+          return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`;
         })
         .join('\n'),
     );
   }
   const r = validateScenario(doc.toJS());
   if (r.ok) return r.scenario;
-  throw new ConfigError(`${file}: ${r.issues.length} problem(s)\n${formatIssues(r.issues, (i) => position(doc, lc, r.paths[i] ?? [], file))}`);
+  throw new ConfigError(`${file}: ${r.issues.length} problem(s)\n${formatIssues(r.issues, (i) => position(doc, lc, r.paths[i] ?? [], file, r.issues[i]?.message.startsWith('unknown key') ?? false))}`);
 }
 
 /** A scenario by built-in name or by file path. Unknown names list the built-in ones. */

@@ -1,0 +1,86 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LABELS } from '@socklab/shared';
+import { buildPlan } from '../plan/build.js';
+import { FakeRuntime } from '../runtime/fake.js';
+import { loadScenario } from '../scenario/load.js';
+import { runExperiment } from './run.js';
+import { backlogScript } from '../testing/fixtures.js';
+import type { RunEvent } from './events.js';
+import { readResults } from '../results/io.js';
+
+const plan = (repeat?: number) => {
+  const { scenario } = loadScenario('backlog');
+  return buildPlan({ ...scenario, ...(repeat && { repeat }) }, { source: 'builtin:backlog', warmupMs: 0, seed: 7 });
+};
+const out = (): string => mkdtempSync(path.join(tmpdir(), 'socklab-exec-'));
+
+describe('the experiment engine, on a fake runtime', () => {
+  it('runs server, probe, sampler and swarm on the run network, collects, and removes everything', async () => {
+    const rt = new FakeRuntime(backlogScript());
+    const events: RunEvent[] = [];
+    const p = plan();
+    const r = await runExperiment(rt, p, { outDir: out(), emit: (e) => events.push(e), signal: new AbortController().signal });
+    assert.deepEqual(rt.started.map((s) => s.role), ['server', 'probe', 'sampler', 'swarm']);
+    assert.ok(rt.started.every((s) => s.labels[LABELS.run] === p.runId), 'every container carries the run label');
+    assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] }, 'nothing is left');
+    const t = r.results.trials[0]!;
+    assert.equal(t.swarms[0]?.summary?.outcomes.connect_timeout, 4);
+    assert.equal(t.servers[0]?.probe.length, 8);
+    assert.deepEqual(t.servers[0]?.missing, []);
+    assert.equal(r.results.manifest.kernel?.shapingMethod, 'nfqueue');
+    assert.equal(r.results.manifest.seed, 7);
+    // ListenOverflows went 0 -> 28 across the samples; the expectation sees the difference.
+    assert.deepEqual(r.results.expectations.map((e) => [e.key, e.measured, e.met]), [['refused', 0, true], ['connect_timeout', 4, true], ['listenOverflows', 28, true]]);
+    assert.equal(r.exitCode, 0);
+    assert.ok(events.some((e) => e.type === 'live'), 'live counts are emitted');
+    for (const f of ['plan.json', 'results.json', 'report.md', 'report.html', 'trial-1/samples-server.jsonl', 'trial-1/swarm-nervous.json']) {
+      assert.ok(existsSync(path.join(r.dir, f)), f);
+    }
+    assert.deepEqual(readResults(r.dir).trials[0]?.swarms[0]?.summary, t.swarms[0]?.summary, 'results.json decodes back to the same');
+  });
+
+  it('a dying probe loses only the kernel view: the run finishes and says what is missing', async () => {
+    const rt = new FakeRuntime(backlogScript({ probeDies: true }));
+    const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal });
+    const s = r.results.trials[0]!.servers[0]!;
+    assert.equal(s.samples.length, 8, 'the server samples are all there');
+    assert.match(s.missing.join('\n'), /probe state: 7 of 8 reads failed \(last: ECONNREFUSED\)/);
+    assert.match(readFileSync(path.join(r.dir, 'report.md'), 'utf8'), /## Missing data[\s\S]*probe state/);
+  });
+
+  it('a server that never gets ready is removed, named, with its last lines, and nothing is left', async () => {
+    const rt = new FakeRuntime(backlogScript({ serverNeverReady: true }));
+    const p = plan();
+    await assert.rejects(runExperiment(rt, p, { outDir: out(), emit: () => {}, signal: new AbortController().signal }), (e: Error) => {
+      assert.match(e.message, /server .*-server exited \(exit 2\) before it was ready/);
+      assert.match(e.message, /invalid BACKLOG "x"/);
+      return true;
+    });
+    assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
+  });
+
+  it('an abort mid-run removes everything and marks the results interrupted (exit 130)', async () => {
+    const rt = new FakeRuntime((spec) => (spec.role === 'swarm' ? { lines: [] } : backlogScript()(spec)));
+    const abort = new AbortController();
+    const p = plan(3);
+    const run = runExperiment(rt, p, { outDir: out(), emit: (e) => e.type === 'phase' && e.phase === 'swarm' && abort.abort(), signal: abort.signal });
+    const r = await run;
+    assert.equal(r.exitCode, 130);
+    assert.equal(r.results.interrupted, true);
+    assert.ok(r.results.trials.length <= 1, 'later trials did not run');
+    assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
+  });
+
+  it('unmet expectations make exit 3', async () => {
+    const rt = new FakeRuntime(backlogScript());
+    const { scenario } = loadScenario('backlog');
+    const p = buildPlan({ ...scenario, expect: { ok: 10 } }, { source: 'test', warmupMs: 0 });
+    const r = await runExperiment(rt, p, { outDir: out(), emit: () => {}, signal: new AbortController().signal });
+    assert.equal(r.exitCode, 3);
+    assert.deepEqual(r.results.expectations.map((e) => [e.key, e.expected, e.measured, e.met]), [['ok', '= 10', 6, false]]);
+  });
+});

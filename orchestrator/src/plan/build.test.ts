@@ -1,0 +1,50 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, IMAGES, LABELS } from '@socklab/shared';
+import { loadScenario } from '../scenario/load.js';
+import { buildPlan, parseMatrix } from './build.js';
+
+describe('plans', () => {
+  it('a run is one trial on one internal network; the probe and sampler live in the server\'s namespaces', () => {
+    const p = buildPlan(loadScenario('backlog').scenario, { source: 'test', runId: 'socklab-x', seed: 42 });
+    assert.equal(p.network.internal, true);
+    assert.equal(p.trials.length, 1);
+    const t = p.trials[0]!;
+    const s = t.servers[0]!;
+    assert.equal(s.server.image, IMAGES.server);
+    assert.deepEqual(s.server.network, { kind: 'bridge', network: 'socklab-x', aliases: ['server'] });
+    assert.equal(s.server.env.BACKLOG, '1');
+    assert.equal(s.server.env.WORK, 'io:2s');
+    assert.deepEqual(s.probe.network, { kind: 'container', of: s.server.name });
+    assert.equal(s.probe.pidOf, s.server.name);
+    assert.deepEqual(s.probe.capAdd, ['NET_ADMIN'], 'only the probe has NET_ADMIN');
+    assert.equal(s.probe.env.SEED, '42');
+    assert.deepEqual(s.sampler.network, { kind: 'container', of: s.server.name });
+    assert.equal(t.swarms[0]?.container.cmd.join(' ').includes('--target server:7000 --clients 10 --arrival steady --rate 100'), true);
+    for (const c of [s.server, s.probe, s.sampler, t.swarms[0]!.container]) {
+      assert.equal(c.labels[LABELS.run], 'socklab-x');
+      assert.ok(c.labels[LABELS.role]);
+      if (c.role !== 'server' && c.role !== 'swarm') assert.deepEqual(c.capAdd.filter((x) => x !== 'NET_ADMIN'), []);
+    }
+    assert.deepEqual(JSON.parse(JSON.stringify(p)), p, 'serializable as it is');
+  });
+
+  it('compare is the matrix, cell by cell, each repetition a fresh trial', () => {
+    const base = loadScenario('sequential').scenario;
+    const p = buildPlan({ ...base, repeat: 2 }, { source: 'test', compare: parseMatrix('sequential,threaded', '10,200', '0,100ms') });
+    assert.equal(p.trials.length, 2 * 2 * 2 * 2);
+    const cells = new Set(p.trials.map((t) => JSON.stringify(t.cell)));
+    assert.equal(cells.size, 8);
+    const slow = p.trials.find((t) => t.cell.model === 'threaded' && t.cell.clients === '200' && t.cell.delay === '100ms')!;
+    assert.equal(slow.servers[0]?.server.env.MODEL, 'threaded');
+    assert.equal(slow.servers[0]?.probe.env.DELAY, '100ms');
+    assert.match(slow.swarms[0]!.container.cmd.join(' '), /--clients 200/);
+    assert.equal(new Set(p.trials.flatMap((t) => [t.servers[0]!.server.name])).size, p.trials.length, 'container names never repeat');
+  });
+
+  it('a bad matrix names the bad item and the valid forms', () => {
+    assert.throws(() => parseMatrix('sequential,forking', '10', undefined), (e: Error) => e instanceof ConfigError && /--models item "forking": expected one of sequential/.test(e.message));
+    assert.throws(() => parseMatrix('sequential', '10,lots', undefined), /--clients item "lots": expected whole numbers/);
+    assert.throws(() => parseMatrix('sequential', '10', '0,slow'), /--delay item "slow"/);
+  });
+});

@@ -1,0 +1,125 @@
+/** Scripted containers for the fake runtime: a backlog-1 server overflowing under ten clients, as data. */
+import type { ContainerSpec } from '../plan/types.js';
+import type { FakeScript } from '../runtime/fake.js';
+
+export const T0 = 1_700_000_000_000;
+
+export function probeState(acceptQueue: number, overflows: number): Record<string, unknown> {
+  return {
+    port: 7000,
+    listening: true,
+    acceptQueue,
+    acceptQueueMax: 1,
+    connections: { syn_recv: 0, established: acceptQueue + 1, established_unaccepted: acceptQueue, close_wait: 0, time_wait: 0 },
+    counters: { 'TcpExt ListenOverflows': overflows, 'TcpExt ListenDrops': overflows, 'TcpExt TCPSynRetrans': overflows > 0 ? 3 : 0, 'Tcp OutRsts': 0 },
+    currEstab: 1,
+    sysctls: { somaxconn: '4096', tcp_abort_on_overflow: '0', tcp_syncookies: '1', tcp_max_syn_backlog: '2048' },
+    updatedAt: new Date(T0).toISOString(),
+    refreshMs: 250,
+    source: 'sock_diag',
+  };
+}
+
+export const SHAPING_ANSWER = {
+  plan: { method: 'nfqueue', effects: [] },
+  capabilities: { netem: false, ifb: true, nfqueue: true, tbf: true },
+  helper: { received: 0, accepted: 0, dropped: 0, pending: 0 },
+};
+
+export function swarmSummary(): Record<string, unknown> {
+  const connections = [
+    ...Array.from({ length: 6 }, (_, i) => ({ outcome: 'ok', totalMs: 2000 * (i + 1), connectMs: 1 })),
+    ...Array.from({ length: 4 }, () => ({ outcome: 'connect_timeout', totalMs: 3000, errno: 'ETIMEDOUT' })),
+  ];
+  return {
+    target: 'server:7000',
+    clients: 10,
+    waves: 1,
+    outcomes: { ok: 6, refused: 0, reset: 0, connect_timeout: 4, read_timeout: 0, error: 0 },
+    errno: { ETIMEDOUT: 4 },
+    latencyMs: {
+      connect: { count: 6, p50: 1, p90: 1, p99: 1, max: 1 },
+      firstByte: { count: 6, p50: 6000, p90: 12000, p99: 12000, max: 12000 },
+      total: { count: 10, p50: 3000, p90: 10000, p99: 12000, max: 12000 },
+    },
+    timeline: [
+      { second: 2, ok: 1 },
+      { second: 3, connect_timeout: 4 },
+      { second: 4, ok: 1 },
+      { second: 6, ok: 1 },
+      { second: 8, ok: 1 },
+      { second: 10, ok: 1 },
+      { second: 12, ok: 1 },
+    ],
+    totalHistogramMs: [
+      { le: 2000, count: 1 },
+      { le: 3000, count: 4 },
+      { le: 4000, count: 1 },
+      { le: 7500, count: 2 },
+      { le: 15000, count: 2 },
+    ],
+    durationMs: 12004,
+    connections,
+    connectionsTotal: 10,
+    truncated: false,
+  };
+}
+
+/** Server metrics as the sampler flattens them. */
+function serverMetrics(accepted: number, threads: number): Record<string, number> {
+  return {
+    'socklab_server_connections_accepted_total{model="sequential"}': accepted,
+    'socklab_server_connections_active{model="sequential"}': 1,
+    'socklab_server_in_service{model="sequential"}': accepted > 0 ? 1 : 0,
+    'socklab_server_threads{model="sequential"}': threads,
+    'socklab_server_processes{model="sequential"}': 1,
+    'socklab_server_resident_memory_bytes{model="sequential"}': 70 * 1024 * 1024,
+    process_cpu_seconds_total: 0.5,
+  };
+}
+
+/** The scripted lab: which behaviour each role's container gets, with knobs to break one role. */
+export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: boolean } = {}): (spec: ContainerSpec) => FakeScript {
+  return (spec) => {
+    switch (spec.role) {
+      case 'server':
+        return opts.serverNeverReady
+          ? { lines: [{ stream: 'stderr', line: 'socklab server: invalid BACKLOG "x"' }], exitAfterMs: 20, exitCode: 2 }
+          : {
+              lines: [{ stream: 'stdout', line: 'socklab server: model=sequential port=7000 backlog=1' }],
+              stats: [{ t: T0, memoryBytes: 70e6, cpuCores: 0.02, pids: 8 }],
+            };
+      case 'probe':
+        return {
+          lines: [{ stream: 'stdout', line: 'socklab probe: watching port 7000' }],
+          exec: (cmd) => {
+            const body = cmd.join(' ').includes('/shaping') ? SHAPING_ANSWER : probeState(0, 0);
+            return { exitCode: 0, stdout: JSON.stringify({ status: 200, body: JSON.stringify(body) }), stderr: '' };
+          },
+        };
+      case 'sampler':
+        return {
+          lines: Array.from({ length: 8 }, (_, i) => ({
+            stream: 'stdout' as const,
+            afterMs: i * 15,
+            line: JSON.stringify({
+              t: T0 + i * 250,
+              server: serverMetrics(i, 8),
+              ...(opts.probeDies && i > 0 ? { probeError: 'ECONNREFUSED' } : { probe: probeState(Math.min(i, 2), i * 4) }),
+              swarms: { nervous: { 'socklab_swarm_connections_total{outcome="ok"}': i, socklab_swarm_connections_in_flight: 10 - i } },
+            }),
+          })),
+        };
+      case 'swarm':
+        return {
+          lines: [
+            { stream: 'stderr', line: 'swarm -> server:7000: 10 clients' },
+            { stream: 'stdout', line: JSON.stringify(swarmSummary()), afterMs: 140 },
+          ],
+          exitAfterMs: 150,
+        };
+      default:
+        return {};
+    }
+  };
+}
