@@ -7,6 +7,7 @@
  *
  *   INTERVAL=250ms SERVER=http://127.0.0.1:9464/metrics PROBE=http://127.0.0.1:9465/state SWARMS=name=url,...
  */
+import http from 'node:http';
 import { parseDuration, runMain, ConfigError } from '@socklab/shared';
 
 /** Metric families worth sampling (histogram buckets are left out: the swarm summary has the distribution). */
@@ -23,15 +24,22 @@ export function parseExposition(text: string): Record<string, number> {
   return out;
 }
 
-async function get(url: string, timeoutMs: number): Promise<{ ok: true; body: string } | { ok: false; error: string }> {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!r.ok) return { ok: false, error: `HTTP ${r.status}` };
-    return { ok: true, body: await r.text() };
-  } catch (e) {
-    const err = e as Error & { cause?: { code?: string } };
-    return { ok: false, error: err.cause?.code ?? err.name ?? err.message };
-  }
+/**
+ * One GET on a fresh connection that the server closes (Connection: close, no keep-alive pool): the sampler
+ * holds no socket between ticks, so nothing of it lingers in the server's namespace when the run is torn down.
+ */
+function get(url: string, timeoutMs: number): Promise<{ ok: true; body: string } | { ok: false; error: string }> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(res.statusCode === 200 ? { ok: true, body } : { ok: false, error: `HTTP ${res.statusCode}` }));
+      res.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, error: e.code ?? e.message }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, error: e.code ?? e.message }));
+  });
 }
 
 async function main(): Promise<void> {

@@ -102,17 +102,17 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
           if (!stop.signal.aborted) c.died = exitReport(e);
         }),
       );
-      const probe = await startProbe(rt, s.probe, stop.signal);
+      // The probe (ready when it logs) and the sampler (nothing to wait for) start side by side.
+      const [probe, sampler] = await Promise.all([startProbe(rt, s.probe, stop.signal), rt.start(s.sampler)]);
       started.push(probe.handle);
       probes.set(s.name, probe);
       try {
-        shaping.set(s.name, await probe.shaping());
-        const st = await probe.state();
+        const [answer, st] = await Promise.all([probe.shaping(), probe.state()]);
+        shaping.set(s.name, answer);
         sysctlsSeen.set(s.name, st.sysctls);
       } catch (e) {
         missing.get(s.name)!.push(`shaping and sysctls: ${(e as Error).message}`);
       }
-      const sampler = await rt.start(s.sampler);
       started.push(sampler);
       // Sampler lines: the server's metrics, the probe's state, the swarms' live counts.
       background.push(
@@ -190,12 +190,16 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
       });
     }
     // One more sampler tick, so the final values are in.
-    await sleep(Math.min(2 * plan.sampleEveryMs, 1000), o.signal);
+    await sleep(Math.min(plan.sampleEveryMs + 50, 1000), o.signal);
   } finally {
     phase('cleanup', `removing ${started.length} container(s)`);
     stop.abort();
     o.signal.removeEventListener('abort', onAbort);
-    await Promise.all(started.map((h) => h.remove().catch(() => {})));
+    // Containers inside a server's namespaces go first: removing the namespace's owner while they still run
+    // makes the engine wait seconds for the shared network namespace to be released.
+    const owners = new Set(trial.servers.map((s) => s.server.name));
+    await Promise.all(started.filter((h) => !owners.has(h.name)).map((h) => h.remove().catch(() => {})));
+    await Promise.all(started.filter((h) => owners.has(h.name)).map((h) => h.remove().catch(() => {})));
     await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 3000))]);
   }
   const servers: ServerResult[] = collectors.map((c) => {

@@ -90,7 +90,7 @@ function acceptQueue(t: TrialResult, s: ServerResult): Chart | null {
           color: '#1565c0',
           data: s.probe.map((p) => [seconds(p.t, t0), p.acceptQueue]),
           ...(limit !== null && {
-            markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: `limit ${limit} (+1)` }, data: [{ yAxis: limit }] },
+            markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: `limit ${limit}`, position: 'insideEndTop' }, data: [{ yAxis: limit }] },
           }),
         },
         { type: 'line', name: 'SYN_RECV', step: 'end', showSymbol: false, color: '#8e24aa', data: s.probe.map((p) => [seconds(p.t, t0), p.synRecv]) },

@@ -38,7 +38,7 @@ function backlogSentence(t: TrialResult, m: TrialMeasures, s: ServerMeasures, sr
   ];
   if (s.listenOverflows !== null) parts.push(`${plural(s.listenOverflows, 'handshake packet')} found it full (TcpExt ListenOverflows +${s.listenOverflows}, ListenDrops +${s.listenDrops ?? 0})`);
   const effects: string[] = [];
-  if (o.connect_timeout > 0) effects.push(`${o.connect_timeout} of ${m.connections} clients timed out connecting after ${secs(connectTimeout)} (their SYNs were dropped; TCPSynRetrans +${s.synRetrans ?? 0})`);
+  if (o.connect_timeout > 0) effects.push(`${o.connect_timeout} of ${m.connections} clients timed out connecting after ${secs(connectTimeout)}: their SYNs, and the client's retries, were dropped unanswered`);
   if (o.read_timeout > 0) effects.push(`${o.read_timeout} completed the handshake but never got an answer in time (read_timeout): the kernel dropped their final ACK, so they believed they were connected`);
   if (o.reset > 0) effects.push(`${o.reset} were reset (ECONNRESET)`);
   if (o.refused > 0) effects.push(`${o.refused} were refused (ECONNREFUSED)`);

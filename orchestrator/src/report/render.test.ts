@@ -27,9 +27,10 @@ describe('reports, rendered from results alone', () => {
     assert.match(md, new RegExp(`${m.outcomes.ok} of ${m.connections} connections ended ok; ${m.outcomes.connect_timeout} connect_timeout`));
     assert.match(md, new RegExp(`The accept queue held ${m.servers[0]!.acceptQueuePeak} connection\\(s\\) against a limit of 1 \\(listen backlog 1`));
     assert.match(md, new RegExp(`TcpExt ListenOverflows \\+${m.servers[0]!.listenOverflows}`));
-    assert.match(md, /4 of 10 clients timed out connecting after 3\.00 s/);
+    assert.match(md, /4 of 10 clients timed out connecting after 3\.00 s: their SYNs, and the client.s retries, were dropped unanswered/);
     assert.match(md, /Linux dropped, never refused/);
     assert.match(md, /\| 1 \(#1\) \| sequential \| 6 \| 0 \| 0 \| 4 \| 0 \| 0 \|/);
+    assert.match(md, /\| 1 \(#1\) \| server \(sequential\) \| 2\/1 \| 28 \|/);
     assert.match(md, /!\[Client outcomes over time\]\(charts\/outcomes-1\.svg\)/);
     assert.match(md, /- \*\*shaping\*\*: nfqueue \(netem no, NFQUEUE yes/);
   });

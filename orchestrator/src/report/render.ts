@@ -1,7 +1,7 @@
 import type { Results } from '../results/types.js';
 import { compareCharts, trialCharts, type Chart } from './charts.js';
 import { compareFindings, trialFindings } from './findings.js';
-import { connectionsTable, expectationsTable, missingData, resultsTable, textTable, type Table } from './tables.js';
+import { connectionsTable, expectationsTable, missingData, outcomesTable, serversTable, textTable, type Table } from './tables.js';
 
 /** Everything a report shows, computed once from the results; markdown and HTML only lay it out. */
 export interface ReportModel {
@@ -11,7 +11,8 @@ export interface ReportModel {
   readonly seed?: string;
   readonly stage?: string;
   readonly findings: ReadonlyArray<{ readonly heading: string; readonly paragraphs: readonly string[] }>;
-  readonly results: Table;
+  readonly outcomes: Table;
+  readonly servers: Table;
   readonly connections: Table | null;
   readonly expectations: Table | null;
   readonly missing: readonly string[];
@@ -40,7 +41,8 @@ export function reportModel(r: Results): ReportModel {
     ...(s.seed !== undefined && { seed: s.seed }),
     ...(s.stage !== undefined && { stage: s.stage }),
     findings,
-    results: resultsTable(r),
+    outcomes: outcomesTable(r),
+    servers: serversTable(r),
     connections: first && r.trials.length === 1 ? connectionsTable(first) : null,
     expectations: expectationsTable(r),
     missing: missingData(r),
@@ -69,7 +71,7 @@ export function renderMarkdown(m: ReportModel): string {
   if (m.stage || m.seed) out.push(`Seed lab stage ${m.stage ?? '-'}${m.seed ? `: ${m.seed}` : ''}`, '');
   out.push(`**Question.** ${m.question}`, '');
   for (const f of m.findings) out.push(`## ${f.heading}`, '', ...f.paragraphs.flatMap((p) => [p, '']));
-  out.push('## Results', '', mdTable(m.results), '');
+  out.push('## Clients', '', mdTable(m.outcomes), '', '## Servers and kernel', '', mdTable(m.servers), '');
   if (m.connections) out.push('### Each connection', '', mdTable(m.connections), '');
   if (m.expectations) out.push('## Expectations', '', mdTable(m.expectations), '');
   if (m.charts.length > 0) out.push('## Charts', '', ...m.charts.flatMap((c) => [`![${c.title}](charts/${c.id}.svg)`, '']));
@@ -102,7 +104,7 @@ export function renderHtml(m: ReportModel): string {
   if (m.stage || m.seed) parts.push(`<p>Seed lab stage ${html(m.stage ?? '-')}${m.seed ? `: ${html(m.seed)}` : ''}</p>`);
   parts.push(`<p class="question"><strong>Question.</strong> ${html(m.question)}</p>`);
   for (const f of m.findings) parts.push(`<h2>${html(f.heading)}</h2>`, ...f.paragraphs.map((p) => `<p>${html(p)}</p>`));
-  parts.push('<h2>Results</h2>', `<div class="scroll">${htmlTable(m.results, 'results')}</div>`);
+  parts.push('<h2>Clients</h2>', `<div class="scroll">${htmlTable(m.outcomes, 'outcomes')}</div>`, '<h2>Servers and kernel</h2>', `<div class="scroll">${htmlTable(m.servers, 'servers')}</div>`);
   if (m.connections) parts.push('<h3>Each connection</h3>', htmlTable(m.connections, 'connections'));
   if (m.expectations) parts.push('<h2>Expectations</h2>', htmlTable(m.expectations, 'expectations'));
   if (m.charts.length > 0) {
@@ -117,7 +119,7 @@ export function renderHtml(m: ReportModel): string {
 export function renderText(m: ReportModel): string {
   const out = [`${m.title}`, `${m.subtitle}`, ''];
   for (const f of m.findings) out.push(`${f.heading}:`, ...f.paragraphs.map((p) => `  ${p}`), '');
-  out.push(textTable(m.results));
+  out.push(textTable(m.outcomes), '', textTable(m.servers));
   if (m.expectations) out.push('', 'Expectations:', textTable(m.expectations));
   if (m.missing.length > 0) out.push('', 'Missing data:', ...m.missing.map((x) => `  - ${x}`));
   return out.join('\n');

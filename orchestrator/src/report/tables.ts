@@ -13,27 +13,35 @@ const trialLabel = (t: TrialResult): string => {
   return `${t.id}${cell ? ` ${cell}` : ''}${t.repetition > 1 || cell === '' ? ` (#${t.repetition})` : ''}`;
 };
 
-/** One row per trial: outcomes, completion, latency, and each server's kernel and process figures. */
-export function resultsTable(r: Results): Table {
-  const head = ['trial', 'model', ...OUTCOMES, 'done in', 'p50', 'p99', 'accept queue peak/limit', 'ListenOverflows', 'threads rest→peak', 'RSS peak', 'CPU mean'];
-  const rows: string[][] = [];
-  for (const t of r.trials) {
+/** One row per trial: the clients' outcomes, completion and latency. */
+export function outcomesTable(r: Results): Table {
+  const head = ['trial', 'model', ...OUTCOMES, 'done in', 'p50', 'p99'];
+  const rows = r.trials.map((t) => {
     const m = trialMeasures(t);
     const lat = t.swarms.length === 1 ? t.swarms[0]?.summary?.latencyMs.total : undefined;
-    const s = m.servers[0];
-    rows.push([
-      trialLabel(t),
-      m.servers.map((x) => x.model).join(', '),
-      ...OUTCOMES.map((o) => String(m.outcomes[o])),
-      secs(m.completionMs),
-      msText(lat?.p50),
-      msText(lat?.p99),
-      s ? `${s.acceptQueuePeak ?? '-'}/${s.acceptQueueMax ?? '-'}` : '-',
-      s ? num(s.listenOverflows) : '-',
-      s ? `${s.threadsIdle ?? '-'}→${s.threadsPeak ?? '-'}` : '-',
-      s ? mib(s.rssPeakBytes) : '-',
-      s?.cpuCoresMean === null || s?.cpuCoresMean === undefined ? '-' : num(s.cpuCoresMean),
-    ]);
+    return [trialLabel(t), m.servers.map((x) => x.model).join(', '), ...OUTCOMES.map((o) => String(m.outcomes[o])), secs(m.completionMs), msText(lat?.p50), msText(lat?.p99)];
+  });
+  return { head, rows };
+}
+
+/** One row per server of each trial: what the kernel and the process showed. */
+export function serversTable(r: Results): Table {
+  const head = ['trial', 'server', 'accept queue peak/limit', 'ListenOverflows', 'SYN_RECV peak', 'threads rest→peak', 'in service peak', 'RSS rest→peak', 'CPU cores (mean)'];
+  const rows: string[][] = [];
+  for (const t of r.trials) {
+    for (const s of trialMeasures(t).servers) {
+      rows.push([
+        trialLabel(t),
+        `${s.name} (${s.model})`,
+        `${s.acceptQueuePeak ?? '-'}/${s.acceptQueueMax ?? '-'}`,
+        num(s.listenOverflows),
+        num(s.synRecvPeak),
+        `${s.threadsIdle ?? '-'}→${s.threadsPeak ?? '-'}`,
+        num(s.inServicePeak),
+        `${mib(s.rssIdleBytes)}→${mib(s.rssPeakBytes)}`,
+        num(s.cpuCoresMean),
+      ]);
+    }
   }
   return { head, rows };
 }

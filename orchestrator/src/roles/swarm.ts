@@ -29,7 +29,7 @@ export function swarmArgs(s: Partial<SwarmInput>, host: string, opts: { metrics?
   put('max-duration', s.maxDuration ?? DEFAULT_RUN_MAX_DURATION);
   // Metrics on for the live view; a linger so the last values are sampled before it exits.
   if (opts.metrics === false) a.push('--metrics-port', '0');
-  else a.push('--metrics-port', String(SWARM_METRICS_PORT), '--linger', '600ms');
+  else a.push('--metrics-port', String(SWARM_METRICS_PORT), '--linger', '300ms');
   return { args: a, config: parseSwarmArgs(a) };
 }
 

@@ -278,9 +278,14 @@ class DockerContainer implements ContainerHandle {
       if (status(e) === 404 || status(e) === 409) return;
       throw e;
     }
-    const abort = (): void => void raw.destroy();
-    signal.addEventListener('abort', abort, { once: true });
     const rl = createInterface({ input: raw });
+    // A destroyed stream emits 'close' but not 'end': close the reader too, or the loop below never ends.
+    const abort = (): void => {
+      raw.destroy();
+      rl.close();
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    raw.once('close', () => rl.close());
     try {
       for await (const line of rl) {
         const s = parseStats(line);
