@@ -160,6 +160,20 @@ describe('socklab run, compare and report, as a user runs them', () => {
     assert.deepEqual(await rt.listLabelledRuns(), before);
   });
 
+  it('doctor checks the engine, the images, shaping and sysctls with real containers, and leaves nothing', async () => {
+    const before = await rt.listLabelledRuns();
+    const r = socklab(['doctor'], {}, 120_000);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ok +Docker engine: \d+\.\d+/m);
+    assert.match(r.stdout, /^ok +image socklab\/server: \d+ MB/m);
+    assert.match(r.stdout, /^ok +per-namespace sysctls/m);
+    assert.match(r.stdout, /^ok +link shaping: (tc netem is available|no netem in this kernel: the NFQUEUE fallback)/m);
+    assert.deepEqual(await rt.listLabelledRuns(), before);
+    const down = socklab(['doctor'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 30_000);
+    assert.equal(down.status, 1);
+    assert.match(down.stdout, /^fail +Docker engine: no Docker engine answers at unix:\/\/\/nonexistent\/docker.sock/m);
+  });
+
   it('Ctrl-C in the middle of a run: exits within 10 s and leaves nothing', async () => {
     const dir = path.join(out, 'interrupted');
     const child = spawn(process.execPath, [CLI, 'run', '--model', 'threaded', '--work', 'io:30s', '--clients', '20', '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -173,7 +187,14 @@ describe('socklab run, compare and report, as a user runs them', () => {
       });
     });
     await Promise.race([swarmStarted, new Promise((_, reject) => setTimeout(() => reject(new Error(`the swarm never started:\n${stderr}`)), 60_000))]);
-    await new Promise((r) => setTimeout(r, 1500));
+    // While it is live, `socklab shape` changes the link of its server through the probe.
+    const shaped = socklab(['shape', run, '--delay', '50ms', '--loss', '1%'], {}, 30_000);
+    assert.equal(shaped.status, 0, shaped.stderr);
+    assert.match(shaped.stderr, /socklab shape: socklab-\S+-server-probe: \{"delayMs":50,"jitterMs":0,"loss":0\.01/);
+    const none = socklab(['shape', 'socklab-no-such-run', '--delay', '50ms'], {}, 30_000);
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /no live probe for run socklab-no-such-run/);
+    await new Promise((r) => setTimeout(r, 500));
     const t0 = Date.now();
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -1,25 +1,13 @@
 import { Registry } from 'prom-client';
 import { KERNEL_COUNTERS, PROBE_METRICS, PROBE_TCP_STATES, type ProbeTcpState } from '@socklab/shared';
 import { registerMetrics } from '@socklab/shared/prom';
+import type { ProbeState } from '@socklab/shared/results';
 import { readKernelCounters, readSocketTable, readSysctls, TABLES, type Sysctls, type Table } from './procnet.js';
 import { readAcceptQueueMax } from './ss.js';
 import { CensusHelper, type Census } from './census.js';
 
-/** The probe's reading of its namespace, also served as JSON at /state. */
-export interface KernelState {
-  readonly port: number;
-  readonly listening: boolean;
-  readonly acceptQueue: number;
-  readonly acceptQueueMax: number | null;
-  readonly connections: Record<ProbeTcpState, number>;
-  readonly counters: Record<string, number>;
-  readonly currEstab: number;
-  readonly sysctls: Sysctls;
-  readonly updatedAt: string;
-  readonly refreshMs: number;
-  /** Where the socket counts came from: netlink sock_diag (the census helper) or /proc/net/tcp* text. */
-  readonly source: 'sock_diag' | 'proc';
-}
+/** The probe's reading of its namespace, served as JSON at /state: the shape every consumer decodes. */
+export type KernelState = ProbeState;
 
 /** Reads the kernel's view of one port every `refreshMs` and mirrors it into Prometheus metrics. */
 export class Observer {

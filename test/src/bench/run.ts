@@ -4,7 +4,11 @@
  * network. Prints a table per section and, last, one JSON line with every figure.
  */
 import '../support/env.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
 import { IMAGES, LAB_PORT, SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
 
@@ -226,7 +230,50 @@ async function probeCost(lab: Lab): Promise<void> {
   await shaped.stop();
 }
 
-const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost } as const;
+/** Run the CLI as a user would; its wall time and the results it wrote. */
+function cli(args: string[]): { wallMs: number; results: Results } {
+  const out = mkdtempSync(path.join(tmpdir(), 'socklab-bench-'));
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), ...args, '--out', out], { encoding: 'utf8' });
+  const wallMs = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`socklab ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  const dir = readdirSync(out)[0] ?? '';
+  const results = readResults(path.join(out, dir));
+  rmSync(out, { recursive: true, force: true });
+  return { wallMs, results };
+}
+
+/**
+ * The engine's own cost: the wall time of `socklab run` minus the experiment's own duration (from the swarms'
+ * start to the last connection's end), and a 3 models x 2 client counts `compare` end to end.
+ */
+async function engineCost(): Promise<void> {
+  const rows: Array<Array<string | number>> = [];
+  const overheads: number[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const { wallMs, results } = cli(['run', 'sequential']);
+    const experimentMs = results.trials.reduce((a, t) => a + t.durationMs, 0);
+    overheads.push(wallMs - experimentMs);
+    rows.push([`run sequential #${i + 1}`, (wallMs / 1000).toFixed(2), (experimentMs / 1000).toFixed(2), ((wallMs - experimentMs) / 1000).toFixed(2), '< 10 s']);
+  }
+  const median = [...overheads].sort((a, b) => a - b)[1] ?? NaN;
+  const cmp = cli(['compare', '--models', 'sequential,threaded,event-loop', '--clients', '10,50', '--work', 'io:1s']);
+  const cmpExperiment = cmp.results.trials.reduce((a, t) => a + t.durationMs, 0);
+  rows.push(['run: median engine overhead', '', '', (median / 1000).toFixed(2), median < 10_000 ? 'met' : 'MISSED']);
+  rows.push([
+    `compare 3 models x 2 client counts (${cmp.results.trials.length} cells)`,
+    (cmp.wallMs / 1000).toFixed(2),
+    (cmpExperiment / 1000).toFixed(2),
+    ((cmp.wallMs - cmpExperiment) / 1000).toFixed(2),
+    `${((cmp.wallMs - cmpExperiment) / cmp.results.trials.length / 1000).toFixed(2)} s per cell`,
+  ]);
+  table('Engine cost (images built): wall time of the CLI against the experiment inside it', ['what', 'wall s', 'experiment s', 'engine s', 'target'], rows);
+  figures.engine_run_overhead_ms = Math.round(median);
+  figures.engine_compare_wall_ms = Math.round(cmp.wallMs);
+  figures.engine_compare_overhead_per_cell_ms = Math.round((cmp.wallMs - cmpExperiment) / cmp.results.trials.length);
+}
+
+const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost, engine: engineCost } as const;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
