@@ -73,6 +73,16 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
     }
   });
 
+  it('--repeat says each wave on stderr as it ends, and the summary counts every wave', async () => {
+    await lab.server({ MODEL: 'event-loop' }, { name: 'waves' });
+    const run = await lab.swarm(['--target', target('waves'), '--clients', '5', '--repeat', '400ms', '--max-duration', '1900ms', '--metrics-port', '0'], 'waves-swarm');
+    const waves = run.logs.split('\n').filter((l) => /^socklab swarm: wave \d+: ok=5 in \d+\.\d+s$/.test(l));
+    assert.ok(waves.length >= 3, run.logs);
+    assert.equal(run.summary?.waves, waves.length);
+    assert.equal(run.summary?.outcomes.ok, 5 * waves.length);
+    assert.equal(run.summary?.connectionsTotal, 5 * waves.length);
+  });
+
   it('refuses targets outside its own subnets before sending anything, with exit 2', async () => {
     for (const [i, bad] of ['10.255.255.1:7000', '8.8.8.8:53'].entries()) {
       const r = await lab.swarm(['--target', bad, '--clients', '1', '--metrics-port', '0'], `outside-${i}`);

@@ -8,3 +8,4 @@ export * from './server-config.js';
 export * from './swarm-config.js';
 export * from './shaping-config.js';
 export * from './main.js';
+export * from './sleep.js';

@@ -1,23 +1,10 @@
 #!/usr/bin/env node
-import { parseSwarmArgs, runMain, SWARM_USAGE } from '@socklab/shared';
+import { parseSwarmArgs, runMain, sleep, SWARM_USAGE } from '@socklab/shared';
 import { SwarmMetrics } from './metrics.js';
 import { runWave } from './runner.js';
 import { checkTarget } from './safety.js';
 import { humanTable, SummaryBuilder, waveLine } from './summary.js';
 import { limitWarnings } from './limits.js';
-
-/** Resolves after `ms`, or at once when the signal aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { IMAGES } from '@socklab/shared';
+import { emptyOutcomeCounts, IMAGES, OUTCOMES, sleep } from '@socklab/shared';
 import { SocklabError, explainExit } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import type { RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
-import { startProbe, type StartedProbe } from '../roles/probe.js';
-import { startServer, type StartedServer } from '../roles/server.js';
+import { startProbe } from '../roles/probe.js';
+import { startServer } from '../roles/server.js';
 import { startSwarm, type StartedSwarm } from '../roles/swarm.js';
 import { decodeSamplerLine } from '../collect/sampler.js';
 import type { ContainerHandle, ContainerRuntime, ExitInfo, StatsSample } from '../runtime/runtime.js';
@@ -49,21 +49,19 @@ class ServerCollector {
   probeErrors = 0;
   lastProbeError = '';
   died: ExitReport | null = null;
-  alive = true;
 
   constructor(readonly plan: ServerPlan) {}
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
+/** The live counts of several samplers added up (each counts the swarms aimed at its server). */
+function sumLive(parts: readonly LiveSample[], t: number): LiveSample {
+  const outcomes = emptyOutcomeCounts();
+  let inFlight = 0;
+  for (const p of parts) {
+    for (const k of OUTCOMES) outcomes[k] += p.outcomes[k];
+    inFlight += p.inFlight;
+  }
+  return { t, outcomes, inFlight };
 }
 
 /**
@@ -79,7 +77,6 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
   const onAbort = (): void => stop.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
   const background: Array<Promise<unknown>> = [];
-  const probes = new Map<string, StartedProbe>();
   const shaping = new Map<string, ServerResult['shaping']>();
   const sysctlsSeen = new Map<string, Record<string, string>>();
   const missing = new Map<string, string[]>(trial.servers.map((s) => [s.name, []]));
@@ -90,22 +87,20 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
   const cellText = Object.entries(trial.cell).map(([k, v]) => `${k}=${v}`).join(' ');
   try {
     phase('servers', `${trial.servers.map((s) => `${s.model} (${s.name})`).join(', ')}${cellText ? ` [${cellText}]` : ''}${trial.repetition > 1 ? ` repetition ${trial.repetition}` : ''}`);
-    const servers: StartedServer[] = [];
+    // Each server's sampler sees the swarms aimed at it: the live line is their sum, from the latest of each.
+    const latest = new Map<string, { live: LiveSample; queue: number | null; limit: number | null }>();
     for (const [i, s] of trial.servers.entries()) {
       const c = collectors[i]!;
       const server = await startServer(rt, s.server, stop.signal);
       started.push(server.handle);
-      servers.push(server);
       background.push(
         server.handle.wait().then((e) => {
-          c.alive = false;
           if (!stop.signal.aborted) c.died = exitReport(e);
         }),
       );
       // The probe (ready when it logs) and the sampler (nothing to wait for) start side by side.
       const [probe, sampler] = await Promise.all([startProbe(rt, s.probe, stop.signal), rt.start(s.sampler)]);
       started.push(probe.handle);
-      probes.set(s.name, probe);
       try {
         const [answer, st] = await Promise.all([probe.shaping(), probe.state()]);
         shaping.set(s.name, answer);
@@ -127,15 +122,18 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
             if (d.probe) c.probe.push(d.probe);
             else ((c.probeErrors += 1), (c.lastProbeError = d.probeError ?? 'no state'));
             if (d.live) {
-              if (i === 0) live.push(d.live);
+              latest.set(s.name, { live: d.live, queue: d.probe?.acceptQueue ?? null, limit: d.probe?.acceptQueueMax ?? null });
+              const sum = sumLive([...latest.values()].map((x) => x.live), d.live.t);
+              live.push(sum);
+              const first = latest.get(trial.servers[0]?.name ?? '');
               o.emit({
                 type: 'live',
                 trial: trial.id,
                 elapsedMs: d.live.t - t0,
-                outcomes: d.live.outcomes,
-                inFlight: d.live.inFlight,
-                acceptQueue: d.probe?.acceptQueue ?? null,
-                acceptQueueMax: d.probe?.acceptQueueMax ?? null,
+                outcomes: sum.outcomes,
+                inFlight: sum.inFlight,
+                acceptQueue: first?.queue ?? null,
+                acceptQueueMax: first?.limit ?? null,
               });
             }
           }
