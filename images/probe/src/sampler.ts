@@ -7,7 +7,9 @@
  *
  *   INTERVAL=250ms SERVER=http://127.0.0.1:9464/metrics PROBE=http://127.0.0.1:9465/state SWARMS=name=url,...
  */
+import dns from 'node:dns/promises';
 import http from 'node:http';
+import net from 'node:net';
 import { parseDuration, runMain, ConfigError } from '@socklab/shared';
 
 /** Metric families worth sampling (histogram buckets are left out: the swarm summary has the distribution). */
@@ -25,20 +27,52 @@ export function parseExposition(text: string): Record<string, number> {
 }
 
 /**
+ * Names resolved through c-ares with a short timeout, and cached: the swarms do not exist yet when sampling
+ * starts, and on an internal network the engine's DNS forwards an unknown name outside and waits there. Plain
+ * lookups (getaddrinfo) would pile up in libuv's thread pool and stall every sample behind them.
+ */
+const resolver = new dns.Resolver({ timeout: 150, tries: 1 });
+const resolved = new Map<string, string>();
+async function address(host: string): Promise<string> {
+  if (net.isIP(host) || host === 'localhost') return host;
+  const known = resolved.get(host);
+  if (known) return known;
+  const [ip] = await resolver.resolve4(host);
+  if (!ip) throw Object.assign(new Error('no address'), { code: 'ENOTFOUND' });
+  resolved.set(host, ip);
+  return ip;
+}
+
+/**
  * One GET on a fresh connection that the server closes (Connection: close, no keep-alive pool): the sampler
  * holds no socket between ticks, so nothing of it lingers in the server's namespace when the run is torn down.
+ * It answers within `timeoutMs` whatever happens, so one slow target never delays the others' samples.
  */
-function get(url: string, timeoutMs: number): Promise<{ ok: true; body: string } | { ok: false; error: string }> {
+async function get(url: string, timeoutMs: number): Promise<{ ok: true; body: string } | { ok: false; error: string }> {
+  const u = new URL(url);
+  let host: string;
+  try {
+    host = await address(u.hostname);
+  } catch (e) {
+    return { ok: false, error: (e as NodeJS.ErrnoException).code ?? 'ENOTFOUND' };
+  }
   return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+    const req = http.get({ host, port: u.port, path: u.pathname, agent: false, headers: { host: u.host, connection: 'close' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve(res.statusCode === 200 ? { ok: true, body } : { ok: false, error: `HTTP ${res.statusCode}` }));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, error: e.code ?? e.message }));
+      res.on('end', () => done(res.statusCode === 200 ? { ok: true, body } : { ok: false, error: `HTTP ${res.statusCode}` }));
+      res.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ?? e.message }));
     });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, error: e.code ?? e.message }));
+    const timer = setTimeout(() => {
+      done({ ok: false, error: 'ETIMEDOUT' });
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ?? e.message }));
+    function done(r: { ok: true; body: string } | { ok: false; error: string }): void {
+      clearTimeout(timer);
+      resolve(r);
+    }
   });
 }
 
@@ -61,7 +95,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => (stop = true));
   while (!stop) {
     const t0 = Date.now();
-    const timeout = Math.max(200, intervalMs * 2);
+    const timeout = Math.max(150, intervalMs * 0.8);
     const [s, p, ...w] = await Promise.all([get(server, timeout), get(probe, timeout), ...swarms.map(([, url]) => get(url, timeout))]);
     const line: Record<string, unknown> = { t: t0 };
     if (s?.ok) line.server = parseExposition(s.body);

@@ -18,7 +18,11 @@ export function terminalProgress(out: NodeJS.WriteStream = process.stderr, isTty
   return (e) => {
     switch (e.type) {
       case 'phase':
-        if (e.phase === 'swarm' || e.phase === 'servers' || e.phase === 'network') status = '';
+        // The swarms are done: their last counts stay on screen as a line of their own.
+        if (isTty && status) {
+          out.write('\n');
+          status = '';
+        }
         line(`socklab: ${e.trial === '-' ? '' : `[trial ${e.trial}/${e.of}] `}${e.phase}: ${e.detail}`);
         return;
       case 'line':
