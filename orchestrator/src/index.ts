@@ -11,6 +11,7 @@ export * from './roles/server.js';
 export * from './roles/probe.js';
 export * from './roles/sampler.js';
 export * from './roles/swarm.js';
+export * from './roles/prometheus.js';
 export * from './collect/proc.js';
 export * from './collect/sampler.js';
 export * from './scenario/load.js';

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   const refreshMs = env.REFRESH ? parseDuration(env.REFRESH, 'REFRESH') : 1000;
   if (refreshMs < 100 || refreshMs > 60_000) throw new ConfigError(`invalid REFRESH ${JSON.stringify(env.REFRESH)}: expected 100ms to 1m`);
   const shaping = shapingFromEnv(env);
+  // A thread blocked in recv on an empty socket for this long is flagged (both sides waiting: a deadlock).
+  const stallMs = env.STALL_THRESHOLD ? parseDuration(env.STALL_THRESHOLD, 'STALL_THRESHOLD') : 2000;
   // The random seed of loss and jitter draws (a run records it in its manifest, so a rerun draws the same).
   const seed = env.SEED ? parseInteger(env.SEED, 'SEED', 0, 2 ** 53 - 1) : undefined;
 
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const observer = new Observer(port, refreshMs);
+  const observer = new Observer(port, refreshMs, stallMs);
   exportShaping(observer, shaper);
   let seen = { accepted: 0, dropped: 0 };
   const helperMetrics = setInterval(() => {

@@ -5,6 +5,7 @@ import type { ProbeState } from '@socklab/shared/results';
 import { readKernelCounters, readSocketTable, readSysctls, TABLES, type Sysctls, type Table } from './procnet.js';
 import { readAcceptQueueMax } from './ss.js';
 import { CensusHelper, type Census } from './census.js';
+import { rxQueues, ThreadReader } from './threads.js';
 
 /** The probe's reading of its namespace, served as JSON at /state: the shape every consumer decodes. */
 export type KernelState = ProbeState;
@@ -28,10 +29,15 @@ export class Observer {
   /** Census over netlink when the helper is there; /proc/net/tcp* text (and ss for the limit) otherwise. */
   private readonly census: CensusHelper | undefined;
 
+  /** Where each thread of the server's processes is blocked (the probe shares its PID namespace). */
+  private readonly threadReader: ThreadReader;
+
   constructor(
     readonly port: number,
     readonly refreshMs: number,
+    stallMs = 2000,
   ) {
+    this.threadReader = new ThreadReader(stallMs);
     if (CensusHelper.available()) this.census = new CensusHelper(port);
   }
 
@@ -50,7 +56,12 @@ export class Observer {
 
   async refresh(): Promise<KernelState> {
     const t0 = performance.now();
-    const [fromDiag, kernel, sysctls] = await Promise.all([this.census?.take() ?? null, readKernelCounters(), readSysctls()]);
+    const [fromDiag, kernel, sysctls, threads] = await Promise.all([
+      this.census?.take() ?? null,
+      readKernelCounters(),
+      readSysctls(),
+      this.threadReader.read((inodes) => rxQueues(inodes)),
+    ]);
     const census = fromDiag ?? (await this.fromProc());
     const max = census.acceptQueueMax;
     const table = { acceptQueue: census.listening ? census.acceptQueue : null, states: census.states };
@@ -68,6 +79,15 @@ export class Observer {
       this.last[key] = now;
     }
     this.m.currEstab.set(kernel.currEstab);
+    // Threads summed by process name (prefork's children share theirs): bounded label values.
+    this.m.threads.reset();
+    this.m.threadsBlocked.reset();
+    this.m.threadsStalledRecv.reset();
+    for (const p of threads) {
+      for (const [state, n] of Object.entries(p.byState)) this.m.threads.inc({ process: p.comm, state }, n);
+      for (const [call, n] of Object.entries(p.byCall)) this.m.threadsBlocked.inc({ process: p.comm, call }, n);
+      this.m.threadsStalledRecv.inc({ process: p.comm }, p.stalledRecv);
+    }
     this.m.sysctl.reset();
     this.m.sysctl.set(sysctls, 1);
     this.m.scrapeDuration.set((performance.now() - t0) / 1000);
@@ -83,6 +103,7 @@ export class Observer {
       updatedAt: new Date().toISOString(),
       refreshMs: this.refreshMs,
       source: fromDiag ? 'sock_diag' : 'proc',
+      threads,
     };
     return this.state;
   }

@@ -126,6 +126,12 @@ export const SWARM_METRICS = {
     type: 'gauge',
     labelNames: [],
   }),
+  inFlightByPhase: def({
+    name: 'socklab_swarm_connections_in_flight_by_phase',
+    help: 'Client connections in flight by what they wait for: connecting, awaiting_greeting, awaiting_answer, holding',
+    type: 'gauge',
+    labelNames: ['phase'],
+  }),
   errors: def({
     name: 'socklab_swarm_errors_total',
     help: 'Socket errors by errno code (ECONNREFUSED, ECONNRESET, ...)',
@@ -176,6 +182,17 @@ export type KernelCounter = (typeof KERNEL_COUNTERS)[number];
 /** Connection states the probe counts on the lab port; `established_unaccepted` is ESTABLISHED with inode 0. */
 export const PROBE_TCP_STATES = ['syn_recv', 'established', 'established_unaccepted', 'close_wait', 'time_wait'] as const;
 export type ProbeTcpState = (typeof PROBE_TCP_STATES)[number];
+
+/** Where a thread can be blocked, grouped as students meet it (poll covers poll, select and epoll). */
+export const BLOCKING_CALLS = ['accept', 'recv', 'send', 'connect', 'poll', 'sleep', 'futex', 'other'] as const;
+export type BlockingCall = (typeof BLOCKING_CALLS)[number];
+/** A thread's scheduler state from /proc/<pid>/task/<tid>/stat: R running, S or D blocked, anything else other. */
+export const THREAD_STATES = ['running', 'blocked', 'other'] as const;
+export type ThreadState = (typeof THREAD_STATES)[number];
+
+/** What a client connection of the swarm is waiting for while it is in flight. */
+export const SWARM_PHASES = ['connecting', 'awaiting_greeting', 'awaiting_answer', 'holding'] as const;
+export type SwarmPhase = (typeof SWARM_PHASES)[number];
 
 export const PROBE_METRICS = {
   acceptQueue: def({
@@ -231,6 +248,24 @@ export const PROBE_METRICS = {
     help: 'Packets through the NFQUEUE helper, by verdict (accepted after their delay, or dropped for loss)',
     type: 'counter',
     labelNames: ['verdict'],
+  }),
+  threads: def({
+    name: 'socklab_probe_threads',
+    help: 'Threads of the processes in the server\'s PID namespace, by state (running, blocked, other), from /proc/<pid>/task/<tid>/stat',
+    type: 'gauge',
+    labelNames: ['process', 'state'],
+  }),
+  threadsBlocked: def({
+    name: 'socklab_probe_threads_blocked',
+    help: 'Blocked threads by the call they wait in (accept, recv, send, connect, poll, sleep, futex, other), from /proc/<pid>/task/<tid>/syscall',
+    type: 'gauge',
+    labelNames: ['process', 'call'],
+  }),
+  threadsStalledRecv: def({
+    name: 'socklab_probe_threads_stalled_recv',
+    help: 'Threads blocked in recv on a socket with nothing to read for longer than the stall threshold (both sides waiting: a deadlock)',
+    type: 'gauge',
+    labelNames: ['process'],
   }),
   scrapeDuration: def({
     name: 'socklab_probe_refresh_duration_seconds',

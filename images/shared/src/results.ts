@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { OUTCOMES } from './outcomes.js';
 import { DIRECTIONS, SHAPING_METHODS } from './shaping-config.js';
-import { PROBE_TCP_STATES } from './metrics.js';
+import { BLOCKING_CALLS, PROBE_TCP_STATES, THREAD_STATES } from './metrics.js';
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -62,6 +62,20 @@ export const ProbeStateSchema = z.strictObject({
   updatedAt: z.string(),
   refreshMs: z.number(),
   source: z.enum(['sock_diag', 'proc']),
+  /** Where the threads of each process in the server's PID namespace are blocked. */
+  threads: z
+    .array(
+      z.strictObject({
+        pid: count,
+        comm: z.string(),
+        threads: count,
+        byState: z.strictObject(Object.fromEntries(THREAD_STATES.map((s) => [s, count])) as Record<(typeof THREAD_STATES)[number], typeof count>),
+        byCall: z.strictObject(Object.fromEntries(BLOCKING_CALLS.map((s) => [s, count])) as Record<(typeof BLOCKING_CALLS)[number], typeof count>),
+        syscalls: z.record(z.string(), count),
+        stalledRecv: count,
+      }),
+    )
+    .optional(),
 });
 export type ProbeState = z.infer<typeof ProbeStateSchema>;
 

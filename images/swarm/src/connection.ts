@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { encodeLine, outcomeOfErrno, type Outcome, type SwarmConfig } from '@socklab/shared';
+import { encodeLine, outcomeOfErrno, SWARM_PHASES, type Outcome, type SwarmConfig, type SwarmPhase } from '@socklab/shared';
 import { wheel, type WheelEntry } from './timer-wheel.js';
 
 /** What one client connection did. Times are milliseconds from the connection's own start. */
@@ -32,6 +32,12 @@ function requestLine(o: ConnectionOptions): Buffer {
 /** How long to wait for the server's FIN (after its answer, or after our read timeout) before closing ourselves. */
 const SERVER_CLOSE_GRACE_MS = 1000;
 const NEWLINE = 10;
+
+/**
+ * Connections in flight by what they wait for, counted as they move (read at scrape time): the notebook's deadlock
+ * seen from the client side is every connection `awaiting_greeting`.
+ */
+export const inFlightByPhase: Record<SwarmPhase, number> = Object.fromEntries(SWARM_PHASES.map((p) => [p, 0])) as Record<SwarmPhase, number>;
 
 /** Live connections, so --max-duration can end them without a listener per connection. */
 export class ConnectionSet {
@@ -79,6 +85,7 @@ export class Connection implements WheelEntry {
   private answered = 0;
   private greeted: boolean;
   private settled = false;
+  private phase: SwarmPhase | null = null;
 
   constructor(
     host: string,
@@ -98,7 +105,15 @@ export class Connection implements WheelEntry {
     socket.on('close', onCloseShared);
     this.socket = socket;
     set?.add(this);
+    this.enter('connecting');
     this.arm('connect', o.connectTimeoutMs);
+  }
+
+  /** Move to another phase (null: no longer in flight, or decided). */
+  private enter(phase: SwarmPhase | null): void {
+    if (this.phase !== null) inFlightByPhase[this.phase] -= 1;
+    this.phase = phase;
+    if (phase !== null) inFlightByPhase[phase] += 1;
   }
 
   private since(): number {
@@ -115,6 +130,7 @@ export class Connection implements WheelEntry {
   private decide(outcome: Outcome, code?: string): void {
     if (this.outcome !== undefined) return;
     this.outcome = outcome;
+    this.enter(null);
     this.doneMs = this.since();
     if (code !== undefined) this.errno = code;
   }
@@ -135,6 +151,7 @@ export class Connection implements WheelEntry {
   }
 
   private send(): void {
+    this.enter('awaiting_answer');
     this.requests += 1;
     this.socket.write(requestLine(this.o));
     this.arm('read', this.o.readTimeoutMs);
@@ -165,7 +182,10 @@ export class Connection implements WheelEntry {
     this.connectMs = this.since();
     this.onConnect?.(this.connectMs);
     if (this.greeted) this.send();
-    else this.arm('read', this.o.readTimeoutMs);
+    else {
+      this.enter('awaiting_greeting');
+      this.arm('read', this.o.readTimeoutMs);
+    }
   }
 
   data(chunk: Buffer): void {
@@ -183,6 +203,7 @@ export class Connection implements WheelEntry {
       const elapsed = this.since();
       if (this.o.holdMs > 0 && elapsed < this.o.holdMs) {
         // Keep the connection: next request after the interval, or close when the hold ends.
+        this.enter('holding');
         this.arm('next', Math.min(this.o.requestIntervalMs, this.o.holdMs - elapsed));
       } else {
         this.decide('ok');
@@ -208,6 +229,7 @@ export class Connection implements WheelEntry {
   closed(): void {
     if (this.settled) return;
     this.settled = true;
+    this.enter(null);
     wheel.cancel(this);
     this.set?.delete(this);
     const r: ConnectionResult = {

@@ -1,16 +1,28 @@
 import http from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { SWARM_METRICS } from '@socklab/shared';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { SWARM_METRICS, SWARM_PHASES } from '@socklab/shared';
 import { registerMetrics } from '@socklab/shared/prom';
-import type { ConnectionResult } from './connection.js';
+import { inFlightByPhase, type ConnectionResult } from './connection.js';
+
+const { inFlightByPhase: PHASE_DEF, ...COUNTED } = SWARM_METRICS;
 
 export class SwarmMetrics {
   readonly registry = new Registry();
-  private readonly m = registerMetrics(SWARM_METRICS, this.registry);
+  private readonly m = registerMetrics(COUNTED, this.registry);
   private server: http.Server | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Phases are counted by the connections themselves; the gauge reads them when scraped.
+    new Gauge({
+      name: PHASE_DEF.name,
+      help: PHASE_DEF.help,
+      labelNames: ['phase'],
+      registers: [this.registry],
+      collect(): void {
+        for (const p of SWARM_PHASES) this.set({ phase: p }, inFlightByPhase[p]);
+      },
+    });
     this.m.inFlight.set(0);
     this.m.attempts.inc(0);
   }

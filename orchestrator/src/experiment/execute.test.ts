@@ -75,6 +75,19 @@ describe('the experiment engine, on a fake runtime', () => {
     assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
   });
 
+  it('a running lab Prometheus follows the run: it joins the network, gets labelled targets, and leaves before cleanup', async () => {
+    const rt = new FakeRuntime(backlogScript());
+    rt.outside.push({ name: 'socklab_prometheus_1', labels: { [LABELS.role]: 'prometheus', [LABELS.run]: 'lab' } });
+    const p = plan();
+    const lines: string[] = [];
+    await runExperiment(rt, p, { outDir: out(), emit: (e) => e.type === 'line' && lines.push(e.text), signal: new AbortController().signal });
+    const file = JSON.parse(rt.files.get(`socklab_prometheus_1:/etc/prometheus/targets/${p.runId}.json`) ?? 'null') as unknown[];
+    assert.deepEqual(file, [], 'the targets are emptied at the end');
+    assert.equal(rt.attached.size, 0, 'it left the run network (which could not be removed otherwise)');
+    assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
+    assert.match(lines.join('\n'), new RegExp(`socklab_prometheus_1 scrapes this run \\(run="${p.runId}"\\)`));
+  });
+
   it('unmet expectations make exit 3', async () => {
     const rt = new FakeRuntime(backlogScript());
     const { scenario } = loadScenario('backlog');

@@ -6,6 +6,7 @@ import { SocklabError, explainExit } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import type { RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
 import { startProbe } from '../roles/probe.js';
+import { AttachedPrometheus, trialTargets } from '../roles/prometheus.js';
 import { startServer } from '../roles/server.js';
 import { startSwarm, type StartedSwarm } from '../roles/swarm.js';
 import { decodeSamplerLine } from '../collect/sampler.js';
@@ -246,6 +247,7 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
   const problems: string[] = [];
   let engine: Manifest['engine'] = null;
   const images: Record<string, string | null> = {};
+  let prometheus: AttachedPrometheus | undefined;
   try {
     await rt.ping();
     engine = await rt.engineInfo();
@@ -256,8 +258,11 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
     }
     o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
     await rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal);
+    prometheus = await AttachedPrometheus.attach(rt, plan);
+    if (prometheus.names.length > 0) o.emit({ type: 'line', trial: '-', source: 'live view', text: `${prometheus.names.join(', ')} scrapes this run (run="${plan.runId}")` });
     for (const trial of plan.trials) {
       if (o.signal.aborted) break;
+      await prometheus.publish(trialTargets(plan, trial)).catch((e: unknown) => problems.push(`live view targets: ${(e as Error).message}`));
       const live: LiveSample[] = [];
       try {
         const r = await runTrial(rt, plan, trial, o, live);
@@ -268,6 +273,7 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
       }
     }
   } finally {
+    await prometheus?.detach();
     o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'cleanup', detail: `removing everything labelled socklab.run=${plan.runId}` });
     await rt.removeLabelled(plan.runId).catch((e: unknown) => problems.push(`cleanup: ${(e as Error).message}`));
   }

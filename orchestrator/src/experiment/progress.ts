@@ -26,7 +26,7 @@ export function terminalProgress(out: NodeJS.WriteStream = process.stderr, isTty
         line(`socklab: ${e.trial === '-' ? '' : `[trial ${e.trial}/${e.of}] `}${e.phase}: ${e.detail}`);
         return;
       case 'line':
-        line(`socklab: [trial ${e.trial}] ${e.source}: ${e.text.replace(/^socklab swarm: /, '')}`);
+        line(`socklab: ${e.trial === '-' ? '' : `[trial ${e.trial}] `}${e.source}: ${e.text.replace(/^socklab swarm: /, '')}`);
         return;
       case 'warn':
         line(`socklab: warning: ${e.message}`);

@@ -48,3 +48,15 @@ describe('plans', () => {
     assert.throws(() => parseMatrix('sequential', '10', '0,slow'), /--delay item "slow"/);
   });
 });
+
+describe('live-view targets', () => {
+  it('label every target with role, model, run, scenario and trial', async () => {
+    const { trialTargets } = await import('../roles/prometheus.js');
+    const p = buildPlan(loadScenario('cpu-vs-io').scenario, { source: 'test', runId: 'socklab-y' });
+    const groups = trialTargets(p, p.trials[0]!);
+    assert.equal(groups.length, 3 * 2 + 3, 'server and probe per server, and each swarm');
+    const probe = groups.find((g) => g.labels.role === 'probe' && g.labels.server === 'loop-cpu');
+    assert.deepEqual(probe, { targets: ['socklab-y-1-loop-cpu:9465'], labels: { run: 'socklab-y', scenario: 'cpu-vs-io', trial: '1', model: 'event-loop', server: 'loop-cpu', role: 'probe' } });
+    assert.equal(groups.find((g) => g.labels.role === 'swarm' && g.labels.server === 'threads-cpu')?.labels.model, 'threaded');
+  });
+});

@@ -121,6 +121,23 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async connect(container: string, network: string): Promise<void> {
+    await this.docker.getNetwork(network).connect({ Container: container });
+  }
+
+  async disconnect(container: string, network: string): Promise<void> {
+    await this.docker.getNetwork(network).disconnect({ Container: container, Force: true }).catch(gone);
+  }
+
+  async putFile(container: string, dir: string, name: string, content: string): Promise<void> {
+    await this.docker.getContainer(container).putArchive(tarOne(name, Buffer.from(content)), { path: dir });
+  }
+
+  async containersWithRole(role: string): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>> {
+    const list = await this.docker.listContainers({ filters: { label: [`${LABELS.role}=${role}`], status: ['running'] } });
+    return list.map((c) => ({ name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels }));
+  }
+
   async containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>> {
     const list = await this.docker.listContainers({ filters: { label: [`${LABELS.run}=${run}`, `${LABELS.role}=${role}`] } });
     return list.map((c) => ({ handle: new DockerContainer(this.docker, this.docker.getContainer(c.Id), (c.Names[0] ?? c.Id).replace(/^\//, '')), labels: c.Labels }));
@@ -162,6 +179,28 @@ export class DockerRuntime implements ContainerRuntime {
     await Promise.all(found.volumes.map((name) => this.docker.getVolume(name).remove().catch(gone)));
     return found;
   }
+}
+
+/** A tar archive holding one regular file (ustar), for putArchive. */
+export function tarOne(name: string, data: Buffer): Buffer {
+  const header = Buffer.alloc(512);
+  const put = (text: string, offset: number, length: number): void => void header.write(text.slice(0, length), offset, 'ascii');
+  const octal = (n: number, length: number): string => `${n.toString(8).padStart(length - 1, '0')}\0`;
+  put(name, 0, 100);
+  put(octal(0o644, 8), 100, 8);
+  put(octal(0, 8), 108, 8);
+  put(octal(0, 8), 116, 8);
+  put(octal(data.length, 12), 124, 12);
+  put(octal(Math.floor(Date.now() / 1000), 12), 136, 12);
+  header.fill(' ', 148, 156);
+  put('0', 156, 1);
+  put('ustar\0', 257, 6);
+  put('00', 263, 2);
+  let sum = 0;
+  for (const b of header) sum += b;
+  put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
+  const pad = Buffer.alloc((512 - (data.length % 512)) % 512);
+  return Buffer.concat([header, data, pad, Buffer.alloc(1024)]);
 }
 
 /** Docker multiplexes stdout and stderr of a non-TTY container into one stream: split it back. */

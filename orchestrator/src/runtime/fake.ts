@@ -144,6 +144,32 @@ export class FakeRuntime implements ContainerRuntime {
     return this.containers.get(name) ?? null;
   }
 
+  readonly files = new Map<string, string>();
+  readonly attached = new Set<string>();
+
+  async connect(container: string, network: string): Promise<void> {
+    if (!this.networks.has(network)) throw new SocklabError(`no network ${network}`);
+    this.attached.add(`${container}@${network}`);
+  }
+
+  async disconnect(container: string, network: string): Promise<void> {
+    this.attached.delete(`${container}@${network}`);
+  }
+
+  async putFile(container: string, dir: string, name: string, content: string): Promise<void> {
+    this.files.set(`${container}:${dir}/${name}`, content);
+  }
+
+  /** Long-lived containers outside any run (a lab Prometheus), by role. */
+  readonly outside: Array<{ name: string; labels: Readonly<Record<string, string>> }> = [];
+
+  async containersWithRole(role: string): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>> {
+    return [
+      ...this.outside.filter((c) => c.labels[LABELS.role] === role),
+      ...[...this.containers.values()].filter((c) => c.spec.labels[LABELS.role] === role).map((c) => ({ name: c.name, labels: c.spec.labels })),
+    ];
+  }
+
   async containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>> {
     return [...this.containers.values()].filter((c) => c.spec.labels[LABELS.run] === run && c.spec.labels[LABELS.role] === role).map((c) => ({ handle: c, labels: c.spec.labels }));
   }
@@ -163,6 +189,9 @@ export class FakeRuntime implements ContainerRuntime {
 
   async removeLabelled(run?: string): Promise<LabelledResources> {
     const found = await this.listLabelled(run);
+    for (const n of found.networks) {
+      if ([...this.attached].some((a) => a.endsWith(`@${n}`))) throw new SocklabError(`network ${n} has active endpoints`);
+    }
     for (const c of [...this.containers.values()]) if (found.containers.includes(c.id)) await c.remove();
     for (const n of found.networks) this.networks.delete(n);
     return found;

@@ -10,7 +10,7 @@ import { exec } from './exec.js';
 export const OFFICIAL = {
   node: 'node:24-bookworm',
   nodeRuntime: 'node:24-bookworm-slim',
-  prometheus: 'prom/prometheus:v2.53.5',
+  prometheus: 'prom/prometheus:v3.5.0',
 } as const;
 export const OFFLINE = {
   node: `${IMAGES.nodeBase}:24-build`,

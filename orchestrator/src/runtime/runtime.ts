@@ -79,6 +79,13 @@ export interface ContainerRuntime {
   start(spec: ContainerSpec): Promise<ContainerHandle>;
   /** A container by name, when it exists. */
   find(name: string): Promise<ContainerHandle | null>;
+  /** Attach a running container to a network (a long-lived Prometheus joins a run's network). */
+  connect(container: string, network: string): Promise<void>;
+  disconnect(container: string, network: string): Promise<void>;
+  /** Write a file into a container (through the engine, so it works wherever the engine runs). */
+  putFile(container: string, dir: string, name: string, content: string): Promise<void>;
+  /** The running containers with a role, of every run (the long-lived Prometheus of the lab, say). */
+  containersWithRole(role: string): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>>;
   /** The running containers of a run with a given role, with their labels. */
   containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>>;
   /** Every container, network and volume carrying `socklab.run` (=run when given). */

@@ -1,0 +1,84 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { classify, syscallName } from './syscalls.js';
+import { parseStat, parseSyscall, ThreadReader } from './threads.js';
+
+describe('where threads are blocked', () => {
+  it('names system calls by architecture: x86_64 and aarch64 differ', () => {
+    assert.equal(syscallName('x86_64', 288), 'accept4');
+    assert.equal(syscallName('aarch64', 242), 'accept4');
+    assert.equal(syscallName('x86_64', 45), 'recvfrom');
+    assert.equal(syscallName('aarch64', 207), 'recvfrom');
+    assert.equal(syscallName('x86_64', 230), 'clock_nanosleep');
+    assert.equal(syscallName('aarch64', 115), 'clock_nanosleep');
+    assert.equal(syscallName('x86_64', 232), 'epoll_wait');
+    assert.equal(syscallName('aarch64', 22), 'epoll_pwait');
+    assert.equal(syscallName('x86_64', 202), 'futex');
+    assert.equal(syscallName('aarch64', 98), 'futex');
+    assert.equal(syscallName('aarch64', 202), 'accept', 'the same number is another call on another architecture');
+    assert.equal(syscallName('x86_64', 9999), 'syscall_9999');
+  });
+
+  it('groups calls into the closed set; read and write count as recv and send only on sockets', () => {
+    assert.equal(classify('accept4', false), 'accept');
+    assert.equal(classify('recvfrom', true), 'recv');
+    assert.equal(classify('read', true), 'recv');
+    assert.equal(classify('read', false), 'other');
+    assert.equal(classify('write', true), 'send');
+    assert.equal(classify('epoll_pwait', false), 'poll');
+    assert.equal(classify('select', false), 'poll');
+    assert.equal(classify('nanosleep', false), 'sleep');
+    assert.equal(classify('futex', false), 'futex');
+    assert.equal(classify('connect', true), 'connect');
+    assert.equal(classify('wait4', false), 'other');
+  });
+
+  it('parses stat (a comm may hold spaces and parentheses) and syscall', () => {
+    assert.deepEqual(parseStat('42 (python3 (x) y) S 1 42 42 0'), { comm: 'python3 (x) y', state: 'blocked' });
+    assert.deepEqual(parseStat('7 (node) R 1'), { comm: 'node', state: 'running' });
+    assert.deepEqual(parseStat('7 (node) Z 1'), { comm: 'node', state: 'other' });
+    assert.deepEqual(parseSyscall('288 0x3 0x7ffd 0x0 0x80000 0x0 0x0 0x7ffd0 0x7f1'), { nr: 288, fd: 3 });
+    assert.equal(parseSyscall('running'), null);
+  });
+
+  it('reads a /proc tree: the server\'s threads by state and call, the probe\'s own left out, a long empty recv flagged', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'socklab-proc-'));
+    const proc = (pid: number, cgroup: string, threads: Array<[number, string, string, string]>, fds: Record<number, string> = {}): void => {
+      mkdirSync(path.join(root, String(pid), 'fd'), { recursive: true });
+      writeFileSync(path.join(root, String(pid), 'cgroup'), cgroup);
+      writeFileSync(path.join(root, String(pid), 'stat'), `${pid} (server) S 1`);
+      for (const [fd, target] of Object.entries(fds)) symlinkSync(target, path.join(root, String(pid), 'fd', fd));
+      for (const [tid, state, syscall, wchan] of threads) {
+        const t = path.join(root, String(pid), 'task', String(tid));
+        mkdirSync(t, { recursive: true });
+        writeFileSync(path.join(t, 'stat'), `${tid} (server) ${state} 1`);
+        writeFileSync(path.join(t, 'syscall'), syscall);
+        writeFileSync(path.join(t, 'wchan'), wchan);
+      }
+    };
+    mkdirSync(path.join(root, 'self'));
+    writeFileSync(path.join(root, 'self', 'cgroup'), '0::/probe\n');
+    proc(1, '0::/server\n', [
+      [1, 'S', '288 0x3 0 0 0 0 0 0 0', 'inet_csk_accept'],
+      [2, 'S', '45 0x4 0 0 0 0 0 0 0', 'wait_woken'],
+      [3, 'S', '0 0x5 0 0 0 0 0 0 0', 'pipe_read'],
+      [4, 'S', '230 0x0 0 0 0 0 0 0 0', 'hrtimer_nanosleep'],
+      [5, 'R', 'running', '0'],
+    ], { 3: 'socket:[100]', 4: 'socket:[200]', 5: 'pipe:[300]' });
+    proc(50, '0::/probe\n', [[50, 'S', '232 0x3 0 0 0 0 0 0 0', 'ep_poll']]);
+    const reader = new ThreadReader(0, 'x86_64', root);
+    const rx = async (inodes: ReadonlySet<number>): Promise<Map<number, number>> => new Map([...inodes].map((i) => [i, 0]));
+    const [p, ...others] = await reader.read(rx);
+    assert.equal(others.length, 0, 'the probe\'s own process is left out');
+    assert.equal(p?.threads, 5);
+    assert.deepEqual(p?.byState, { running: 1, blocked: 4, other: 0 });
+    assert.deepEqual(p?.byCall, { accept: 1, recv: 1, send: 0, connect: 0, poll: 0, sleep: 1, futex: 0, other: 1 });
+    assert.deepEqual(p?.syscalls, { accept4: 1, recvfrom: 1, read: 1, clock_nanosleep: 1 });
+    assert.equal(p?.stalledRecv, 1, 'blocked in recv on a socket with nothing to read');
+    const withData = await new ThreadReader(0, 'x86_64', root).read(async (inodes) => new Map([...inodes].map((i) => [i, 12])));
+    assert.equal(withData[0]?.stalledRecv, 0, 'data waiting to be read is not a stall');
+  });
+});

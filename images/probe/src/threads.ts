@@ -1,0 +1,144 @@
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { BLOCKING_CALLS, THREAD_STATES, type BlockingCall, type ThreadState } from '@socklab/shared';
+import { classify, currentArch, syscallName, takesFd, type Arch } from './syscalls.js';
+
+/** One thread as /proc shows it. */
+export interface ThreadView {
+  readonly tid: number;
+  readonly comm: string;
+  readonly state: ThreadState;
+  /** Raw system call name while blocked (accept4, recvfrom, ...); null while running. */
+  readonly syscall: string | null;
+  readonly call: BlockingCall | null;
+  readonly wchan: string;
+  /** Socket inode when blocked on a socket descriptor. */
+  readonly socket: number | null;
+}
+
+/** A process of the server's PID namespace (the probe's own are left out), summed by state and call. */
+export interface ProcessThreads {
+  readonly pid: number;
+  readonly comm: string;
+  readonly threads: number;
+  readonly byState: Record<ThreadState, number>;
+  readonly byCall: Record<BlockingCall, number>;
+  /** Raw system call names of blocked threads and how many wait in each. */
+  readonly syscalls: Record<string, number>;
+  /** Threads blocked in recv on a socket with nothing to read for longer than the threshold. */
+  readonly stalledRecv: number;
+}
+
+const zero = <K extends string>(keys: readonly K[]): Record<K, number> => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+
+/** Parse /proc/<pid>/task/<tid>/stat: comm in parentheses (may hold spaces), then the state letter. */
+export function parseStat(text: string): { comm: string; state: ThreadState } | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const letter = text.slice(close + 2, close + 3);
+  return { comm: text.slice(open + 1, close), state: letter === 'R' ? 'running' : letter === 'S' || letter === 'D' ? 'blocked' : 'other' };
+}
+
+/** Parse /proc/<pid>/task/<tid>/syscall: "running", or "<nr> <arg1> ... <sp> <pc>" in hex. */
+export function parseSyscall(text: string): { nr: number; fd: number } | null {
+  const f = text.trim().split(/\s+/);
+  if (f[0] === undefined || f[0] === 'running' || f[0] === '-1') return null;
+  const nr = Number(f[0]);
+  if (!Number.isInteger(nr)) return null;
+  return { nr, fd: f[1] ? Number.parseInt(f[1], 16) : -1 };
+}
+
+const read = (p: string): Promise<string | null> => readFile(p, 'utf8').catch(() => null);
+
+/**
+ * Reads where every thread of the server's processes is blocked. The probe shares the server's PID namespace;
+ * its own processes (and anything exec'd into it) share its cgroup and are left out.
+ */
+export class ThreadReader {
+  private readonly since = new Map<number, { socket: number; at: number }>();
+  private ownCgroup: string | null | undefined;
+
+  constructor(
+    private readonly stallMs = 2000,
+    private readonly arch: Arch = currentArch(),
+    private readonly root = '/proc',
+  ) {}
+
+  async read(rxQueueOf: (inodes: ReadonlySet<number>) => Promise<Map<number, number>>): Promise<ProcessThreads[]> {
+    this.ownCgroup ??= await read(`${this.root}/self/cgroup`);
+    const pids = (await readdir(this.root).catch(() => [] as string[])).filter((d) => /^\d+$/.test(d)).map(Number);
+    const out: Array<{ pid: number; comm: string; threads: ThreadView[] }> = [];
+    for (const pid of pids) {
+      if (pid === process.pid) continue;
+      const cgroup = await read(`${this.root}/${pid}/cgroup`);
+      if (cgroup === null || cgroup === this.ownCgroup) continue;
+      const stat = parseStat((await read(`${this.root}/${pid}/stat`)) ?? '');
+      if (!stat) continue;
+      const tids = (await readdir(`${this.root}/${pid}/task`).catch(() => [] as string[])).map(Number);
+      const threads: ThreadView[] = [];
+      for (const tid of tids) {
+        const base = `${this.root}/${pid}/task/${tid}`;
+        const [st, sc, wchan] = await Promise.all([read(`${base}/stat`), read(`${base}/syscall`), read(`${base}/wchan`)]);
+        const s = parseStat(st ?? '');
+        if (!s) continue;
+        const call = s.state === 'blocked' ? parseSyscall(sc ?? '') : null;
+        let socket: number | null = null;
+        let name: string | null = null;
+        let group: BlockingCall | null = null;
+        if (call) {
+          name = syscallName(this.arch, call.nr);
+          if (takesFd(name) && call.fd >= 0) {
+            const link = await readlink(`${this.root}/${pid}/fd/${call.fd}`).catch(() => '');
+            const m = /^socket:\[(\d+)\]$/.exec(link);
+            if (m) socket = Number(m[1]);
+          }
+          group = classify(name, socket !== null);
+        } else if (s.state === 'blocked') {
+          group = 'other';
+        }
+        threads.push({ tid, comm: s.comm, state: s.state, syscall: name, call: group, wchan: wchan ?? '', socket });
+      }
+      out.push({ pid, comm: stat.comm, threads });
+    }
+    // Threads in recv: how long on the same socket, and whether that socket has anything to read.
+    const now = Date.now();
+    const inRecv = out.flatMap((p) => p.threads).filter((t) => t.call === 'recv' && t.socket !== null);
+    const seen = new Set<number>();
+    for (const t of inRecv) {
+      seen.add(t.tid);
+      const prev = this.since.get(t.tid);
+      if (!prev || prev.socket !== t.socket) this.since.set(t.tid, { socket: t.socket!, at: now });
+    }
+    for (const tid of [...this.since.keys()]) if (!seen.has(tid)) this.since.delete(tid);
+    const long = inRecv.filter((t) => now - (this.since.get(t.tid)?.at ?? now) >= this.stallMs);
+    const queues = long.length > 0 ? await rxQueueOf(new Set(long.map((t) => t.socket!))) : new Map<number, number>();
+    const stalled = new Set(long.filter((t) => (queues.get(t.socket!) ?? 0) === 0).map((t) => t.tid));
+
+    return out.map((p) => {
+      const byState = zero(THREAD_STATES);
+      const byCall = zero(BLOCKING_CALLS);
+      const syscalls: Record<string, number> = {};
+      for (const t of p.threads) {
+        byState[t.state] += 1;
+        if (t.call) byCall[t.call] += 1;
+        if (t.syscall) syscalls[t.syscall] = (syscalls[t.syscall] ?? 0) + 1;
+      }
+      return { pid: p.pid, comm: p.comm, threads: p.threads.length, byState, byCall, syscalls, stalledRecv: p.threads.filter((t) => stalled.has(t.tid)).length };
+    });
+  }
+}
+
+/** rx_queue of sockets by inode, from /proc/net/tcp and tcp6 (read only when a thread has waited long in recv). */
+export async function rxQueues(inodes: ReadonlySet<number>, root = '/proc'): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const table of ['tcp', 'tcp6']) {
+    const text = (await read(`${root}/net/${table}`)) ?? '';
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const inode = Number(f[9]);
+      if (!inodes.has(inode)) continue;
+      out.set(inode, Number.parseInt(f[4]?.split(':')[1] ?? '0', 16));
+    }
+  }
+  return out;
+}
