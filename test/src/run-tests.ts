@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DockerRuntime, REPO_ROOT } from '@socklab/orchestrator';
 
-const DIRS = ['images/shared/dist', 'images/server/dist', 'images/swarm/dist', 'images/probe/dist', 'orchestrator/dist', 'test/dist'];
+const DIRS = ['images/shared/dist', 'images/server/dist', 'images/swarm/dist', 'images/probe/dist', 'orchestrator/dist', 'grafana/dist', 'test/dist'];
 
 async function testRuns(rt: DockerRuntime): Promise<string[]> {
   const found = await rt.listLabelledRuns();
