@@ -11,7 +11,7 @@ import { REPO_ROOT } from '@socklab/orchestrator';
 
 const file = path.join(REPO_ROOT, 'docker-compose.yml');
 const compose = parse(readFileSync(file, 'utf8')) as {
-  services: Record<string, { image: string; labels?: Record<string, string>; networks?: string[]; network_mode?: string; ports?: string[] }>;
+  services: Record<string, { image: string; labels?: Record<string, string>; networks?: string[]; network_mode?: string; pid?: string; ports?: string[] }>;
   networks: Record<string, { internal?: boolean; labels?: Record<string, string> }>;
 };
 
@@ -43,15 +43,19 @@ describe('docker-compose.yml: the one-command lab', () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
-  it('labels every service and network, keeps the lab network internal, and publishes only Prometheus', () => {
+  it('labels every service and network, keeps the lab network internal, and publishes only Prometheus and Grafana', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       assert.equal(s.labels?.[LABELS.run], 'lab', `service ${name}`);
-      assert.ok(Object.values(IMAGES).includes(s.image as never), `${name} uses a socklab image: ${s.image}`);
-      if (name !== 'prometheus') assert.equal(s.ports, undefined, `${name} publishes nothing`);
+      if (name === 'grafana') assert.match(s.image, /^grafana\/grafana:13\.\d+\.\d+$/, 'Grafana pinned to a 13.x release');
+      else assert.ok(Object.values(IMAGES).includes(s.image as never), `${name} uses a socklab image: ${s.image}`);
+      if (name !== 'prometheus' && name !== 'grafana') assert.equal(s.ports, undefined, `${name} publishes nothing`);
     }
+    assert.deepEqual(compose.services.grafana?.networks, ['front'], 'Grafana never joins the lab network');
+    assert.match(compose.services.grafana?.ports?.[0] ?? '', /^127\.0\.0\.1:/, 'Grafana is published on loopback only');
     for (const [name, n] of Object.entries(compose.networks)) assert.equal(n.labels?.[LABELS.run], 'lab', `network ${name}`);
     assert.equal(compose.networks.lab?.internal, true);
     assert.deepEqual(compose.services.swarm?.networks, ['lab'], 'the swarm reaches the lab network only');
     assert.equal(compose.services.probe?.network_mode, 'service:server', "the probe shares the server's namespace");
+    assert.equal(compose.services.probe?.pid, 'service:server', "and its PID namespace, to see where each thread is blocked");
   });
 });
