@@ -78,6 +78,7 @@ describe('the experiment engine, on a fake runtime', () => {
   it('a running lab Prometheus follows the run: it joins the network, gets labelled targets, and leaves before cleanup', async () => {
     const rt = new FakeRuntime(backlogScript());
     rt.outside.push({ name: 'socklab_prometheus_1', labels: { [LABELS.role]: 'prometheus', [LABELS.run]: 'lab' } });
+    rt.outside.push({ name: 'socklab_grafana_1', labels: { [LABELS.role]: 'grafana', [LABELS.run]: 'lab' } });
     const p = plan();
     const lines: string[] = [];
     await runExperiment(rt, p, { outDir: out(), emit: (e) => e.type === 'line' && lines.push(e.text), signal: new AbortController().signal });
@@ -86,6 +87,7 @@ describe('the experiment engine, on a fake runtime', () => {
     assert.equal(rt.attached.size, 0, 'it left the run network (which could not be removed otherwise)');
     assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
     assert.match(lines.join('\n'), new RegExp(`socklab_prometheus_1 scrapes this run \\(run="${p.runId}"\\)`));
+    assert.ok(lines.includes(`http://localhost:3000/d/socklab-run?var-run=${p.runId}&from=now-5m&to=now&refresh=1s`), 'the run view is linked');
   });
 
   it('unmet expectations make exit 3', async () => {

@@ -6,7 +6,7 @@ import { SocklabError, explainExit } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import type { RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
 import { startProbe } from '../roles/probe.js';
-import { AttachedPrometheus, trialTargets } from '../roles/prometheus.js';
+import { AttachedPrometheus, grafanaRunUrl, trialTargets } from '../roles/prometheus.js';
 import { startServer } from '../roles/server.js';
 import { startSwarm, type StartedSwarm } from '../roles/swarm.js';
 import { decodeSamplerLine } from '../collect/sampler.js';
@@ -259,7 +259,11 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
     o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
     await rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal);
     prometheus = await AttachedPrometheus.attach(rt, plan);
-    if (prometheus.names.length > 0) o.emit({ type: 'line', trial: '-', source: 'live view', text: `${prometheus.names.join(', ')} scrapes this run (run="${plan.runId}")` });
+    if (prometheus.names.length > 0) {
+      o.emit({ type: 'line', trial: '-', source: 'live view', text: `${prometheus.names.join(', ')} scrapes this run (run="${plan.runId}")` });
+      const grafana = (await rt.containersWithRole('grafana')).length > 0;
+      if (grafana) o.emit({ type: 'line', trial: '-', source: 'live view', text: `${grafanaRunUrl(plan.runId)}` });
+    }
     for (const trial of plan.trials) {
       if (o.signal.aborted) break;
       await prometheus.publish(trialTargets(plan, trial)).catch((e: unknown) => problems.push(`live view targets: ${(e as Error).message}`));

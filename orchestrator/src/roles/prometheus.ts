@@ -1,4 +1,4 @@
-import { IMAGES, PROBE_PORT, PROMETHEUS_PORT, SERVER_METRICS_PORT, SWARM_METRICS_PORT } from '@socklab/shared';
+import { IMAGES, PROBE_PORT, SERVER_METRICS_PORT, SWARM_METRICS_PORT } from '@socklab/shared';
 import type { ContainerSpec, RunPlan, TrialPlan } from '../plan/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { roleLabels } from './common.js';
@@ -85,4 +85,7 @@ export function prometheusSpec(ctx: RoleContext, name = 'prometheus'): Container
   };
 }
 
-export const PROMETHEUS_API = (host: string): string => `http://${host}:${PROMETHEUS_PORT}/api/v1`;
+/** The Grafana run view of a run, as the compose lab publishes Grafana (SOCKLAB_GRAFANA_PORT, 3000 by default). */
+export function grafanaRunUrl(runId: string, port = process.env.SOCKLAB_GRAFANA_PORT ?? '3000'): string {
+  return `http://localhost:${port}/d/socklab-run?var-run=${encodeURIComponent(runId)}&from=now-5m&to=now&refresh=1s`;
+}
