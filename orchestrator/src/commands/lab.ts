@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { composeCommand, composeForeground } from '../runtime/compose.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { REPO_ROOT } from '../paths.js';
+import { grafanaAvailable, grafanaImage, labDownArgs, labUpArgs } from '../lab.js';
 
-export const LAB_PROJECT = 'socklab';
 
 export function registerLab(program: Command): void {
   program
@@ -13,8 +13,10 @@ export function registerLab(program: Command): void {
       const rt = new DockerRuntime();
       await rt.ping();
       const compose = await composeCommand();
+      const v1 = compose[0] === 'docker-compose';
+      const grafana = await grafanaAvailable(rt);
       const down = async (): Promise<void> => {
-        await composeForeground(compose, ['-p', LAB_PROJECT, 'down', '--volumes', '--remove-orphans'], REPO_ROOT);
+        await composeForeground(compose, labDownArgs({ v1 }), REPO_ROOT);
         await rt.removeLabelled('lab');
       };
       // Compose receives Ctrl-C itself (same process group) and stops the containers; we then remove them.
@@ -22,8 +24,10 @@ export function registerLab(program: Command): void {
       process.on('SIGINT', ignore);
       process.on('SIGTERM', ignore);
       try {
-        console.error('socklab lab: starting; Prometheus on http://localhost:9090 - Ctrl-C stops and removes the lab');
-        await composeForeground(compose, ['-p', LAB_PROJECT, 'up', '--no-build', '--abort-on-container-exit'], REPO_ROOT);
+        const prometheus = `http://localhost:${process.env.SOCKLAB_PROMETHEUS_PORT ?? '9090'}`;
+        if (grafana.ok) console.error(`socklab lab: starting; open http://localhost:${process.env.SOCKLAB_GRAFANA_PORT ?? '3000'} (Grafana) or ${prometheus} (Prometheus); Ctrl-C stops and removes the lab`);
+        else console.error(`socklab lab: Grafana's image ${grafanaImage()} cannot be pulled here (${grafana.why}); starting the rest: Prometheus on ${prometheus}; Ctrl-C stops and removes the lab`);
+        await composeForeground(compose, labUpArgs({ v1, grafana: grafana.ok }), REPO_ROOT);
       } finally {
         await down();
         process.off('SIGINT', ignore);

@@ -11,6 +11,8 @@ export const OFFICIAL = {
   node: 'node:24-bookworm',
   nodeRuntime: 'node:24-bookworm-slim',
   prometheus: 'prom/prometheus:v3.5.0',
+  /** Pulled, never built; docker-compose.yml names the same tag. */
+  grafana: 'grafana/grafana:13.0.1',
 } as const;
 export const OFFLINE = {
   node: `${IMAGES.nodeBase}:24-build`,
@@ -40,7 +42,7 @@ const NODE_IMAGES = ['server', 'swarm', 'probe'] as const;
 
 /** Can the official images be had (present, or pulled now)? */
 async function officialAvailable(rt: ContainerRuntime, log: (l: string) => void): Promise<{ ok: boolean; why: string }> {
-  for (const image of Object.values(OFFICIAL)) {
+  for (const image of [OFFICIAL.node, OFFICIAL.nodeRuntime, OFFICIAL.prometheus]) {
     if (await rt.imageInfo(image)) continue;
     const pull = await exec('docker', ['pull', '-q', image], { timeoutMs: 120_000 });
     if (pull.code !== 0) return { ok: false, why: (pull.stderr.trim().split('\n').pop() ?? '').slice(0, 200) };

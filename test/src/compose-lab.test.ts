@@ -1,0 +1,81 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { labDownArgs, labUpArgs, REPO_ROOT } from '@socklab/orchestrator';
+
+/** The lab as `docker-compose up -d` starts it here (Grafana left out: its image cannot be pulled on these machines). */
+const PROJECT = 'socklabtest';
+const PORT = 19090;
+const ENV = {
+  ...process.env,
+  SOCKLAB_PROMETHEUS_PORT: String(PORT),
+  SOCKLAB_GRAFANA_PORT: '13000',
+  SOCKLAB_SUBNET: '172.31.251.0/24',
+  SOCKLAB_WAVE_EVERY: '4s',
+  SOCKLAB_GARGALO_EVERY: '6s',
+};
+const compose = (args: string[]) => spawnSync('docker-compose', args, { cwd: REPO_ROOT, encoding: 'utf8', env: ENV, timeout: 300_000 });
+const haveV1 = !spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).error;
+
+async function query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const r = await fetch(`http://127.0.0.1:${PORT}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  return body.data.result;
+}
+
+/** Values by `label` of a query, polled until `ok` holds or the time is up. */
+async function until(expr: string, label: string, ok: (v: Map<string, number>) => boolean, ms = 120_000): Promise<Map<string, number>> {
+  const t0 = Date.now();
+  let last = new Map<string, number>();
+  while (Date.now() - t0 < ms) {
+    try {
+      last = new Map((await query(expr)).map((s) => [s.metric[label] ?? '', Number(s.value[1])]));
+      if (ok(last)) return last;
+    } catch {
+      /* Prometheus is still starting */
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return last;
+}
+
+const SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
+
+describe('docker-compose up: the seeds\' lab side by side, seen through Prometheus', { skip: !haveV1 && 'docker-compose (v1) is not installed' }, () => {
+  before(() => {
+    const up = compose(labUpArgs({ v1: true, grafana: false, project: PROJECT, detach: true }));
+    assert.equal(up.status, 0, up.stderr);
+  });
+  after(() => {
+    compose(labDownArgs({ v1: true, project: PROJECT }));
+  });
+
+  it('every default server\'s accepted connections and every swarm\'s outcomes are there and growing', async () => {
+    const accepted = 'sum by (server) (socklab_server_connections_accepted_total{run="lab", role="server"})';
+    const first = await until(accepted, 'server', (v) => SERVERS.every((s) => (v.get(s) ?? 0) > 0));
+    for (const s of SERVERS) assert.ok((first.get(s) ?? 0) > 0, `${s} accepted ${first.get(s)}: ${JSON.stringify([...first])}`);
+    const later = await until(accepted, 'server', (v) => SERVERS.every((s) => (v.get(s) ?? 0) > (first.get(s) ?? 0)), 40_000);
+    for (const s of SERVERS) assert.ok((later.get(s) ?? 0) > (first.get(s) ?? 0), `${s} keeps accepting: ${first.get(s)} -> ${later.get(s)}`);
+    const outcomes = await until('sum by (server) (socklab_swarm_connections_total{run="lab", role="swarm"})', 'server', (v) => SERVERS.every((s) => (v.get(s) ?? 0) > 0));
+    for (const s of SERVERS) assert.ok((outcomes.get(s) ?? 0) > 0, `the clients of ${s} report outcomes: ${JSON.stringify([...outcomes])}`);
+    const challenge = await until('sum by (instance) (socklab_swarm_connections_total{server="event-loop", outcome="ok"})', 'instance', (v) => [...v.values()].some((x) => x >= 200));
+    assert.ok([...challenge.values()].some((x) => x >= 200), 'the 200-client wave ran');
+  });
+
+  it('servergargalo\'s listen(1) overflows: ListenOverflows > 0 in its probe; the probes see threads', async () => {
+    const o = await until('socklab_probe_kernel_counter_total{field="ListenOverflows", server="gargalo"}', 'server', (v) => (v.get('gargalo') ?? 0) > 0);
+    assert.ok((o.get('gargalo') ?? 0) > 0, `ListenOverflows ${o.get('gargalo')}`);
+    const models = await until('sum by (model) (socklab_probe_threads_blocked{run="lab"})', 'model', (v) => ['sequential', 'threaded', 'event-loop'].every((m) => (v.get(m) ?? 0) > 0));
+    for (const m of ['sequential', 'threaded', 'event-loop']) assert.ok((models.get(m) ?? 0) > 0, `${m}: ${JSON.stringify([...models])}`);
+  });
+
+  it('down -v leaves no container, network or volume behind', () => {
+    const down = compose(labDownArgs({ v1: true, project: PROJECT }));
+    assert.equal(down.status, 0, down.stderr);
+    const label = `label=com.docker.compose.project=${PROJECT}`;
+    for (const kind of [['ps', '-a'], ['network', 'ls'], ['volume', 'ls']]) {
+      const r = spawnSync('docker', [...kind, '-q', '--filter', label], { encoding: 'utf8' });
+      assert.equal(r.stdout.trim(), '', `${kind.join(' ')}: ${r.stdout}`);
+    }
+  });
+});
