@@ -69,22 +69,29 @@ async function main(): Promise<void> {
   // The random seed of loss and jitter draws (a run records it in its manifest, so a rerun draws the same).
   const seed = env.SEED ? parseInteger(env.SEED, 'SEED', 0, 2 ** 53 - 1) : undefined;
 
+  // OBSERVE_ONLY=1: the observer runs inside the server's own container (Docker Swarm, where a sidecar cannot
+  // share the server's namespaces): the kernel's view and the thread view, no shaping (that needs NET_ADMIN).
+  const observeOnly = env.OBSERVE_ONLY === '1';
   const ifaces = labInterfaces();
-  const caps = await detectCapabilities(ifaces[0] ?? 'eth0');
+  const caps = observeOnly ? { netem: false, ifb: false, tbf: false, nfqueue: false } : await detectCapabilities(ifaces[0] ?? 'eth0');
   console.log(
-    `socklab probe: kernel offers netem=${caps.netem} ifb=${caps.ifb} tbf=${caps.tbf} nfqueue=${caps.nfqueue}; ` +
-      `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}`,
+    observeOnly
+      ? 'socklab probe: observing only (inside the server\'s container): no shaping'
+      : `socklab probe: kernel offers netem=${caps.netem} ifb=${caps.ifb} tbf=${caps.tbf} nfqueue=${caps.nfqueue}; ` +
+          `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}`,
   );
   const shaper = new Shaper(caps, port, ifaces, seed);
-  await shaper.clear(); // a previous probe of this namespace may have left shaping behind
-  try {
-    await shaper.apply(shaping);
-  } catch (err) {
-    await shaper.clear(); // never leave half of a shaping behind in the server's namespace
-    throw err;
+  if (!observeOnly) {
+    await shaper.clear(); // a previous probe of this namespace may have left shaping behind
+    try {
+      await shaper.apply(shaping);
+    } catch (err) {
+      await shaper.clear(); // never leave half of a shaping behind in the server's namespace
+      throw err;
+    }
   }
 
-  const observer = new Observer(port, refreshMs, stallMs);
+  const observer = new Observer(port, refreshMs, stallMs, observeOnly ? 'own-process' : 'own-cgroup');
   exportShaping(observer, shaper);
   let seen = { accepted: 0, dropped: 0 };
   const helperMetrics = setInterval(() => {
@@ -106,6 +113,8 @@ async function main(): Promise<void> {
       json(200, observer.state);
     } else if (req.url === '/shaping' && req.method === 'GET') {
       json(200, { config: shaper.config, plan: shaper.plan, capabilities: caps, helper: shaper.helperStats });
+    } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT') && observeOnly) {
+      json(409, { error: 'this observer runs inside the server\'s container and cannot shape: shaping needs the probe container (NET_ADMIN)' });
     } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT')) {
       // Same names as the environment, in any case: {"delay": "200ms", "loss": "5%", ...}; the rest is kept.
       readBody(req)
@@ -140,7 +149,7 @@ async function main(): Promise<void> {
     observer.stop();
     server.close();
     // The namespace is the server's and outlives us: leave it as we found it.
-    void shaper.clear().finally(() => process.exit(0));
+    void (observeOnly ? Promise.resolve() : shaper.clear()).finally(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -36,8 +36,9 @@ export class Observer {
     readonly port: number,
     readonly refreshMs: number,
     stallMs = 2000,
+    exclude: 'own-cgroup' | 'own-process' = 'own-cgroup',
   ) {
-    this.threadReader = new ThreadReader(stallMs);
+    this.threadReader = new ThreadReader(stallMs, undefined, undefined, exclude);
     if (CensusHelper.available()) this.census = new CensusHelper(port);
   }
 

@@ -39,6 +39,11 @@ export function parseStat(text: string): { comm: string; state: ThreadState } | 
   return { comm: text.slice(open + 1, close), state: letter === 'R' ? 'running' : letter === 'S' || letter === 'D' ? 'blocked' : 'other' };
 }
 
+/** The parent pid in a /proc/<pid>/stat line (the field after the state letter). */
+export function parentOf(text: string): number {
+  return Number(text.slice(text.lastIndexOf(')') + 4).split(' ')[0]);
+}
+
 /** Parse /proc/<pid>/task/<tid>/syscall: "running", or "<nr> <arg1> ... <sp> <pc>" in hex. */
 export function parseSyscall(text: string): { nr: number; fd: number } | null {
   const f = text.trim().split(/\s+/);
@@ -58,10 +63,16 @@ export class ThreadReader {
   private readonly since = new Map<number, { socket: number; at: number }>();
   private ownCgroup: string | null | undefined;
 
+  /**
+   * `own-cgroup`: the probe is a container of its own in the server's PID namespace; leave out what shares its
+   * cgroup. `own-process`: the observer runs inside the server's container (Docker Swarm has no shared
+   * namespaces); leave out itself and its children only.
+   */
   constructor(
     private readonly stallMs = 2000,
     private readonly arch: Arch = currentArch(),
     private readonly root = '/proc',
+    private readonly exclude: 'own-cgroup' | 'own-process' = 'own-cgroup',
   ) {}
 
   async read(rxQueueOf: (inodes: ReadonlySet<number>) => Promise<Map<number, number>>): Promise<ProcessThreads[]> {
@@ -70,10 +81,14 @@ export class ThreadReader {
     const out: Array<{ pid: number; comm: string; threads: ThreadView[] }> = [];
     for (const pid of pids) {
       if (pid === process.pid) continue;
-      const cgroup = await read(`${this.root}/${pid}/cgroup`);
-      if (cgroup === null || cgroup === this.ownCgroup) continue;
-      const stat = parseStat((await read(`${this.root}/${pid}/stat`)) ?? '');
+      if (this.exclude === 'own-cgroup') {
+        const cgroup = await read(`${this.root}/${pid}/cgroup`);
+        if (cgroup === null || cgroup === this.ownCgroup) continue;
+      }
+      const statText = (await read(`${this.root}/${pid}/stat`)) ?? '';
+      const stat = parseStat(statText);
       if (!stat) continue;
+      if (this.exclude === 'own-process' && parentOf(statText) === process.pid) continue;
       const tids = (await readdir(`${this.root}/${pid}/task`).catch(() => [] as string[])).map(Number);
       const threads: ThreadView[] = [];
       for (const tid of tids) {

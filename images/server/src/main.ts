@@ -1,9 +1,13 @@
 #!/usr/bin/env node
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatWork, parseServerConfig, runMain, SERVER_ENV, type ServerConfig, type ServerEnv } from '@socklab/shared';
 import { ServerStats } from './stats.js';
 import { modelStarter } from './models/index.js';
+
+/** Where the server image keeps the probe's observer (images/Dockerfile copies it for IMAGE=server). */
+const OBSERVER = '/app/images/probe/dist/main.js';
 
 /** Flags mirror the environment: --model for MODEL, --recv-timeout for RECV_TIMEOUT, ... Flags win. */
 function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
@@ -23,11 +27,26 @@ function configFrom(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
   return parseServerConfig(merged);
 }
 
+/**
+ * OBSERVE=1: run the probe's observer (the kernel's view and where each thread is blocked) inside this container,
+ * on port 9465 as the probe would be. For Docker Swarm, where no sidecar can share the server's namespaces.
+ */
+function startObserver(port: number): ChildProcess {
+  const child = spawn(process.execPath, [OBSERVER], {
+    env: { ...process.env, OBSERVE_ONLY: '1', TARGET_PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('exit', (code, signal) => console.error(`socklab server: the observer exited (${signal ?? code})`));
+  return child;
+}
+
 async function main(): Promise<void> {
   const config = configFrom(process.argv.slice(2), process.env);
   const running = await modelStarter(config.model)(config);
   const stats = new ServerStats(config, running);
   stats.startSampling();
+  const observer = process.env.OBSERVE === '1' ? startObserver(config.port) : undefined;
+  if (observer?.pid !== undefined) stats.ignored.add(observer.pid);
 
   // The metrics endpoint lives on the main thread; blocking models block other threads, never this one.
   const metrics = http.createServer((req, res) => {
@@ -55,6 +74,7 @@ async function main(): Promise<void> {
     console.log(`socklab server: ${signal}, stopping`);
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
+    observer?.kill('SIGTERM');
     void running
       .stop()
       .finally(() => metrics.close())

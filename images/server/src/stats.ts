@@ -53,10 +53,13 @@ export class ServerStats {
     this.sampleProcess();
   }
 
+  /** Child processes that are not the server's (the observer, when it runs inside the server's container). */
+  readonly ignored = new Set<number>();
+
   /** Threads, processes and memory of the server (children included for prefork), from /proc. */
   private sampleProcess(): void {
     const l = this.labels;
-    const pids = [process.pid, ...(this.source.childProcesses ? childPids() : [])];
+    const pids = [process.pid, ...(this.source.childProcesses ? childPids().filter((p) => !this.ignored.has(p)) : [])];
     let threads = 0;
     let rss = 0;
     let rssPeak = 0;
