@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   // OBSERVE_ONLY=1: the observer runs inside the server's own container (Docker Swarm, where a sidecar cannot
   // share the server's namespaces): the kernel's view and the thread view, no shaping (that needs NET_ADMIN).
   const observeOnly = env.OBSERVE_ONLY === '1';
-  const ifaces = labInterfaces();
+  // IFACES=lo: shape loopback (the swarm runs in the server's namespace against a server bound to 127.0.0.1).
+  const ifaces = env.IFACES ? env.IFACES.split(',') : labInterfaces();
   const caps = observeOnly ? { netem: false, ifb: false, tbf: false, nfqueue: false } : await detectCapabilities(ifaces[0] ?? 'eth0');
   console.log(
     observeOnly

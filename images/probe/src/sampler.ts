@@ -96,10 +96,11 @@ async function main(): Promise<void> {
   while (!stop) {
     const t0 = Date.now();
     const timeout = Math.max(150, intervalMs * 0.8);
-    const [s, p, ...w] = await Promise.all([get(server, timeout), get(probe, timeout), ...swarms.map(([, url]) => get(url, timeout))]);
+    // SERVER='' : a server of one's own has no metrics endpoint.
+    const [s, p, ...w] = await Promise.all([server ? get(server, timeout) : null, get(probe, timeout), ...swarms.map(([, url]) => get(url, timeout))]);
     const line: Record<string, unknown> = { t: t0 };
     if (s?.ok) line.server = parseExposition(s.body);
-    else line.serverError = s?.error;
+    else if (s) line.serverError = s.error;
     if (p?.ok) {
       try {
         line.probe = JSON.parse(p.body) as unknown;

@@ -12,6 +12,8 @@ export const IMAGES = {
   swarm: 'socklab/swarm',
   probe: 'socklab/probe',
   prometheus: 'socklab/prometheus',
+  /** Runs a student's Python server as it is. */
+  python: 'socklab/python',
 } as const;
 
 /** Labels on every resource socklab creates; cleanup selects by them. */

@@ -64,7 +64,18 @@ export const ShapingSchema = z
 export const ServerSchema = z
   .strictObject({
     name: name('the server container name on the run network (swarms target it by this name)').default('server'),
-    model: oneOf(MODELS, 'the server model'),
+    model: oneOf(MODELS, 'a socklab server model').optional(),
+    image: z.string().min(1).describe('any image whose program listens on `port`: a server written without socklab').optional(),
+    program: z
+      .string()
+      .regex(/\.py$/, { error: () => 'expected the path of a Python file (.py)' })
+      .describe('a Python server file, run as it is in socklab/python (a student\'s server_async.py)')
+      .optional(),
+    port: int(1, 65535, 'the port the server listens on (7000 for socklab models)').optional(),
+    localhost: z
+      .boolean({ error: () => 'expected true or false' })
+      .describe('run the clients in the server\'s own network namespace against 127.0.0.1 (chosen by itself when the server listens on loopback only)')
+      .optional(),
     backlog: int(0, 65535, 'listen() backlog; 1 is the seeds\' servergargalo.py').optional(),
     work: parsed(WORK_FORMS, (t) => parseWork(t), 'work per request').optional(),
     protocol: oneOf(PROTOCOLS, 'wire protocol').optional(),
@@ -217,6 +228,9 @@ function crossChecks(s: Scenario): Array<{ issue: ScenarioIssue; path: PropertyK
   const add = (path: PropertyKey[], value: unknown, message: string): void => void out.push({ issue: { path: formatPath(path), value, message }, path });
   const names = new Set<string>();
   s.servers.forEach((srv, i) => {
+    const kinds = [srv.model, srv.image, srv.program].filter((x) => x !== undefined).length;
+    if (kinds !== 1) add(['servers', i], undefined, 'expected exactly one of model (a socklab model), image or program (a server of your own)');
+    if (srv.model !== undefined && srv.port !== undefined && srv.port !== 7000) add(['servers', i, 'port'], srv.port, 'expected 7000 or nothing for a socklab model (its lab port)');
     if (names.has(srv.name)) add(['servers', i, 'name'], srv.name, 'expected a name no other server or swarm has');
     names.add(srv.name);
     const sh = srv.shaping;

@@ -47,6 +47,8 @@ export function probeSample(t: number, state: unknown): ProbeSample {
     synRecv: s.connections.syn_recv,
     established: s.connections.established,
     unaccepted: s.connections.established_unaccepted,
+    closeWait: s.connections.close_wait,
+    threads: s.threads ? s.threads.reduce((a, p) => a + p.threads, 0) : null,
     counters: s.counters,
   };
 }

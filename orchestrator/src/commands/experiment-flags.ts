@@ -1,6 +1,15 @@
 import { Option, type Command } from 'commander';
 import { ARRIVALS, DIRECTIONS, MODELS, PROTOCOLS, SWARM_PRESETS } from '@socklab/shared';
 import { EXPECTATION_KEYS } from '@socklab/shared/scenario';
+import { LANGS, type Lang } from '../report/i18n.js';
+import { ConfigError } from '@socklab/shared';
+
+/** --lang, checked: the bad value and the valid ones named (exit 2). */
+export function parseLang(value: string | undefined): Lang {
+  const v = value ?? 'en';
+  if (!(LANGS as readonly string[]).includes(v)) throw new ConfigError(`invalid --lang ${JSON.stringify(v)}: expected one of ${LANGS.join(', ')}`);
+  return v as Lang;
+}
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -8,6 +17,10 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 export function experimentFlags(cmd: Command, opts: { matrix: boolean }): Command {
   if (!opts.matrix) {
     cmd.option('--model <model>', `server model: ${MODELS.join(', ')}`);
+    cmd.option('--server-file <file.py>', "a Python server of your own, run as it is (the seeds' server_async.py)");
+    cmd.option('--server-image <image>', 'any image as the server, observed from outside');
+    cmd.option('--port <n>', 'the port your server listens on (with --server-file or --server-image)');
+    cmd.option('--localhost', 'run the clients in the server\'s own network namespace against 127.0.0.1 (chosen by itself for a server bound to loopback)');
     cmd.option('--clients <n>', 'connections the swarm makes');
     cmd.option('--delay <duration>', 'added one-way delay on the server link, e.g. 100ms');
   }
@@ -41,6 +54,7 @@ export function experimentFlags(cmd: Command, opts: { matrix: boolean }): Comman
     .option('--expect <key=bound>', `expected measurement, repeatable: KEY=N, KEY=MIN..MAX (KEY: ${EXPECTATION_KEYS.join(', ')}); exit 3 when not met`, collect)
     .option('--seed <n>', 'random seed of the loss and jitter draws (recorded in the manifest)')
     .option('--out <dir>', 'where results/<run-id>/ goes', 'results')
+    .option('--lang <lang>', `language of the report and the summary: ${LANGS.join(', ')}`, 'en')
     .option('--json', 'print the results as JSON on stdout')
     .option('--dry-run', 'print the plan and start nothing')
     .addOption(new Option('--sample-every <ms>', 'sampling period of metrics and kernel state').default('250').hideHelp());

@@ -1,15 +1,19 @@
 import type { Command } from 'commander';
 import { readResults, writeReport } from '../results/io.js';
 import { RunDir } from '../results/run-dir.js';
+import { LANGS } from '../report/i18n.js';
+import { parseLang } from './experiment-flags.js';
 
 export function registerReport(program: Command): void {
   program
     .command('report')
     .argument('<results-dir>', 'a run folder, results/<run-id>/')
     .description('render report.md, report.html and charts again from results.json, without Docker')
-    .action((dir: string) => {
+    .option('--lang <lang>', `language of the report: ${LANGS.join(', ')}`, 'en')
+    .action((dir: string, o: { lang: string }) => {
+      const lang = parseLang(o.lang);
       const results = readResults(dir);
-      const files = writeReport(new RunDir(dir), results);
+      const files = writeReport(new RunDir(dir), results, lang);
       console.error(`socklab report: wrote ${files.markdown}, ${files.html} and ${files.charts.length} chart(s)`);
     });
 }

@@ -9,10 +9,14 @@ import { reportModel, renderText } from '../report/render.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { hasExperimentFlags, scenarioFromFlags, type ExperimentFlags } from '../scenario/flags.js';
 import { loadScenario } from '../scenario/load.js';
-import { experimentFlags } from './experiment-flags.js';
+import { experimentFlags, parseLang } from './experiment-flags.js';
+import path from 'node:path';
+import { REPO_ROOT } from '../paths.js';
+import { readPrograms } from '../scenario/programs.js';
 
 interface OutputFlags {
   out: string;
+  lang?: string;
   json?: boolean;
   dryRun?: boolean;
   seed?: string;
@@ -21,8 +25,11 @@ interface OutputFlags {
 
 /** Plan, print (`--dry-run`), or execute with a terminal display; the exit code says how it went. */
 async function plannedRun(scenario: Scenario, source: string, o: OutputFlags, compare?: CompareMatrix): Promise<void> {
+  const lang = parseLang(o.lang);
+  const baseDir = source.startsWith('builtin:') ? REPO_ROOT : source === 'flags' ? process.cwd() : path.dirname(source);
   const plan: RunPlan = buildPlan(scenario, {
     source,
+    programs: readPrograms(scenario, baseDir),
     ...(compare && { compare }),
     ...(o.seed !== undefined && { seed: parseInteger(o.seed, '--seed', 0, 2 ** 31 - 1) }),
     sampleEveryMs: parseInteger(o.sampleEvery, '--sample-every', 50, 10_000),
@@ -44,9 +51,9 @@ async function plannedRun(scenario: Scenario, source: string, o: OutputFlags, co
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await runExperiment(rt, plan, { outDir: o.out, emit: terminalProgress(), signal: abort.signal });
+    const r = await runExperiment(rt, plan, { outDir: o.out, emit: terminalProgress(), signal: abort.signal, lang });
     endProgress();
-    console.error(`\n${renderText(reportModel(r.results))}\n`);
+    console.error(`\n${renderText(reportModel(r.results, lang))}\n`);
     console.error(`socklab: results in ${r.dir}/ (report.html, report.md, results.json, plan.json)`);
     if (r.exitCode === 3) console.error('socklab: the scenario\'s expectations were not met (exit 3)');
     if (o.json) console.log(JSON.stringify(r.results));

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { emptyOutcomeCounts, IMAGES, OUTCOMES, sleep } from '@socklab/shared';
 import { SocklabError, explainExit } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
-import type { RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
-import { startProbe } from '../roles/probe.js';
+import type { ContainerSpec, RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
+import { startProbe, type StartedProbe } from '../roles/probe.js';
+import { awaitListening, localhostSpecs } from './own-server.js';
 import { AttachedPrometheus, grafanaRunUrl, trialTargets } from '../roles/prometheus.js';
 import { startServer } from '../roles/server.js';
 import { startSwarm, type StartedSwarm } from '../roles/swarm.js';
@@ -82,6 +83,9 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
   const sysctlsSeen = new Map<string, Record<string, string>>();
   const missing = new Map<string, string[]>(trial.servers.map((s) => [s.name, []]));
   const swarmResults: SwarmResult[] = [];
+  /** Servers whose clients ran in their own namespace against 127.0.0.1, and those clients' specs. */
+  const localhost = new Map<string, boolean>();
+  const swarmSpecs = new Map<string, ContainerSpec>();
   const startedAt = new Date();
   let t0 = Date.now();
   let t1 = t0;
@@ -99,9 +103,33 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
           if (!stop.signal.aborted) c.died = exitReport(e);
         }),
       );
-      // The probe (ready when it logs) and the sampler (nothing to wait for) start side by side.
-      const [probe, sampler] = await Promise.all([startProbe(rt, s.probe, stop.signal), rt.start(s.sampler)]);
-      started.push(probe.handle);
+      let sampler: ContainerHandle;
+      let probe: StartedProbe;
+      if (!s.own) {
+        // The probe (ready when it logs) and the sampler (nothing to wait for) start side by side.
+        [probe, sampler] = await Promise.all([startProbe(rt, s.probe, stop.signal), rt.start(s.sampler)]);
+        started.push(probe.handle);
+      } else {
+        // A server of one's own: ready once its port listens; its clients go where it can be reached.
+        probe = await startProbe(rt, s.probe, stop.signal);
+        started.push(probe.handle);
+        const listeners = await awaitListening(probe, server.handle, s, stop.signal);
+        const loopback = s.localhost === true || (s.localhost === 'auto' && listeners.every((l) => l.loopback));
+        localhost.set(s.name, loopback);
+        let samplerSpec = s.sampler;
+        if (loopback) {
+          const specs = localhostSpecs(s, trial.swarms, plan.sampleEveryMs);
+          samplerSpec = specs.sampler;
+          for (const [name, spec] of specs.swarms) swarmSpecs.set(name, spec);
+          o.emit({
+            type: 'line',
+            trial: trial.id,
+            source: s.name,
+            text: `listens on ${listeners.map((l) => `${l.address}:${l.port}`).join(', ')} only: its clients run in its own network namespace against 127.0.0.1 (--localhost)`,
+          });
+        }
+        sampler = await rt.start(samplerSpec);
+      }
       try {
         const [answer, st] = await Promise.all([probe.shaping(), probe.state()]);
         shaping.set(s.name, answer);
@@ -157,7 +185,7 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
     t0 = Date.now();
     const swarms: StartedSwarm[] = [];
     for (const w of trial.swarms) {
-      const sw = await startSwarm(rt, w.container, (line) => {
+      const sw = await startSwarm(rt, swarmSpecs.get(w.name) ?? w.container, (line) => {
         if (line.includes('wave ') || line.includes('warning')) o.emit({ type: 'line', trial: trial.id, source: w.name, text: line });
       });
       started.push(sw.handle);
@@ -203,13 +231,16 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
   }
   const servers: ServerResult[] = collectors.map((c) => {
     const m = missing.get(c.plan.name) ?? [];
-    if (c.samples.length === 0) m.push(`server metrics: no sample (${c.serverErrors} failed reads)`);
+    if (c.samples.length === 0 && !c.plan.own) m.push(`server metrics: no sample (${c.serverErrors} failed reads)`);
     if (c.probe.length === 0) m.push(`probe state: no sample (${c.lastProbeError || 'the probe never answered'})`);
     else if (c.probeErrors > c.probe.length) m.push(`probe state: ${c.probeErrors} of ${c.probeErrors + c.probe.length} reads failed (last: ${c.lastProbeError})`);
     if (c.stats.length === 0) m.push('container stats: none');
     return {
       name: c.plan.name,
       model: c.plan.model,
+      own: c.plan.own,
+      port: c.plan.port,
+      localhost: localhost.get(c.plan.name) ?? false,
       container: c.plan.server.name,
       env: c.plan.server.env,
       sysctls: c.plan.server.sysctls,

@@ -5,6 +5,7 @@ import { writeResults } from '../results/io.js';
 import type { Results } from '../results/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { Emit } from './events.js';
+import type { Lang } from '../report/i18n.js';
 import { executePlan } from './execute.js';
 
 export interface ExperimentOutcome {
@@ -19,11 +20,11 @@ export interface ExperimentOutcome {
  * The library entry of `socklab run` and `compare`: write plan.json, execute the plan (everything removed on
  * every exit path), write results.json and the report. Ctrl-C (the signal) still writes what was collected.
  */
-export async function runExperiment(rt: ContainerRuntime, plan: RunPlan, opts: { outDir: string; emit: Emit; signal: AbortSignal }): Promise<ExperimentOutcome> {
+export async function runExperiment(rt: ContainerRuntime, plan: RunPlan, opts: { outDir: string; emit: Emit; signal: AbortSignal; lang?: Lang }): Promise<ExperimentOutcome> {
   const dir = new RunDir(path.join(opts.outDir, plan.runId));
   dir.json('plan.json', plan);
   const results = await executePlan(rt, plan, { dir, emit: opts.emit, signal: opts.signal });
-  const files = writeResults(dir, results);
+  const files = writeResults(dir, results, opts.lang);
   const exitCode = results.interrupted ? 130 : results.expectations.some((e) => !e.met) ? 3 : 0;
   return { results, dir: dir.dir, files, exitCode };
 }

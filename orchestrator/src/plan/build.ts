@@ -1,9 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { ConfigError, MODELS, parseDuration } from '@socklab/shared';
+import { ConfigError, LAB_PORT, MODELS, parseDuration } from '@socklab/shared';
 import type { Scenario } from '@socklab/shared/scenario';
 import { probeSpec, shapingEnvOf } from '../roles/probe.js';
 import { samplerSpec } from '../roles/sampler.js';
-import { serverSpec, type RoleContext } from '../roles/server.js';
+import { ownModel, ownServerSpec, serverSpec, type RoleContext } from '../roles/server.js';
 import { DEFAULT_RUN_MAX_DURATION, swarmArgs, swarmSpec } from '../roles/swarm.js';
 import { roleLabels } from '../roles/common.js';
 import { PLAN_VERSION, type RunPlan, type ServerPlan, type SwarmPlan, type TrialPlan } from './types.js';
@@ -22,6 +22,8 @@ export interface PlanOptions {
   readonly compare?: CompareMatrix;
   readonly sampleEveryMs?: number;
   readonly warmupMs?: number;
+  /** The source (base64) of each Python program the scenario names, read by the scenario loader. */
+  readonly programs?: Readonly<Record<string, string>>;
 }
 
 /** A run id people can read and sort: socklab-20261123-143000-a1b2. */
@@ -58,16 +60,28 @@ function cellScenario(base: Scenario, model: string, clients: number, delay: str
   };
 }
 
-function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, string>, repetition: number, seed: number, sampleEveryMs: number): TrialPlan {
+function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, string>, repetition: number, seed: number, sampleEveryMs: number, programs: Readonly<Record<string, string>>): TrialPlan {
+  const portOf = (name: string): number => s.servers.find((x) => x.name === name)?.port ?? LAB_PORT;
   const swarms: SwarmPlan[] = s.swarms.map((sw) => {
-    const { args, config } = swarmArgs(sw, sw.target);
+    const { args, config } = swarmArgs(sw, sw.target, { port: portOf(sw.target) });
     return { name: sw.name, target: sw.target, clients: config.clients, container: swarmSpec(ctx, sw.name, args) };
   });
   const servers: ServerPlan[] = s.servers.map((srv) => {
-    const server = serverSpec(ctx, srv);
-    const probe = probeSpec(ctx, server, { env: shapingEnvOf(srv.shaping), refreshMs: sampleEveryMs, seed });
+    const own = srv.model === undefined;
+    const port = srv.port ?? LAB_PORT;
+    const server = own ? ownServerSpec(ctx, srv, srv.program === undefined ? undefined : programs[srv.program]) : serverSpec(ctx, srv);
+    const probe = probeSpec(ctx, server, { env: { ...shapingEnvOf(srv.shaping), TARGET_PORT: String(port) }, refreshMs: sampleEveryMs, seed });
     const mine = swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name }));
-    return { name: srv.name, model: srv.model, server, probe, sampler: samplerSpec(ctx, server, mine, sampleEveryMs) };
+    return {
+      name: srv.name,
+      model: ownModel(srv),
+      port,
+      own,
+      localhost: srv.localhost ?? (own ? 'auto' : false),
+      server,
+      probe,
+      sampler: samplerSpec(ctx, server, mine, sampleEveryMs, !own),
+    };
   });
   const longest = Math.max(
     ...s.swarms.map((sw) => parseDuration(String(sw.maxDuration ?? DEFAULT_RUN_MAX_DURATION)) + (sw.delay === undefined ? 0 : parseDuration(String(sw.delay)))),
@@ -93,7 +107,7 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
   for (const { s, cell } of cells) {
     for (let r = 1; r <= repeat; r += 1) {
       const id = String(trials.length + 1);
-      trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, seed, sampleEveryMs));
+      trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, seed, sampleEveryMs, opts.programs ?? {}));
     }
   }
   return {

@@ -34,6 +34,15 @@ export interface ContainerSpec {
 export interface ServerPlan {
   readonly name: string;
   readonly model: string;
+  /** The port it listens on (7000 for socklab's models; a server of one's own says). */
+  readonly port: number;
+  /** A server of one's own (an image or a Python file): observed from outside, ready once its port listens. */
+  readonly own: boolean;
+  /**
+   * Where its clients run: on the run network, or in its own network namespace against 127.0.0.1 (a server
+   * bound to loopback, as the seeds' programs are); `auto` decides once the probe sees where it listens.
+   */
+  readonly localhost: boolean | 'auto';
   readonly server: ContainerSpec;
   readonly probe: ContainerSpec;
   readonly sampler: ContainerSpec;

@@ -1,7 +1,43 @@
 import { parseDuration, type Outcome } from '@socklab/shared';
 import { serverMeasures, trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
 import type { Results, ServerResult, TrialResult } from '../results/types.js';
-import { kib, list, mib, msText, num, pct, plural, secs } from './format.js';
+import { say, type Lang } from './i18n.js';
+
+/**
+ * What the measured values say, as facts; `say` (i18n.ts) writes each one as a sentence in the report's language.
+ * A fact appears only when its data say something.
+ */
+export type Finding =
+  | { readonly kind: 'outcomes'; readonly ok: number; readonly connections: number; readonly others: ReadonlyArray<readonly [Outcome, number]>; readonly completionMs: number | null }
+  | { readonly kind: 'serial'; readonly model: string; readonly finishedMs: readonly number[]; readonly more: boolean; readonly gapMs: number }
+  | {
+      readonly kind: 'backlog';
+      readonly queuePeak: number | null;
+      readonly queueMax: number | null;
+      readonly backlog: number | null;
+      readonly overflows: number | null;
+      readonly drops: number | null;
+      readonly connections: number;
+      readonly outcomes: Readonly<Record<Outcome, number>>;
+      readonly connectTimeoutMs: number;
+      readonly why: 'dropped' | 'reject-above' | 'abort-on-overflow' | null;
+    }
+  | { readonly kind: 'threads-per-connection'; readonly idle: number; readonly peak: number; readonly inService: number | null; readonly rssIdle: number | null; readonly rssPeak: number | null; readonly perThread: number | null }
+  | { readonly kind: 'threads-flat'; readonly idle: number; readonly peak: number; readonly inService: number | null; readonly rssIdle: number | null; readonly rssPeak: number | null }
+  | { readonly kind: 'cpu'; readonly mean: number; readonly peak: number | null; readonly polling: boolean }
+  | { readonly kind: 'deadlock'; readonly connected: number }
+  | { readonly kind: 'shaping'; readonly direction: string; readonly delayMs: number; readonly jitterMs: number; readonly loss: number; readonly rateBps: number | null; readonly method: string; readonly unreal: readonly string[]; readonly connectP50: number | null; readonly connectP99: number | null }
+  | { readonly kind: 'died'; readonly model: string; readonly explanation: string }
+  | { readonly kind: 'localhost'; readonly model: string; readonly port: number }
+  | { readonly kind: 'compare'; readonly group: { readonly clients: string; readonly delay: string | null }; readonly first: CompareCell; readonly last: CompareCell };
+
+export interface CompareCell {
+  readonly model: string;
+  readonly completionMs: number;
+  readonly ok: number;
+  readonly connections: number;
+  readonly threads: number | null;
+}
 
 /** The swarm flag's value in a trial (its args), as milliseconds. */
 function swarmFlagMs(t: TrialResult, flag: string, fallback: number): number {
@@ -11,116 +47,127 @@ function swarmFlagMs(t: TrialResult, flag: string, fallback: number): number {
   return v === undefined ? fallback : parseDuration(v);
 }
 
-function outcomesSentence(m: TrialMeasures): string {
-  const o = m.outcomes;
-  const others = (['refused', 'reset', 'connect_timeout', 'read_timeout', 'error'] as Outcome[]).filter((k) => o[k] > 0).map((k) => `${o[k]} ${k}`);
-  return `${o.ok} of ${plural(m.connections, 'connection')} ended ok${others.length > 0 ? `; ${list(others)}` : ''}` +
-    (m.completionMs !== null ? `, all within ${secs(m.completionMs)} of the first connect.` : '.');
-}
-
-function serialSentence(t: TrialResult, s: ServerMeasures): string | null {
+function serial(t: TrialResult, s: ServerMeasures): Finding | null {
   if (s.inServicePeak !== 1) return null;
   const conns = t.swarms.flatMap((w) => w.summary?.connections ?? []).filter((c) => c.outcome === 'ok').map((c) => c.totalMs).sort((a, b) => a - b);
   if (conns.length < 2) return null;
-  const shown = conns.slice(0, 6).map((x) => secs(x));
   const gaps = conns.slice(1).map((x, i) => x - (conns[i] ?? 0));
-  const meanGap = gaps.reduce((a, b) => a + b, 0) / gaps.length;
-  return `The ${s.model} server worked on one request at a time (in-service peak 1): the ok clients finished at ${list(shown)}${conns.length > 6 ? ', ...' : ''}, about ${secs(meanGap)} apart, each waiting for the ones before it.`;
+  return { kind: 'serial', model: s.model, finishedMs: conns.slice(0, 6), more: conns.length > 6, gapMs: gaps.reduce((a, b) => a + b, 0) / gaps.length };
 }
 
-function backlogSentence(t: TrialResult, m: TrialMeasures, s: ServerMeasures, srv: ServerResult): string | null {
+function backlog(t: TrialResult, m: TrialMeasures, s: ServerMeasures, srv: ServerResult): Finding | null {
   const full = s.acceptQueuePeak !== null && s.acceptQueueMax !== null && s.acceptQueuePeak > s.acceptQueueMax;
   if (!full && !(s.listenOverflows && s.listenOverflows > 0)) return null;
   const o = m.outcomes;
-  const connectTimeout = swarmFlagMs(t, '--connect-timeout', 5000);
-  const parts = [
-    `The accept queue held ${s.acceptQueuePeak ?? '?'} connection(s) against a limit of ${s.acceptQueueMax ?? '?'} (listen backlog ${s.backlog ?? '?'}; Linux queues one more than the limit)`,
-  ];
-  if (s.listenOverflows !== null) parts.push(`${plural(s.listenOverflows, 'handshake packet')} found it full (TcpExt ListenOverflows +${s.listenOverflows}, ListenDrops +${s.listenDrops ?? 0})`);
-  const effects: string[] = [];
-  if (o.connect_timeout > 0) effects.push(`${o.connect_timeout} of ${m.connections} clients timed out connecting after ${secs(connectTimeout)}: their SYNs, and the client's retries, were dropped unanswered`);
-  if (o.read_timeout > 0) effects.push(`${o.read_timeout} completed the handshake but never got an answer in time (read_timeout): the kernel dropped their final ACK, so they believed they were connected`);
-  if (o.reset > 0) effects.push(`${o.reset} were reset (ECONNRESET)`);
-  if (o.refused > 0) effects.push(`${o.refused} were refused (ECONNREFUSED)`);
   const refusal = srv.shaping?.config?.refusal.kind ?? 'drop';
-  let tail = '';
-  if (o.refused === 0 && refusal === 'drop' && o.connect_timeout + o.read_timeout > 0) tail = ' Linux dropped, never refused: a full backlog is met with silence, and the client decides how long to wait.';
-  if (refusal === 'reject-above' && o.refused > 0) tail = ' The refusals came from the probe\'s reject-above policy (iptables), not from the backlog.';
-  if (o.reset > 0 && srv.sysctls['net.ipv4.tcp_abort_on_overflow'] === '1') tail = ' With net.ipv4.tcp_abort_on_overflow=1 the kernel answers a full queue with a reset instead of dropping.';
-  return `${parts.join('; ')}${effects.length > 0 ? `. ${effects.join('; ')}.` : '.'}${tail}`;
+  let why: 'dropped' | 'reject-above' | 'abort-on-overflow' | null = null;
+  if (o.refused === 0 && refusal === 'drop' && o.connect_timeout + o.read_timeout > 0) why = 'dropped';
+  if (refusal === 'reject-above' && o.refused > 0) why = 'reject-above';
+  if (o.reset > 0 && srv.sysctls['net.ipv4.tcp_abort_on_overflow'] === '1') why = 'abort-on-overflow';
+  return {
+    kind: 'backlog',
+    queuePeak: s.acceptQueuePeak,
+    queueMax: s.acceptQueueMax,
+    backlog: s.backlog,
+    overflows: s.listenOverflows,
+    drops: s.listenDrops,
+    connections: m.connections,
+    outcomes: o,
+    connectTimeoutMs: swarmFlagMs(t, '--connect-timeout', 5000),
+    why,
+  };
 }
 
-function threadSentence(m: TrialMeasures, s: ServerMeasures): string | null {
+function threads(m: TrialMeasures, s: ServerMeasures): Finding | null {
   if (s.threadsIdle === null || s.threadsPeak === null) return null;
   const extra = s.threadsPeak - s.threadsIdle;
   const rss = s.rssIdleBytes !== null && s.rssPeakBytes !== null ? s.rssPeakBytes - s.rssIdleBytes : null;
   if (extra >= 3) {
-    const per = rss !== null && extra > 0 ? ` (${kib(rss / extra)} per extra thread)` : '';
-    return `Threads went from ${s.threadsIdle} at rest to ${s.threadsPeak} at the peak, with ${s.inServicePeak ?? '?'} requests in service at once: one thread per connection. Resident memory went from ${mib(s.rssIdleBytes)} to ${mib(s.rssPeakBytes)}${per}.`;
+    return { kind: 'threads-per-connection', idle: s.threadsIdle, peak: s.threadsPeak, inService: s.inServicePeak, rssIdle: s.rssIdleBytes, rssPeak: s.rssPeakBytes, perThread: rss !== null ? rss / extra : null };
   }
-  if (m.outcomes.ok >= 5 && (s.inServicePeak ?? 0) >= 5 && extra <= 1) {
-    return `The process kept ${s.threadsPeak} OS threads (${s.threadsIdle} at rest) while ${s.inServicePeak} requests were in service at once: no thread per connection. Resident memory went from ${mib(s.rssIdleBytes)} to ${mib(s.rssPeakBytes)}.`;
+  if (m.outcomes.ok >= 5 && (s.inServicePeak ?? m.outcomes.ok) >= 5 && extra <= 1) {
+    return { kind: 'threads-flat', idle: s.threadsIdle, peak: s.threadsPeak, inService: s.inServicePeak, rssIdle: s.rssIdleBytes, rssPeak: s.rssPeakBytes };
   }
   return null;
 }
 
-function cpuSentence(s: ServerMeasures): string | null {
+function cpu(s: ServerMeasures): Finding | null {
   if (s.cpuCoresMean === null || s.cpuCoresMean < 0.4) return null;
-  return `The server's container used ${num(s.cpuCoresMean)} cores on average while the swarm ran (${num(s.cpuCoresPeak)} at the peak): CPU spent ${s.model === 'polling' ? 'asking sockets whether anything arrived' : 'on the work itself'}.`;
+  return { kind: 'cpu', mean: s.cpuCoresMean, peak: s.cpuCoresPeak, polling: s.model === 'polling' };
 }
 
-function deadlockSentence(t: TrialResult, m: TrialMeasures): string | null {
+function deadlock(t: TrialResult, m: TrialMeasures): Finding | null {
   const fb = t.swarms.reduce((a, w) => a + (w.summary?.latencyMs.firstByte.count ?? 0), 0);
   if (m.connections === 0 || fb > 0 || m.outcomes.ok > 0) return null;
   const connected = t.swarms.reduce((a, w) => a + (w.summary?.latencyMs.connect.count ?? 0), 0);
-  if (connected === 0) return null;
-  return `${connected} client(s) connected and not one byte came back: the clients waited for the server to speak first while the server waited for a request, both blocked in recv. Only a timeout (or the run's bound) ended it.`;
+  return connected === 0 ? null : { kind: 'deadlock', connected };
 }
 
-function shapingSentence(t: TrialResult, srv: ServerResult): string | null {
+function shaping(t: TrialResult, srv: ServerResult): Finding | null {
   const c = srv.shaping?.config;
   if (!c || (c.delayMs === 0 && c.loss === 0 && c.rateBps === null)) return null;
-  const what = [c.delayMs > 0 ? `${c.delayMs} ms delay${c.jitterMs > 0 ? ` ± ${c.jitterMs} ms` : ''}` : '', c.loss > 0 ? `${pct(c.loss)} loss` : '', c.rateBps !== null ? `a ${c.rateBps / 1e6} Mbit/s rate` : '']
-    .filter(Boolean);
-  const unreal = (srv.shaping?.plan.effects ?? []).filter((e) => !e.real).map((e) => `${e.effect} ${e.direction}`);
   const connect = t.swarms[0]?.summary?.latencyMs.connect;
-  return `The probe shaped the server's link (${c.direction}) with ${list(what)}, using ${srv.shaping?.plan.method}${unreal.length > 0 ? ` (not available here: ${list(unreal)})` : ''}.` +
-    (connect && connect.count > 0 ? ` Connects took ${msText(connect.p50)} at the median and ${msText(connect.p99)} at p99.` : '');
+  return {
+    kind: 'shaping',
+    direction: c.direction,
+    delayMs: c.delayMs,
+    jitterMs: c.jitterMs,
+    loss: c.loss,
+    rateBps: c.rateBps,
+    method: srv.shaping?.plan.method ?? 'none',
+    unreal: (srv.shaping?.plan.effects ?? []).filter((e) => !e.real).map((e) => `${e.effect} ${e.direction}`),
+    connectP50: connect && connect.count > 0 ? connect.p50 : null,
+    connectP99: connect && connect.count > 0 ? connect.p99 : null,
+  };
 }
 
-/** Paragraphs written from one trial's measured values; a paragraph appears only when its data say something. */
-export function trialFindings(t: TrialResult): string[] {
+/** The facts of one trial. */
+export function trialFacts(t: TrialResult): Finding[] {
   const m = trialMeasures(t);
-  const out = [outcomesSentence(m)];
+  const others = (['refused', 'reset', 'connect_timeout', 'read_timeout', 'error'] as Outcome[]).filter((k) => m.outcomes[k] > 0).map((k) => [k, m.outcomes[k]] as const);
+  const out: Finding[] = [{ kind: 'outcomes', ok: m.outcomes.ok, connections: m.connections, others, completionMs: m.completionMs }];
   for (const srv of t.servers) {
     const s = serverMeasures(srv);
-    if (srv.died) out.push(`The ${s.model} server died during the run: ${srv.died.explanation}.`);
-    for (const p of [serialSentence(t, s), backlogSentence(t, m, s, srv), threadSentence(m, s), cpuSentence(s), shapingSentence(t, srv)]) if (p) out.push(p);
+    if (srv.localhost) out.push({ kind: 'localhost', model: s.model, port: srv.port });
+    if (srv.died) out.push({ kind: 'died', model: s.model, explanation: srv.died.explanation });
+    for (const f of [serial(t, s), backlog(t, m, s, srv), threads(m, s), cpu(s), shaping(t, srv)]) if (f) out.push(f);
   }
-  const d = deadlockSentence(t, m);
+  const d = deadlock(t, m);
   if (d) out.push(d);
   return out;
 }
 
-/** For a compare: per client count, which model finished first and last, and the thread and memory costs. */
-export function compareFindings(r: Results): string[] {
+/** For a compare: per client count, which model finished first and last. */
+export function compareFacts(r: Results): Finding[] {
   const rows = r.trials.map((t) => ({ t, m: trialMeasures(t) }));
-  const out: string[] = [];
-  const byClients = new Map<string, typeof rows>();
+  const byGroup = new Map<string, typeof rows>();
   for (const row of rows) {
-    const key = `${row.t.cell.clients ?? '?'} clients${row.t.cell.delay && row.t.cell.delay !== '0ms' ? ` at ${row.t.cell.delay} delay` : ''}`;
-    byClients.set(key, [...(byClients.get(key) ?? []), row]);
+    const key = `${row.t.cell.clients ?? '?'}|${row.t.cell.delay ?? ''}`;
+    byGroup.set(key, [...(byGroup.get(key) ?? []), row]);
   }
-  for (const [key, group] of byClients) {
+  const out: Finding[] = [];
+  for (const group of byGroup.values()) {
     const timed = group.filter((g) => g.m.completionMs !== null).sort((a, b) => (a.m.completionMs ?? 0) - (b.m.completionMs ?? 0));
     if (timed.length < 2) continue;
+    const cell = (g: (typeof timed)[number]): CompareCell => ({
+      model: g.t.cell.model ?? '?',
+      completionMs: g.m.completionMs ?? 0,
+      ok: g.m.outcomes.ok,
+      connections: g.m.connections,
+      threads: g.m.servers[0]?.threadsPeak ?? null,
+    });
     const first = timed[0]!;
-    const last = timed[timed.length - 1]!;
-    const okText = (g: (typeof timed)[number]): string => `${g.m.outcomes.ok}/${g.m.connections} ok`;
-    const threads = (g: (typeof timed)[number]): string => `${g.m.servers[0]?.threadsPeak ?? '?'} threads`;
-    out.push(
-      `With ${key}, ${first.t.cell.model} finished first in ${secs(first.m.completionMs)} (${okText(first)}, ${threads(first)}) and ${last.t.cell.model} last in ${secs(last.m.completionMs)} (${okText(last)}, ${threads(last)}).`,
-    );
+    const delay = first.t.cell.delay && first.t.cell.delay !== '0ms' ? first.t.cell.delay : null;
+    out.push({ kind: 'compare', group: { clients: first.t.cell.clients ?? '?', delay }, first: cell(first), last: cell(timed[timed.length - 1]!) });
   }
   return out;
+}
+
+/** Paragraphs written from one trial's measured values, in the report's language. */
+export function trialFindings(t: TrialResult, lang: Lang = 'en'): string[] {
+  return trialFacts(t).map((f) => say(f, lang));
+}
+
+export function compareFindings(r: Results, lang: Lang = 'en'): string[] {
+  return compareFacts(r).map((f) => say(f, lang));
 }

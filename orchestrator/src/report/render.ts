@@ -1,10 +1,13 @@
 import type { Results } from '../results/types.js';
 import { compareCharts, trialCharts, type Chart } from './charts.js';
 import { compareFindings, trialFindings } from './findings.js';
+import { WORDS, type Lang, type Words } from './i18n.js';
 import { connectionsTable, expectationsTable, missingData, outcomesTable, serversTable, textTable, type Table } from './tables.js';
 
 /** Everything a report shows, computed once from the results; markdown and HTML only lay it out. */
 export interface ReportModel {
+  readonly lang: Lang;
+  readonly words: Words;
   readonly title: string;
   readonly subtitle: string;
   readonly question: string;
@@ -20,23 +23,26 @@ export interface ReportModel {
   readonly manifest: ReadonlyArray<readonly [string, string]>;
 }
 
-export function reportModel(r: Results): ReportModel {
+export function reportModel(r: Results, lang: Lang = 'en'): ReportModel {
+  const w = WORDS[lang];
   const s = r.plan.scenario;
   const findings: Array<{ heading: string; paragraphs: string[] }> = [];
   if (r.kind === 'compare') {
-    const across = compareFindings(r);
-    if (across.length > 0) findings.push({ heading: 'Across the cells', paragraphs: across });
+    const across = compareFindings(r, lang);
+    if (across.length > 0) findings.push({ heading: w.across, paragraphs: across });
   }
   for (const t of r.trials) {
     const cell = Object.entries(t.cell).map(([k, v]) => `${k} ${v}`).join(', ');
-    const heading = r.trials.length === 1 ? 'What happened' : `Trial ${t.id}${cell ? `: ${cell}` : ''}${t.repetition > 1 ? `, repetition ${t.repetition}` : ''}`;
-    findings.push({ heading, paragraphs: trialFindings(t) });
+    const heading = r.trials.length === 1 ? w.whatHappened : `${w.trial} ${t.id}${cell ? `: ${cell}` : ''}${t.repetition > 1 ? `, ${w.repetition} ${t.repetition}` : ''}`;
+    findings.push({ heading, paragraphs: trialFindings(t, lang) });
   }
   const m = r.manifest;
   const first = r.trials[0];
   return {
     title: s.title,
-    subtitle: `${r.kind === 'compare' ? 'Comparison' : 'Run'} ${r.runId}, ${m.startedAt.replace('T', ' ').slice(0, 19)} UTC`,
+    lang,
+    words: w,
+    subtitle: `${r.kind === 'compare' ? w.comparison : w.run} ${r.runId}, ${m.startedAt.replace('T', ' ').slice(0, 19)} UTC`,
     question: s.question,
     ...(s.seed !== undefined && { seed: s.seed }),
     ...(s.stage !== undefined && { stage: s.stage }),
@@ -68,15 +74,16 @@ function mdTable(t: Table): string {
 /** The report as Markdown; charts are referenced as `charts/<id>.svg` next to it. */
 export function renderMarkdown(m: ReportModel): string {
   const out = [`# ${m.title}`, '', `_${m.subtitle}_`, ''];
-  if (m.stage || m.seed) out.push(`Seed lab stage ${m.stage ?? '-'}${m.seed ? `: ${m.seed}` : ''}`, '');
-  out.push(`**Question.** ${m.question}`, '');
+  const w = m.words;
+  if (m.stage || m.seed) out.push(`${w.stage} ${m.stage ?? '-'}${m.seed ? `: ${m.seed}` : ''}`, '');
+  out.push(`**${w.question}.** ${m.question}`, '');
   for (const f of m.findings) out.push(`## ${f.heading}`, '', ...f.paragraphs.flatMap((p) => [p, '']));
-  out.push('## Clients', '', mdTable(m.outcomes), '', '## Servers and kernel', '', mdTable(m.servers), '');
-  if (m.connections) out.push('### Each connection', '', mdTable(m.connections), '');
-  if (m.expectations) out.push('## Expectations', '', mdTable(m.expectations), '');
-  if (m.charts.length > 0) out.push('## Charts', '', ...m.charts.flatMap((c) => [`![${c.title}](charts/${c.id}.svg)`, '']));
-  if (m.missing.length > 0) out.push('## Missing data', '', ...m.missing.map((x) => `- ${x}`), '');
-  out.push('## How this was measured', '', ...m.manifest.map(([k, v]) => `- **${k}**: ${v}`), '');
+  out.push(`## ${w.clients}`, '', mdTable(m.outcomes), '', `## ${w.servers}`, '', mdTable(m.servers), '');
+  if (m.connections) out.push(`### ${w.eachConnection}`, '', mdTable(m.connections), '');
+  if (m.expectations) out.push(`## ${w.expectations}`, '', mdTable(m.expectations), '');
+  if (m.charts.length > 0) out.push(`## ${w.charts}`, '', ...m.charts.flatMap((c) => [`![${c.title}](charts/${c.id}.svg)`, '']));
+  if (m.missing.length > 0) out.push(`## ${w.missing}`, '', ...m.missing.map((x) => `- ${x}`), '');
+  out.push(`## ${w.measured}`, '', ...m.manifest.map(([k, v]) => `- **${k}**: ${v}`), '');
   return out.join('\n');
 }
 
@@ -98,20 +105,21 @@ th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}th{background:
 /** The report as one self-contained HTML file: inline CSS and SVG, nothing fetched, opens from disk. */
 export function renderHtml(m: ReportModel): string {
   const parts = [
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${html(m.title)}</title><style>${CSS}</style></head><body>`,
+    `<!doctype html><html lang="${m.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${html(m.title)}</title><style>${CSS}</style></head><body>`,
     `<h1>${html(m.title)}</h1><p class="sub">${html(m.subtitle)}</p>`,
   ];
-  if (m.stage || m.seed) parts.push(`<p>Seed lab stage ${html(m.stage ?? '-')}${m.seed ? `: ${html(m.seed)}` : ''}</p>`);
-  parts.push(`<p class="question"><strong>Question.</strong> ${html(m.question)}</p>`);
+  const w = m.words;
+  if (m.stage || m.seed) parts.push(`<p>${w.stage} ${html(m.stage ?? '-')}${m.seed ? `: ${html(m.seed)}` : ''}</p>`);
+  parts.push(`<p class="question"><strong>${w.question}.</strong> ${html(m.question)}</p>`);
   for (const f of m.findings) parts.push(`<h2>${html(f.heading)}</h2>`, ...f.paragraphs.map((p) => `<p>${html(p)}</p>`));
-  parts.push('<h2>Clients</h2>', `<div class="scroll">${htmlTable(m.outcomes, 'outcomes')}</div>`, '<h2>Servers and kernel</h2>', `<div class="scroll">${htmlTable(m.servers, 'servers')}</div>`);
-  if (m.connections) parts.push('<h3>Each connection</h3>', htmlTable(m.connections, 'connections'));
-  if (m.expectations) parts.push('<h2>Expectations</h2>', htmlTable(m.expectations, 'expectations'));
+  parts.push(`<h2>${w.clients}</h2>`, `<div class="scroll">${htmlTable(m.outcomes, 'outcomes')}</div>`, `<h2>${w.servers}</h2>`, `<div class="scroll">${htmlTable(m.servers, 'servers')}</div>`);
+  if (m.connections) parts.push(`<h3>${w.eachConnection}</h3>`, htmlTable(m.connections, 'connections'));
+  if (m.expectations) parts.push(`<h2>${w.expectations}</h2>`, htmlTable(m.expectations, 'expectations'));
   if (m.charts.length > 0) {
-    parts.push('<h2>Charts</h2><div class="charts">', ...m.charts.map((c) => `<figure class="chart" id="${html(c.id)}" data-title="${html(c.title)}">${c.svg}</figure>`), '</div>');
+    parts.push(`<h2>${w.charts}</h2><div class="charts">`, ...m.charts.map((c) => `<figure class="chart" id="${html(c.id)}" data-title="${html(c.title)}">${c.svg}</figure>`), '</div>');
   }
-  if (m.missing.length > 0) parts.push('<h2>Missing data</h2><ul class="missing">', ...m.missing.map((x) => `<li>${html(x)}</li>`), '</ul>');
-  parts.push('<h2>How this was measured</h2><dl>', ...m.manifest.map(([k, v]) => `<dt>${html(k)}</dt><dd>${html(v)}</dd>`), '</dl></body></html>');
+  if (m.missing.length > 0) parts.push(`<h2>${w.missing}</h2><ul class="missing">`, ...m.missing.map((x) => `<li>${html(x)}</li>`), '</ul>');
+  parts.push(`<h2>${w.measured}</h2><dl>`, ...m.manifest.map(([k, v]) => `<dt>${html(k)}</dt><dd>${html(v)}</dd>`), '</dl></body></html>');
   return parts.join('\n');
 }
 
@@ -120,7 +128,7 @@ export function renderText(m: ReportModel): string {
   const out = [`${m.title}`, `${m.subtitle}`, ''];
   for (const f of m.findings) out.push(`${f.heading}:`, ...f.paragraphs.map((p) => `  ${p}`), '');
   out.push(textTable(m.outcomes), '', textTable(m.servers));
-  if (m.expectations) out.push('', 'Expectations:', textTable(m.expectations));
-  if (m.missing.length > 0) out.push('', 'Missing data:', ...m.missing.map((x) => `  - ${x}`));
+  if (m.expectations) out.push('', `${m.words.expectations}:`, textTable(m.expectations));
+  if (m.missing.length > 0) out.push('', `${m.words.missing}:`, ...m.missing.map((x) => `  - ${x}`));
   return out.join('\n');
 }

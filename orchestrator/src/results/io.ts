@@ -5,6 +5,7 @@ import { ConfigError } from '@socklab/shared';
 import { ShapingAnswerSchema, SwarmSummarySchema } from '@socklab/shared/results';
 import type { Chart } from '../report/charts.js';
 import { renderHtml, renderMarkdown, reportModel } from '../report/render.js';
+import type { Lang } from '../report/i18n.js';
 import { RunDir } from './run-dir.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 
@@ -13,13 +14,27 @@ const exit = z.strictObject({ code: n, oomKilled: z.boolean(), explanation: z.st
 const ServerResultSchema = z.strictObject({
   name: z.string(),
   model: z.string(),
+  own: z.boolean(),
+  port: n,
+  localhost: z.boolean(),
   container: z.string(),
   env: z.record(z.string(), z.string()),
   sysctls: z.record(z.string(), z.string()),
   died: exit,
   samples: z.array(z.strictObject({ t: n, accepted: n, active: n, inService: n, threads: n, processes: n, rssBytes: n, cpuSeconds: n, handled: z.record(z.string(), n) })),
   probe: z.array(
-    z.strictObject({ t: n, listening: z.boolean(), acceptQueue: n, acceptQueueMax: n.nullable(), synRecv: n, established: n, unaccepted: n, counters: z.record(z.string(), n) }),
+    z.strictObject({
+      t: n,
+      listening: z.boolean(),
+      acceptQueue: n,
+      acceptQueueMax: n.nullable(),
+      synRecv: n,
+      established: n,
+      unaccepted: n,
+      closeWait: n,
+      threads: n.nullable(),
+      counters: z.record(z.string(), n),
+    }),
   ),
   stats: z.array(z.strictObject({ t: n, memoryBytes: n, cpuCores: n, pids: n })),
   shaping: ShapingAnswerSchema.nullable(),
@@ -82,14 +97,14 @@ export function readResults(dir: string): Results {
 }
 
 /** Render and write a run's report files: report.md, report.html and charts/*.svg. Returns their paths. */
-export function writeReport(dir: RunDir, results: Results): { markdown: string; html: string; charts: string[] } {
-  const model = reportModel(results);
+export function writeReport(dir: RunDir, results: Results, lang: Lang = 'en'): { markdown: string; html: string; charts: string[] } {
+  const model = reportModel(results, lang);
   const charts = model.charts.map((c: Chart) => dir.write(`charts/${c.id}.svg`, c.svg));
   return { markdown: dir.write('report.md', renderMarkdown(model)), html: dir.write('report.html', renderHtml(model)), charts };
 }
 
 /** Write results.json and the report next to plan.json. */
-export function writeResults(dir: RunDir, results: Results): { results: string; markdown: string; html: string; charts: string[] } {
+export function writeResults(dir: RunDir, results: Results, lang: Lang = 'en'): { results: string; markdown: string; html: string; charts: string[] } {
   const file = dir.json('results.json', results);
-  return { results: file, ...writeReport(dir, results) };
+  return { results: file, ...writeReport(dir, results, lang) };
 }

@@ -22,6 +22,8 @@ export interface ServerMeasures {
   /** Mean CPU while the swarm ran, in cores (container stats). */
   readonly cpuCoresMean: number | null;
   readonly cpuCoresPeak: number | null;
+  /** Connections the client closed and the server never did (CLOSE_WAIT on the server side). */
+  readonly closeWaitPeak: number | null;
 }
 
 export interface TrialMeasures {
@@ -42,6 +44,9 @@ const delta = (s: ServerResult, key: string): number | null => {
 
 export function serverMeasures(s: ServerResult): ServerMeasures {
   const idle = s.samples[0];
+  // A server of one's own has no metrics of its own: its threads come from the probe, its memory from the engine.
+  const probeThreads = s.probe.map((p) => p.threads).filter((x): x is number => x !== null);
+  const stat = s.stats.map((x) => x.memoryBytes);
   const cpu = s.stats.map((x) => x.cpuCores).filter((x) => x > 0);
   const backlog = s.env.BACKLOG === undefined ? 511 : Number(s.env.BACKLOG);
   return {
@@ -55,10 +60,11 @@ export function serverMeasures(s: ServerResult): ServerMeasures {
     synRetrans: delta(s, 'TcpExt TCPSynRetrans'),
     resets: delta(s, 'Tcp OutRsts'),
     synRecvPeak: max(s.probe.map((p) => p.synRecv)),
-    threadsIdle: idle?.threads ?? null,
-    threadsPeak: max(s.samples.map((x) => x.threads)),
-    rssIdleBytes: idle?.rssBytes ?? null,
-    rssPeakBytes: max(s.samples.map((x) => x.rssBytes)),
+    threadsIdle: idle?.threads ?? probeThreads[0] ?? null,
+    threadsPeak: max(s.samples.map((x) => x.threads)) ?? max(probeThreads),
+    rssIdleBytes: idle?.rssBytes ?? stat[0] ?? null,
+    rssPeakBytes: max(s.samples.map((x) => x.rssBytes)) ?? max(stat),
+    closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
     inServicePeak: max(s.samples.map((x) => x.inService)),
     accepted: s.samples.length === 0 ? null : (s.samples[s.samples.length - 1]?.accepted ?? 0) - (idle?.accepted ?? 0),
     cpuCoresMean: cpu.length === 0 ? null : cpu.reduce((a, b) => a + b, 0) / cpu.length,

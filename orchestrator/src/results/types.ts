@@ -28,6 +28,9 @@ export interface ProbeSample {
   readonly synRecv: number;
   readonly established: number;
   readonly unaccepted: number;
+  readonly closeWait: number;
+  /** Threads of the processes in the server's PID namespace (the probe's thread view), when it has one. */
+  readonly threads: number | null;
   /** Absolute kernel counters of the namespace, by kernel name ("TcpExt ListenOverflows", ...). */
   readonly counters: Readonly<Record<string, number>>;
 }
@@ -49,6 +52,11 @@ export interface ExitReport {
 export interface ServerResult {
   readonly name: string;
   readonly model: string;
+  /** A server of one's own (an image or a Python file), observed from outside. */
+  readonly own: boolean;
+  readonly port: number;
+  /** Its clients ran in its own network namespace against 127.0.0.1 (it listened on loopback only). */
+  readonly localhost: boolean;
   readonly container: string;
   readonly env: Readonly<Record<string, string>>;
   readonly sysctls: Readonly<Record<string, string>>;

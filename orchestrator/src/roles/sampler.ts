@@ -8,16 +8,23 @@ import type { RoleContext } from './server.js';
  * with the server's metrics, the probe's /state and each swarm's metrics. Its own container, so a dying probe
  * does not take the server's samples with it.
  */
-export function samplerSpec(ctx: RoleContext, server: ContainerSpec, swarms: ReadonlyArray<{ name: string; host: string }>, everyMs: number): ContainerSpec {
+export function samplerSpec(
+  ctx: RoleContext,
+  server: ContainerSpec,
+  swarms: ReadonlyArray<{ name: string; host: string; port?: number }>,
+  everyMs: number,
+  serverMetrics = true,
+): ContainerSpec {
   return {
     name: `${server.name}-sampler`,
     role: 'sampler',
     image: IMAGES.probe,
     env: {
       INTERVAL: `${everyMs}ms`,
-      SERVER: `http://127.0.0.1:${SERVER_METRICS_PORT}/metrics`,
+      // A server of one's own has no metrics endpoint: its threads and memory come from the probe and the engine.
+      SERVER: serverMetrics ? `http://127.0.0.1:${SERVER_METRICS_PORT}/metrics` : '',
       PROBE: `http://127.0.0.1:${PROBE_PORT}/state`,
-      SWARMS: swarms.map((s) => `${s.name}=http://${s.host}:${SWARM_METRICS_PORT}/metrics`).join(','),
+      SWARMS: swarms.map((s) => `${s.name}=http://${s.host}:${s.port ?? SWARM_METRICS_PORT}/metrics`).join(','),
     },
     cmd: [],
     entrypoint: ['node', '/app/images/probe/dist/sampler.js'],

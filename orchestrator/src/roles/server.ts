@@ -50,6 +50,36 @@ export function serverSpec(ctx: RoleContext, s: Partial<ServerInput> & { name: s
   };
 }
 
+/** The model label of a server of one's own: its file or image, so dashboards and reports can tell them apart. */
+export function ownModel(s: Partial<ServerInput>): string {
+  if (s.program !== undefined) return `python:${String(s.program).split(/[\\/]/).pop()}`;
+  if (s.image !== undefined) return `image:${s.image}`;
+  return s.model ?? 'event-loop';
+}
+
+/**
+ * A server of one's own: any image (`image`), or a Python file run as it is in socklab/python (`program`, its
+ * source handed over base64 in SOCKLAB_PROGRAM). No code of socklab runs inside it: it is observed from outside,
+ * and it is ready once the probe sees its port listening.
+ */
+export function ownServerSpec(ctx: RoleContext, s: Partial<ServerInput> & { name: string }, programSource?: string): ContainerSpec {
+  const model = ownModel(s);
+  const program = s.program !== undefined;
+  return {
+    name: `${ctx.prefix}-${s.name}`,
+    role: 'server',
+    image: program ? IMAGES.python : String(s.image),
+    env: program ? { SOCKLAB_PROGRAM: programSource ?? '', SOCKLAB_PROGRAM_NAME: String(s.program).split(/[\\/]/).pop() ?? 'server.py' } : {},
+    cmd: [],
+    labels: roleLabels(ctx.run, 'server', { [LABELS.model]: model, 'socklab.name': s.name }),
+    network: { kind: 'bridge', network: ctx.network, aliases: [s.name] },
+    sysctls: Object.fromEntries(Object.entries(s.sysctls ?? {}).map(([k, v]) => [k, String(v)])),
+    capAdd: [],
+    ...(s.memory !== undefined && { memoryBytes: parseSize(String(s.memory)) }),
+    ready: { kind: 'none' },
+  };
+}
+
 /** A started server: its container and what a user asks of it. */
 export class StartedServer {
   constructor(

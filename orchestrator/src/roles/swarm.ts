@@ -10,8 +10,8 @@ import type { RoleContext } from './server.js';
 export const DEFAULT_RUN_MAX_DURATION = '2m';
 
 /** The swarm's flags for a scenario's swarm against `host` (validated by the swarm's own parser). */
-export function swarmArgs(s: Partial<SwarmInput>, host: string, opts: { metrics?: boolean } = {}): { args: string[]; config: SwarmConfig } {
-  const a: string[] = ['--target', `${host}:${LAB_PORT}`];
+export function swarmArgs(s: Partial<SwarmInput>, host: string, opts: { metrics?: boolean; port?: number; metricsPort?: number } = {}): { args: string[]; config: SwarmConfig } {
+  const a: string[] = ['--target', `${host}:${opts.port ?? LAB_PORT}`];
   const put = (flag: string, v: string | number | undefined): void => void (v !== undefined && a.push(`--${flag}`, String(v)));
   put('preset', s.preset);
   put('clients', s.clients);
@@ -29,7 +29,7 @@ export function swarmArgs(s: Partial<SwarmInput>, host: string, opts: { metrics?
   put('max-duration', s.maxDuration ?? DEFAULT_RUN_MAX_DURATION);
   // Metrics on for the live view; a linger so the last values are sampled before it exits.
   if (opts.metrics === false) a.push('--metrics-port', '0');
-  else a.push('--metrics-port', String(SWARM_METRICS_PORT), '--linger', '300ms');
+  else a.push('--metrics-port', String(opts.metricsPort ?? SWARM_METRICS_PORT), '--linger', '300ms');
   return { args: a, config: parseSwarmArgs(a) };
 }
 

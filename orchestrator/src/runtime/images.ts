@@ -11,6 +11,7 @@ export const OFFICIAL = {
   node: 'node:24-bookworm',
   nodeRuntime: 'node:24-bookworm-slim',
   prometheus: 'prom/prometheus:v3.5.0',
+  python: 'python:3.12-slim',
   /** Pulled, never built; docker-compose.yml names the same tag. */
   grafana: 'grafana/grafana:13.0.1',
 } as const;
@@ -18,6 +19,8 @@ export const OFFLINE = {
   node: `${IMAGES.nodeBase}:24-build`,
   nodeRuntime: `${IMAGES.nodeBase}:24`,
   prometheus: 'socklab/prometheus-base:latest',
+  /** The offline build base has Debian's python3. */
+  python: `${IMAGES.nodeBase}:24-build`,
 } as const;
 
 export const BASE_MODES = ['auto', 'official', 'offline'] as const;
@@ -42,7 +45,7 @@ const NODE_IMAGES = ['server', 'swarm', 'probe'] as const;
 
 /** Can the official images be had (present, or pulled now)? */
 async function officialAvailable(rt: ContainerRuntime, log: (l: string) => void): Promise<{ ok: boolean; why: string }> {
-  for (const image of [OFFICIAL.node, OFFICIAL.nodeRuntime, OFFICIAL.prometheus]) {
+  for (const image of [OFFICIAL.node, OFFICIAL.nodeRuntime, OFFICIAL.prometheus, OFFICIAL.python]) {
     if (await rt.imageInfo(image)) continue;
     const pull = await exec('docker', ['pull', '-q', image], { timeoutMs: 120_000 });
     if (pull.code !== 0) return { ok: false, why: (pull.stderr.trim().split('\n').pop() ?? '').slice(0, 200) };
@@ -107,5 +110,6 @@ export async function buildImages(rt: ContainerRuntime, opts: BuildOptions): Pro
     });
   }
   await build(IMAGES.prometheus, 'images/prometheus/Dockerfile', { PROMETHEUS_IMAGE: from.prometheus });
+  await build(IMAGES.python, 'images/python/Dockerfile', { PYTHON_IMAGE: from.python });
   return built;
 }

@@ -5,6 +5,10 @@ import { formatIssues } from './load.js';
 /** Flags of `run` and `compare` that state a server, its shaping, a swarm, or expectations. */
 export interface ExperimentFlags {
   model?: string;
+  serverImage?: string;
+  serverFile?: string;
+  port?: string;
+  localhost?: boolean;
   backlog?: string;
   work?: string;
   protocol?: string;
@@ -38,7 +42,7 @@ export interface ExperimentFlags {
 
 /** Where each scenario field comes from on the command line, so errors name the flag the user typed. */
 const FLAG_OF: Record<string, string> = {
-  model: '--model', backlog: '--backlog', work: '--work', protocol: '--protocol', poolSize: '--pool-size', processes: '--processes',
+  model: '--model', image: '--server-image', program: '--server-file', port: '--port', localhost: '--localhost', backlog: '--backlog', work: '--work', protocol: '--protocol', poolSize: '--pool-size', processes: '--processes',
   pollInterval: '--poll-interval', recvTimeout: '--recv-timeout', sysctls: '--sysctl', memory: '--memory',
   delay: '--delay', jitter: '--jitter', loss: '--loss', rate: '--rate', direction: '--direction', refusal: '--refusal',
   clients: '--clients', preset: '--preset', arrival: '--arrival', concurrency: '--concurrency',
@@ -85,7 +89,8 @@ function sysctls(items: readonly string[] | undefined): Record<string, string> |
 function overrides(f: ExperimentFlags): { server: Record<string, unknown>; shaping: Record<string, unknown>; swarm: Record<string, unknown> } {
   return {
     server: defined({
-      model: f.model, backlog: num(f.backlog), work: f.work, protocol: f.protocol, poolSize: num(f.poolSize), processes: num(f.processes),
+      model: f.model, image: f.serverImage, program: f.serverFile, port: num(f.port), localhost: f.localhost,
+      backlog: num(f.backlog), work: f.work, protocol: f.protocol, poolSize: num(f.poolSize), processes: num(f.processes),
       pollInterval: f.pollInterval, recvTimeout: f.recvTimeout, sysctls: sysctls(f.sysctl), memory: f.memory,
     }),
     shaping: defined({ delay: f.delay, jitter: f.jitter, loss: f.loss, rate: f.rate, direction: f.direction, refusal: f.refusal }),
@@ -121,12 +126,15 @@ export function scenarioFromFlags(f: ExperimentFlags, base?: Scenario): Scenario
       swarms: base.swarms.map((s) => ({ ...s, ...o.swarm })),
     };
   } else {
-    if (f.model === undefined) {
-      throw new ConfigError('socklab run needs a scenario (a built-in name or a .yaml file) or --model M; `socklab scenarios` lists the built-in ones');
+    if (f.model === undefined && f.serverImage === undefined && f.serverFile === undefined) {
+      throw new ConfigError(
+        'socklab run needs a scenario (a built-in name or a .yaml file), --model M, or a server of your own (--server-file server.py or --server-image IMAGE); `socklab scenarios` lists the built-in ones',
+      );
     }
+    const what = f.model ?? (f.serverFile !== undefined ? String(f.serverFile).split(/[\\/]/).pop() : f.serverImage);
     input = {
       name: 'flags',
-      title: `${f.model}${f.backlog !== undefined ? ` backlog ${f.backlog}` : ''}${f.work ? ` ${f.work}` : ''} against ${f.clients ?? f.preset ?? 1} client(s)`,
+      title: `${what}${f.backlog !== undefined ? ` backlog ${f.backlog}` : ''}${f.work ? ` ${f.work}` : ''} against ${f.clients ?? f.preset ?? 1} client(s)`,
       question: 'How does this server behave under these clients?',
       ...(f.repeat !== undefined && { repeat: num(f.repeat) }),
       ...(expect && { expect }),

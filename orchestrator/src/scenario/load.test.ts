@@ -34,7 +34,7 @@ describe('scenarios', () => {
     rejects(() => parseScenarioText(text, 'bad.yaml'), /bad.yaml:6:14: servers\[0\]\.backlog: invalid value -1: expected a whole number from 0 to 65535/);
     rejects(() => parseScenarioText(text, 'bad.yaml'), /servers\[0\]\.shaping\.loss: invalid value "150%": expected a percentage from 0 to 100/);
     rejects(() => parseScenarioText(text, 'bad.yaml'), /servers\[0\]\.shaping\.delay: invalid value "fast": expected a number with a unit/);
-    rejects(() => parseScenarioText(text, 'bad.yaml'), /bad.yaml:8:5: servers\[0\]\.backlg: invalid value 2: unknown key: expected one of name, model, backlog/);
+    rejects(() => parseScenarioText(text, 'bad.yaml'), /bad.yaml:8:5: servers\[0\]\.backlg: invalid value 2: unknown key: expected one of name, model, image, program, port, localhost, backlog/);
     rejects(() => parseScenarioText(text, 'bad.yaml'), /swarms\[0\]\.clients: invalid value 0: expected a whole number from 1 to 50000/);
   });
 
@@ -61,7 +61,7 @@ describe('scenarios', () => {
     rejects(() => scenarioFromFlags({ model: 'sequential', clients: '10000000' }), /invalid --clients "10000000": expected a whole number from 1 to 50000/);
     rejects(() => scenarioFromFlags({ model: 'sequential', sysctl: ['net.ipv4.ip_forward=1'] }), /net\.ipv4\.ip_forward.*expected one of net\.core\.somaxconn/);
     rejects(() => scenarioFromFlags({ model: 'sequential', expect: ['oks=3'] }), /invalid --expect "oks=3": expected KEY=N/);
-    rejects(() => scenarioFromFlags({ clients: '3' }), /needs a scenario .* or --model M/);
+    rejects(() => scenarioFromFlags({ clients: '3' }), /needs a scenario .*, --model M, or a server of your own/);
   });
 
   it('flags laid over a built-in scenario change every server and swarm', () => {

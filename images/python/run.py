@@ -1,0 +1,20 @@
+"""socklab/python: write the program handed over in SOCKLAB_PROGRAM (base64) to /app/<name> and run it as
+__main__, in this process (so the probe sees the program's own threads, nothing of ours beside them)."""
+import base64
+import os
+import runpy
+import sys
+
+name = os.environ.get("SOCKLAB_PROGRAM_NAME", "server.py")
+source = os.environ.get("SOCKLAB_PROGRAM")
+if not source:
+    print("socklab python: SOCKLAB_PROGRAM is empty: nothing to run", file=sys.stderr)
+    sys.exit(2)
+path = os.path.join("/app", os.path.basename(name))
+with open(path, "wb") as f:
+    f.write(base64.b64decode(source))
+del os.environ["SOCKLAB_PROGRAM"]
+print(f"socklab python: running {os.path.basename(path)}", flush=True)
+sys.argv = [path]
+sys.path.insert(0, "/app")
+runpy.run_path(path, run_name="__main__")
