@@ -10,6 +10,7 @@ import { registerScenarios } from './commands/scenarios.js';
 import { registerReport } from './commands/report.js';
 import { registerShape } from './commands/shape.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerCheck } from './commands/check.js';
 
 const program = new Command()
   .name('socklab')
@@ -18,6 +19,7 @@ const program = new Command()
   .showHelpAfterError();
 registerRun(program);
 registerCompare(program);
+registerCheck(program);
 registerScenarios(program);
 registerReport(program);
 registerShape(program);

@@ -82,3 +82,22 @@ describe('where threads are blocked', () => {
     assert.equal(withData[0]?.stalledRecv, 0, 'data waiting to be read is not a stall');
   });
 });
+
+describe('what is not the server\'s', () => {
+  it('leaves out runc\'s init of a docker exec passing through the namespace', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'socklab-proc-'));
+    mkdirSync(path.join(root, 'self'));
+    writeFileSync(path.join(root, 'self', 'cgroup'), '0::/probe\n');
+    for (const [pid, comm] of [[1, 'python3'], [77, 'runc:[2:INIT]']] as const) {
+      mkdirSync(path.join(root, String(pid), 'task', String(pid)), { recursive: true });
+      mkdirSync(path.join(root, String(pid), 'fd'));
+      writeFileSync(path.join(root, String(pid), 'cgroup'), '0::/elsewhere\n');
+      writeFileSync(path.join(root, String(pid), 'stat'), `${pid} (${comm}) S 0`);
+      writeFileSync(path.join(root, String(pid), 'task', String(pid), 'stat'), `${pid} (${comm}) S 0`);
+      writeFileSync(path.join(root, String(pid), 'task', String(pid), 'syscall'), '232 0x3 0 0 0 0 0 0 0');
+      writeFileSync(path.join(root, String(pid), 'task', String(pid), 'wchan'), 'ep_poll');
+    }
+    const ps = await new ThreadReader(0, 'x86_64', root).read(async () => new Map());
+    assert.deepEqual(ps.map((p) => [p.comm, p.threads]), [['python3', 1]]);
+  });
+});

@@ -88,6 +88,9 @@ export class ThreadReader {
       const statText = (await read(`${this.root}/${pid}/stat`)) ?? '';
       const stat = parseStat(statText);
       if (!stat) continue;
+      // A `docker exec` into the probe passes through runc's init, inside this PID namespace but not yet in the
+      // probe's cgroup: not a process of the server.
+      if (stat.comm.startsWith('runc:')) continue;
       if (this.exclude === 'own-process' && parentOf(statText) === process.pid) continue;
       const tids = (await readdir(`${this.root}/${pid}/task`).catch(() => [] as string[])).map(Number);
       const threads: ThreadView[] = [];

@@ -95,6 +95,16 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
     // Each server's sampler sees the swarms aimed at it: the live line is their sum, from the latest of each.
     const latest = new Map<string, { live: LiveSample; queue: number | null; limit: number | null }>();
     for (const [i, s] of trial.servers.entries()) {
+      /** What the probe says once: the shaping in force, what the kernel offers, the namespace's sysctls. */
+      const readShaping = async (probe: StartedProbe): Promise<void> => {
+        try {
+          const [answer, st] = await Promise.all([probe.shaping(), probe.state()]);
+          shaping.set(s.name, answer);
+          sysctlsSeen.set(s.name, st.sysctls);
+        } catch (e) {
+          missing.get(s.name)!.push(`shaping and sysctls: ${(e as Error).message}`);
+        }
+      };
       const c = collectors[i]!;
       const server = await startServer(rt, s.server, stop.signal);
       started.push(server.handle);
@@ -109,10 +119,12 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
         // The probe (ready when it logs) and the sampler (nothing to wait for) start side by side.
         [probe, sampler] = await Promise.all([startProbe(rt, s.probe, stop.signal), rt.start(s.sampler)]);
         started.push(probe.handle);
+        await readShaping(probe);
       } else {
         // A server of one's own: ready once its port listens; its clients go where it can be reached.
         probe = await startProbe(rt, s.probe, stop.signal);
         started.push(probe.handle);
+        await readShaping(probe);
         const listeners = await awaitListening(probe, server.handle, s, stop.signal);
         const loopback = s.localhost === true || (s.localhost === 'auto' && listeners.every((l) => l.loopback));
         localhost.set(s.name, loopback);
@@ -129,13 +141,6 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
           });
         }
         sampler = await rt.start(samplerSpec);
-      }
-      try {
-        const [answer, st] = await Promise.all([probe.shaping(), probe.state()]);
-        shaping.set(s.name, answer);
-        sysctlsSeen.set(s.name, st.sysctls);
-      } catch (e) {
-        missing.get(s.name)!.push(`shaping and sysctls: ${(e as Error).message}`);
       }
       started.push(sampler);
       // Sampler lines: the server's metrics, the probe's state, the swarms' live counts.

@@ -100,8 +100,8 @@ function acceptQueue(t: TrialResult, s: ServerResult): Chart | null {
 }
 
 function threadsMemory(t: TrialResult, s: ServerResult): Chart | null {
-  if (s.samples.length === 0) return null;
   const t0 = t.swarmsStartedAt;
+  if (s.samples.length === 0) return ownThreadsMemory(t0, t, s);
   return {
     id: `threads-${t.id}-${s.name}`,
     title: `Threads and memory of ${s.name} (${s.model})`,
@@ -123,6 +123,36 @@ function threadsMemory(t: TrialResult, s: ServerResult): Chart | null {
           showSymbol: false,
           color: '#5d4037',
           data: s.samples.map((x) => [seconds(x.t, t0), Math.round((x.rssBytes / 1024 / 1024) * 10) / 10]),
+        },
+      ],
+    }),
+  };
+}
+
+/** A server of one's own: threads from the probe's thread view, memory from the engine's container stats. */
+function ownThreadsMemory(t0: number, t: TrialResult, s: ServerResult): Chart | null {
+  const threads = s.probe.filter((p) => p.threads !== null);
+  if (threads.length === 0 && s.stats.length === 0) return null;
+  return {
+    id: `threads-${t.id}-${s.name}`,
+    title: `Threads and memory of ${s.name} (${s.model})`,
+    svg: render({
+      title: { text: `Threads (seen by the probe) and container memory (${s.model})`, left: 'center', textStyle: { fontSize: 14 } },
+      legend: { top: 28 },
+      xAxis: { type: 'value', name: 's after the clients started', nameLocation: 'middle', nameGap: 24 },
+      yAxis: [
+        { type: 'value', name: 'threads', minInterval: 1 },
+        { type: 'value', name: 'MiB', splitLine: { show: false } },
+      ],
+      series: [
+        { type: 'line', name: 'threads', step: 'end', showSymbol: false, color: '#00838f', data: threads.map((p) => [seconds(p.t, t0), p.threads]) },
+        {
+          type: 'line',
+          name: 'container memory (MiB)',
+          yAxisIndex: 1,
+          showSymbol: false,
+          color: '#5d4037',
+          data: s.stats.map((x) => [seconds(x.t, t0), Math.round((x.memoryBytes / 1024 / 1024) * 10) / 10]),
         },
       ],
     }),
