@@ -273,7 +273,105 @@ async function engineCost(): Promise<void> {
   figures.engine_compare_overhead_per_cell_ms = Math.round((cmp.wallMs - cmpExperiment) / cmp.results.trials.length);
 }
 
-const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost, engine: engineCost } as const;
+/** A seed-style Python program, bound to every address (so clients reach it over the lab network like a model). */
+function pythonProgram(example: string, work: number): Record<string, string> {
+  const text = readFileSync(path.join(REPO_ROOT, 'examples', example), 'utf8').replace(/^HOST = .*$/m, 'HOST = "0.0.0.0"').replace(/^ESPERA = \d+/m, `ESPERA = ${work}`);
+  return { SOCKLAB_PROGRAM: Buffer.from(text).toString('base64'), SOCKLAB_PROGRAM_NAME: example };
+}
+
+/**
+ * The anchor a student would otherwise use, side by side: socklab's event-loop and threaded models against the
+ * seed-style asyncio and threaded Python servers (accepts per second, memory per connection and threads at 200
+ * clients), and socklab's swarm against a threaded Python client at 200 and 1,000 connections.
+ */
+async function classroom(lab: Lab): Promise<void> {
+  const rows: Array<Array<string | number>> = [];
+  const pairs = [
+    ['event-loop', 'server_async.py'],
+    ['threaded', 'servidor_threads.py'],
+  ] as const;
+  for (const [model, example] of pairs) {
+    for (const kind of ['socklab', 'python'] as const) {
+      const name = `cls-${kind}-${model}`;
+      const port = kind === 'socklab' ? LAB_PORT : 65432;
+      const start = async (work: number): Promise<Started> =>
+        kind === 'socklab'
+          ? lab.server({ MODEL: model, WORK: `io:${work}s`, BACKLOG: '1024' }, { name: `${name}-${work}` })
+          : (await lab.startProcess(IMAGES.python, 'server', `${name}-${work}`, { env: pythonProgram(example, work) })).container;
+      // Accepts per second: no work, closed-loop clients (64 in flight).
+      const fast = await start(0);
+      await new Promise((r) => setTimeout(r, 1500));
+      const rate = await lab.swarm(['--target', `${lab.run}-${name}-0:${port}`, '--arrival', 'closed', '--concurrency', '64', '--clients', '5000', '--metrics-port', '0'], `${name}-rate`);
+      const accepts = ((rate.summary?.outcomes.ok ?? 0) / (rate.summary?.durationMs ?? Infinity)) * 1000;
+      await fast.stop();
+      // 200 clients held in service by 3 s of work: memory per connection and threads.
+      const slow = await start(3);
+      await new Promise((r) => setTimeout(r, 1500));
+      const idle = await lab.processRss(slow);
+      const threadsIdle = await threadCount(lab, slow);
+      const t0 = Date.now();
+      const { result, samples } = await sampleWhile(
+        lab.swarm(['--target', `${lab.run}-${name}-3:${port}`, '--clients', '200', '--read-timeout', '30s', '--metrics-port', '0'], `${name}-200`),
+        250,
+        async () => ({ at: Date.now() - t0, rss: await lab.processRss(slow), threads: await threadCount(lab, slow) }),
+      );
+      const steady = samples.filter((x) => x.at >= 1000 && x.at <= 2500).map((x) => x.rss).sort((a, b) => a - b);
+      const loaded = steady[Math.floor(steady.length / 2)] ?? NaN;
+      const peakThreads = Math.max(...samples.map((x) => x.threads));
+      await slow.stop();
+      const label = kind === 'socklab' ? `socklab ${model}` : `Python ${example}`;
+      rows.push([label, Math.round(accepts), `${result.summary?.outcomes.ok ?? 0}/200`, ((loaded - idle) / 200 / KiB).toFixed(1), `${threadsIdle} -> ${peakThreads}`]);
+      figures[`classroom.${kind}.${model}.accepts_per_second`] = Math.round(accepts);
+      figures[`classroom.${kind}.${model}.rss_per_connection_bytes`] = Math.round((loaded - idle) / 200);
+      figures[`classroom.${kind}.${model}.threads_peak_200`] = peakThreads;
+    }
+  }
+  table('socklab models against the seed-style Python servers (accepts/s: no work, 64 in flight; memory and threads: 200 clients, io 3 s)', ['server', 'accepts/s', '200 clients', 'KiB/conn', 'threads rest -> peak'], rows);
+
+  // The clients: socklab's swarm against the threaded Python client, 200 and 1,000 connections.
+  const target = await lab.server({ MODEL: 'event-loop', WORK: 'io:2s', BACKLOG: '4096' }, { name: 'cls-target' });
+  void target;
+  const client = readFileSync(path.join(REPO_ROOT, 'test/src/bench/python-client.py'), 'utf8');
+  const crow: Array<Array<string | number>> = [];
+  for (const n of [200, 1000]) {
+    const sw = await lab.startSwarm(['--target', `${lab.run}-cls-target:${LAB_PORT}`, '--clients', String(n), '--read-timeout', '30s', '--metrics-port', '0'], `cls-swarm-${n}`);
+    const swPeak = await peakRss(lab, sw.container, sw.done);
+    const s = await sw.done;
+    const py = await lab.startProcess(IMAGES.python, 'swarm', `cls-pyclient-${n}`, {
+      env: { SOCKLAB_PROGRAM: Buffer.from(client).toString('base64'), SOCKLAB_PROGRAM_NAME: 'client.py' },
+      entrypoint: ['python3', '-c', `import base64,os,sys; open('/tmp/c.py','wb').write(base64.b64decode(os.environ['SOCKLAB_PROGRAM'])); sys.argv=['c.py','${n}','${lab.run}-cls-target','${LAB_PORT}']; exec(open('/tmp/c.py').read())`],
+    });
+    const pyPeak = await peakRss(lab, py.container, py.done);
+    const pr = JSON.parse((await py.done).logs.trim().split('\n').pop() ?? '{}') as { ok: number; allConnectedMs: number };
+    crow.push([n, `${s.summary?.outcomes.ok}/${n}`, Math.round(s.summary?.latencyMs.connect.max ?? NaN), (swPeak / MiB).toFixed(1), `${pr.ok}/${n}`, Math.round(pr.allConnectedMs), (pyPeak / MiB).toFixed(1), ((s.summary?.latencyMs.connect.max ?? NaN) / pr.allConnectedMs).toFixed(2), (swPeak / pyPeak).toFixed(2)]);
+    figures[`classroom.clients_${n}.swarm_all_connected_ms`] = Math.round(s.summary?.latencyMs.connect.max ?? NaN);
+    figures[`classroom.clients_${n}.python_all_connected_ms`] = Math.round(pr.allConnectedMs);
+    figures[`classroom.clients_${n}.swarm_peak_rss_bytes`] = swPeak;
+    figures[`classroom.clients_${n}.python_peak_rss_bytes`] = pyPeak;
+  }
+  table('Clients: socklab swarm against a threaded Python client (time until all connected, peak RSS)', ['clients', 'swarm ok', 'swarm ms', 'swarm MiB', 'python ok', 'python ms', 'python MiB', 'time swarm/py', 'memory swarm/py'], crow);
+}
+
+/** Threads of a container's processes (all but our own sh and cat), from /proc. */
+async function threadCount(lab: Lab, c: Started): Promise<number> {
+  const r = await c.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/status 2>/dev/null; echo; done']);
+  let n = 0;
+  for (const block of r.stdout.split(/\n\s*\n/)) {
+    const name = /^Name:\s+(\S+)/m.exec(block)?.[1];
+    if (name === undefined || name === 'sh' || name === 'cat') continue;
+    n += Number(/^Threads:\s+(\d+)/m.exec(block)?.[1] ?? 0);
+  }
+  void lab;
+  return n;
+}
+
+/** The highest RSS a container reached while `done` was pending, sampled every 100 ms. */
+async function peakRss(lab: Lab, c: Started, done: Promise<unknown>): Promise<number> {
+  const { samples } = await sampleWhile(done, 100, () => lab.processRss(c));
+  return Math.max(0, ...samples);
+}
+
+const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost, engine: engineCost, classroom } as const;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
