@@ -128,6 +128,13 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
         const listeners = await awaitListening(probe, server.handle, s, stop.signal);
         const loopback = s.localhost === true || (s.localhost === 'auto' && listeners.every((l) => l.loopback));
         localhost.set(s.name, loopback);
+        if (loopback && s.probe.env.IFACES === undefined && ['DELAY', 'JITTER', 'LOSS', 'RATE'].some((k) => s.probe.env[k])) {
+          // Its traffic goes over loopback now: the link to shape is lo. A probe that shapes lo takes over.
+          await probe.handle.remove();
+          probe = await startProbe(rt, { ...s.probe, env: { ...s.probe.env, IFACES: 'lo' } }, stop.signal);
+          started.push(probe.handle);
+          await readShaping(probe);
+        }
         let samplerSpec = s.sampler;
         if (loopback) {
           const specs = localhostSpecs(s, trial.swarms, plan.sampleEveryMs);

@@ -70,7 +70,9 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
     const own = srv.model === undefined;
     const port = srv.port ?? LAB_PORT;
     const server = own ? ownServerSpec(ctx, srv, srv.program === undefined ? undefined : programs[srv.program]) : serverSpec(ctx, srv);
-    const probe = probeSpec(ctx, server, { env: { ...shapingEnvOf(srv.shaping), TARGET_PORT: String(port) }, refreshMs: sampleEveryMs, seed });
+    // Clients over loopback (--localhost): the link to shape is lo.
+    const lo: Record<string, string> = srv.localhost === true ? { IFACES: 'lo' } : {};
+    const probe = probeSpec(ctx, server, { env: { ...shapingEnvOf(srv.shaping), TARGET_PORT: String(port), ...lo }, refreshMs: sampleEveryMs, seed });
     const mine = swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name }));
     return {
       name: srv.name,
