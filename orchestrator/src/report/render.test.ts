@@ -48,6 +48,18 @@ describe('reports, rendered from results alone', () => {
     }
   });
 
+  it('in Portuguese, the same facts, with the kernel\'s terms kept', async () => {
+    const r = await backlogResults();
+    const md = renderMarkdown(reportModel(r, 'pt-BR'));
+    assert.match(md, /\*\*Pergunta\.\*\* Why did clientenervoso/);
+    assert.match(md, /## O que aconteceu/);
+    assert.match(md, /6 de 10 conexões terminaram ok; 4 connect_timeout/);
+    assert.match(md, /A accept queue chegou a 2 conexão\(ões\) para um limite de 1 \(backlog do listen 1/);
+    assert.match(md, /TcpExt ListenOverflows \+28/);
+    assert.match(md, /O Linux descartou, nunca recusou/);
+    assert.match(renderHtml(reportModel(r, 'pt-BR')), /<html lang="pt-BR">/);
+  });
+
   it('the terminal text carries the table and the expectations', async () => {
     const text = renderText(reportModel(await backlogResults()));
     assert.match(text, /Expectations:\ntrial +measure/);
