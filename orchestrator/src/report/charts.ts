@@ -99,14 +99,28 @@ function acceptQueue(t: TrialResult, s: ServerResult): Chart | null {
   };
 }
 
+type Point = [number, number];
+const MIB = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/**
+ * Threads (and requests in service) on the left axis, memory on the right. A socklab model reports its own
+ * figures; a server of one's own is seen from outside: threads by the probe, memory by the engine's stats.
+ */
 function threadsMemory(t: TrialResult, s: ServerResult): Chart | null {
   const t0 = t.swarmsStartedAt;
-  if (s.samples.length === 0) return ownThreadsMemory(t0, t, s);
+  const own = s.samples.length === 0;
+  const threads: Point[] = own
+    ? s.probe.flatMap((p) => (p.threads === null ? [] : [[seconds(p.t, t0), p.threads] as Point]))
+    : s.samples.map((x) => [seconds(x.t, t0), x.threads]);
+  const inService: Point[] = own ? [] : s.samples.map((x) => [seconds(x.t, t0), x.inService]);
+  const memory: Point[] = own ? s.stats.map((x) => [seconds(x.t, t0), MIB(x.memoryBytes)]) : s.samples.map((x) => [seconds(x.t, t0), MIB(x.rssBytes)]);
+  if (threads.length === 0 && memory.length === 0) return null;
+  const line = (name: string, color: string, data: Point[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'line', name, showSymbol: false, color, data, ...extra });
   return {
     id: `threads-${t.id}-${s.name}`,
     title: `Threads and memory of ${s.name} (${s.model})`,
     svg: render({
-      title: { text: `Threads and resident memory (${s.model})`, left: 'center', textStyle: { fontSize: 14 } },
+      title: { text: own ? `Threads (seen by the probe) and container memory (${s.model})` : `Threads and resident memory (${s.model})`, left: 'center', textStyle: { fontSize: 14 } },
       legend: { top: 28 },
       xAxis: { type: 'value', name: 's after the clients started', nameLocation: 'middle', nameGap: 24 },
       yAxis: [
@@ -114,47 +128,10 @@ function threadsMemory(t: TrialResult, s: ServerResult): Chart | null {
         { type: 'value', name: 'MiB', splitLine: { show: false } },
       ],
       series: [
-        { type: 'line', name: 'threads', step: 'end', showSymbol: false, color: '#00838f', data: s.samples.map((x) => [seconds(x.t, t0), x.threads]) },
-        { type: 'line', name: 'in service', step: 'end', showSymbol: false, color: '#9e9d24', data: s.samples.map((x) => [seconds(x.t, t0), x.inService]) },
-        {
-          type: 'line',
-          name: 'resident memory (MiB)',
-          yAxisIndex: 1,
-          showSymbol: false,
-          color: '#5d4037',
-          data: s.samples.map((x) => [seconds(x.t, t0), Math.round((x.rssBytes / 1024 / 1024) * 10) / 10]),
-        },
-      ],
-    }),
-  };
-}
-
-/** A server of one's own: threads from the probe's thread view, memory from the engine's container stats. */
-function ownThreadsMemory(t0: number, t: TrialResult, s: ServerResult): Chart | null {
-  const threads = s.probe.filter((p) => p.threads !== null);
-  if (threads.length === 0 && s.stats.length === 0) return null;
-  return {
-    id: `threads-${t.id}-${s.name}`,
-    title: `Threads and memory of ${s.name} (${s.model})`,
-    svg: render({
-      title: { text: `Threads (seen by the probe) and container memory (${s.model})`, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { top: 28 },
-      xAxis: { type: 'value', name: 's after the clients started', nameLocation: 'middle', nameGap: 24 },
-      yAxis: [
-        { type: 'value', name: 'threads', minInterval: 1 },
-        { type: 'value', name: 'MiB', splitLine: { show: false } },
-      ],
-      series: [
-        { type: 'line', name: 'threads', step: 'end', showSymbol: false, color: '#00838f', data: threads.map((p) => [seconds(p.t, t0), p.threads]) },
-        {
-          type: 'line',
-          name: 'container memory (MiB)',
-          yAxisIndex: 1,
-          showSymbol: false,
-          color: '#5d4037',
-          data: s.stats.map((x) => [seconds(x.t, t0), Math.round((x.memoryBytes / 1024 / 1024) * 10) / 10]),
-        },
-      ],
+        line('threads', '#00838f', threads, { step: 'end' }),
+        ...(own ? [] : [line('in service', '#9e9d24', inService, { step: 'end' })]),
+        line(own ? 'container memory (MiB)' : 'resident memory (MiB)', '#5d4037', memory, { yAxisIndex: 1 }),
+      ] as echarts.SeriesOption[],
     }),
   };
 }

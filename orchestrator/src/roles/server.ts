@@ -34,19 +34,25 @@ export function serverEnv(s: Partial<ServerInput>): Record<string, string> {
 /** A server model on the run network, reachable as `<name>:7000` by the swarms. */
 export function serverSpec(ctx: RoleContext, s: Partial<ServerInput> & { name: string }, env: Record<string, string> = {}): ContainerSpec {
   const merged = { ...serverEnv(s), ...env };
-  const model = merged.MODEL ?? 'event-loop';
+  return {
+    ...serverBase(ctx, s, merged.MODEL ?? 'event-loop'),
+    image: IMAGES.server,
+    env: merged,
+    ready: { kind: 'log', pattern: SERVER_READY, timeoutMs: SERVER_READY_MS },
+  };
+}
+
+/** What every server container has, socklab's or one's own: name, labels, network alias, sysctls, memory. */
+function serverBase(ctx: RoleContext, s: Partial<ServerInput> & { name: string }, model: string): Omit<ContainerSpec, 'image' | 'env' | 'ready'> {
   return {
     name: `${ctx.prefix}-${s.name}`,
     role: 'server',
-    image: IMAGES.server,
-    env: merged,
     cmd: [],
     labels: roleLabels(ctx.run, 'server', { [LABELS.model]: model, 'socklab.name': s.name }),
     network: { kind: 'bridge', network: ctx.network, aliases: [s.name] },
     sysctls: Object.fromEntries(Object.entries(s.sysctls ?? {}).map(([k, v]) => [k, String(v)])),
     capAdd: [],
     ...(s.memory !== undefined && { memoryBytes: parseSize(String(s.memory)) }),
-    ready: { kind: 'log', pattern: SERVER_READY, timeoutMs: SERVER_READY_MS },
   };
 }
 
@@ -63,19 +69,11 @@ export function ownModel(s: Partial<ServerInput>): string {
  * and it is ready once the probe sees its port listening.
  */
 export function ownServerSpec(ctx: RoleContext, s: Partial<ServerInput> & { name: string }, programSource?: string): ContainerSpec {
-  const model = ownModel(s);
   const program = s.program !== undefined;
   return {
-    name: `${ctx.prefix}-${s.name}`,
-    role: 'server',
+    ...serverBase(ctx, s, ownModel(s)),
     image: program ? IMAGES.python : String(s.image),
     env: program ? { SOCKLAB_PROGRAM: programSource ?? '', SOCKLAB_PROGRAM_NAME: String(s.program).split(/[\\/]/).pop() ?? 'server.py' } : {},
-    cmd: [],
-    labels: roleLabels(ctx.run, 'server', { [LABELS.model]: model, 'socklab.name': s.name }),
-    network: { kind: 'bridge', network: ctx.network, aliases: [s.name] },
-    sysctls: Object.fromEntries(Object.entries(s.sysctls ?? {}).map(([k, v]) => [k, String(v)])),
-    capAdd: [],
-    ...(s.memory !== undefined && { memoryBytes: parseSize(String(s.memory)) }),
     ready: { kind: 'none' },
   };
 }
