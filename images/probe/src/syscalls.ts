@@ -73,3 +73,21 @@ export function takesFd(name: string): boolean {
 export function currentArch(): Arch {
   return process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 }
+
+/**
+ * Where a thread sleeps in the kernel (/proc/<pid>/task/<tid>/wchan), grouped the same way. Used when the syscall
+ * file cannot be read: under Yama's ptrace_scope=1 (Ubuntu's default) reading another process's syscall needs
+ * CAP_SYS_PTRACE, while wchan stays readable.
+ */
+export function classifyWchan(wchan: string): BlockingCall | null {
+  const w = wchan.trim();
+  if (w === '' || w === '0') return null;
+  if (w === 'inet_csk_accept') return 'accept';
+  if (w === 'wait_woken' || w === 'sk_wait_data' || w === 'tcp_recvmsg' || w === 'unix_stream_read_generic' || w === 'skb_wait_for_more_packets') return 'recv';
+  if (w === 'sk_stream_wait_memory' || w === 'sock_alloc_send_pskb') return 'send';
+  if (w === 'inet_wait_for_connect') return 'connect';
+  if (w === 'ep_poll' || w === 'do_epoll_wait' || w === 'do_select' || w === 'do_sys_poll' || w === 'core_sys_select') return 'poll';
+  if (w === 'hrtimer_nanosleep' || w === 'do_nanosleep' || w === 'clock_nanosleep' || w === 'common_nsleep') return 'sleep';
+  if (w.startsWith('futex_')) return 'futex';
+  return 'other';
+}

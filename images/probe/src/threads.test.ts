@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { classify, syscallName } from './syscalls.js';
+import { classify, classifyWchan, syscallName } from './syscalls.js';
 import { parseStat, parseSyscall, ThreadReader } from './threads.js';
 
 describe('where threads are blocked', () => {
@@ -20,6 +20,16 @@ describe('where threads are blocked', () => {
     assert.equal(syscallName('aarch64', 98), 'futex');
     assert.equal(syscallName('aarch64', 202), 'accept', 'the same number is another call on another architecture');
     assert.equal(syscallName('x86_64', 9999), 'syscall_9999');
+  });
+
+  it('falls back to wchan where the syscall file cannot be read (Yama ptrace_scope=1)', () => {
+    assert.equal(classifyWchan('inet_csk_accept'), 'accept');
+    assert.equal(classifyWchan('wait_woken'), 'recv');
+    assert.equal(classifyWchan('hrtimer_nanosleep'), 'sleep');
+    assert.equal(classifyWchan('ep_poll'), 'poll');
+    assert.equal(classifyWchan('futex_wait_queue'), 'futex');
+    assert.equal(classifyWchan('pipe_read'), 'other');
+    assert.equal(classifyWchan('0'), null);
   });
 
   it('groups calls into the closed set; read and write count as recv and send only on sockets', () => {

@@ -1,6 +1,6 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { BLOCKING_CALLS, THREAD_STATES, type BlockingCall, type ThreadState } from '@socklab/shared';
-import { classify, currentArch, syscallName, takesFd, type Arch } from './syscalls.js';
+import { classify, classifyWchan, currentArch, syscallName, takesFd, type Arch } from './syscalls.js';
 
 /** One thread as /proc shows it. */
 export interface ThreadView {
@@ -112,7 +112,8 @@ export class ThreadReader {
           }
           group = classify(name, socket !== null);
         } else if (s.state === 'blocked') {
-          group = 'other';
+          // No syscall to read (Yama's ptrace_scope=1, say): where it sleeps in the kernel still tells.
+          group = classifyWchan(wchan ?? '') ?? 'other';
         }
         threads.push({ tid, comm: s.comm, state: s.state, syscall: name, call: group, wchan: wchan ?? '', socket });
       }
