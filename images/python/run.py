@@ -1,4 +1,4 @@
-"""socklab/python: write the program handed over in SOCKLAB_PROGRAM (base64) to /app/<name> and run it as
+"""socklab/python: write the program handed over in SOCKLAB_PROGRAM (base64) to /tmp/socklab/<name> and run it as
 __main__, in this process (so the probe sees the program's own threads, nothing of ours beside them)."""
 import base64
 import os
@@ -10,11 +10,13 @@ source = os.environ.get("SOCKLAB_PROGRAM")
 if not source:
     print("socklab python: SOCKLAB_PROGRAM is empty: nothing to run", file=sys.stderr)
     sys.exit(2)
-path = os.path.join("/app", os.path.basename(name))
+folder = "/tmp/socklab"  # the program runs unprivileged: a folder it can write
+os.makedirs(folder, exist_ok=True)
+path = os.path.join(folder, os.path.basename(name))
 with open(path, "wb") as f:
     f.write(base64.b64decode(source))
 del os.environ["SOCKLAB_PROGRAM"]
 print(f"socklab python: running {os.path.basename(path)}", flush=True)
 sys.argv = [path]
-sys.path.insert(0, "/app")
+sys.path.insert(0, folder)
 runpy.run_path(path, run_name="__main__")

@@ -231,6 +231,15 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
     // One more sampler tick, so the final values are in.
     await sleep(Math.min(plan.sampleEveryMs + 50, 1000), o.signal);
   } finally {
+    // A server that stopped during the trial died (its own wait may still be on its way: the engine reports an
+    // exit only after tearing the network down). Ask the engine before anything is removed.
+    for (const [i, s] of trial.servers.entries()) {
+      const h = started.find((x) => x.name === s.server.name);
+      const c = collectors[i];
+      if (!h || !c || c.died) continue;
+      const e = await h.exited().catch(() => null);
+      if (e) c.died = exitReport(e);
+    }
     phase('cleanup', `removing ${started.length} container(s)`);
     stop.abort();
     o.signal.removeEventListener('abort', onAbort);

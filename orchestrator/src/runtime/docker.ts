@@ -294,6 +294,16 @@ class DockerContainer implements ContainerHandle {
     }
   }
 
+  async exited(): Promise<ExitInfo | null> {
+    try {
+      const i = await this.c.inspect();
+      return i.State.Running || i.State.Paused ? null : { code: i.State.ExitCode, oomKilled: i.State.OOMKilled };
+    } catch (e) {
+      if (status(e) === 404) return null;
+      throw e;
+    }
+  }
+
   async exec(cmd: readonly string[]): Promise<ExecOutput> {
     const ex = await this.c.exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
     const stream = (await ex.start({ hijack: true, stdin: false })) as unknown as Readable;

@@ -18,7 +18,7 @@ class FakeContainer implements ContainerHandle {
   readonly id: string;
   private readonly printed: LogLine[] = [];
   private readonly listeners = new Set<() => void>();
-  private exited: ExitInfo | undefined;
+  private exitInfo: ExitInfo | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   removed = false;
 
@@ -41,14 +41,14 @@ class FakeContainer implements ContainerHandle {
   }
 
   private print(l: LogLine): void {
-    if (this.exited) return;
+    if (this.exitInfo) return;
     this.printed.push({ stream: l.stream, line: l.line });
     this.notify();
   }
 
   exit(e: ExitInfo): void {
-    if (this.exited) return;
-    this.exited = e;
+    if (this.exitInfo) return;
+    this.exitInfo = e;
     for (const t of this.timers) clearTimeout(t);
     this.notify();
   }
@@ -57,7 +57,7 @@ class FakeContainer implements ContainerHandle {
     let i = 0;
     for (;;) {
       while (i < this.printed.length) yield this.printed[i++]!;
-      if (this.exited || signal?.aborted) return;
+      if (this.exitInfo || signal?.aborted) return;
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           this.listeners.delete(wake);
@@ -75,8 +75,12 @@ class FakeContainer implements ContainerHandle {
   }
 
   async wait(): Promise<ExitInfo> {
-    while (!this.exited) await new Promise<void>((r) => this.listeners.add(r));
-    return this.exited;
+    while (!this.exitInfo) await new Promise<void>((r) => this.listeners.add(r));
+    return this.exitInfo;
+  }
+
+  async exited(): Promise<ExitInfo | null> {
+    return this.removed ? null : (this.exitInfo ?? null);
   }
 
   async exec(cmd: readonly string[]): Promise<ExecOutput> {
@@ -85,7 +89,7 @@ class FakeContainer implements ContainerHandle {
 
   async stats(onSample: (s: StatsSample) => void, signal: AbortSignal): Promise<void> {
     for (const s of this.script.stats ?? []) onSample(s);
-    if (!this.exited && !signal.aborted) await new Promise<void>((r) => (signal.addEventListener('abort', () => r(), { once: true }), this.listeners.add(r)));
+    if (!this.exitInfo && !signal.aborted) await new Promise<void>((r) => (signal.addEventListener('abort', () => r(), { once: true }), this.listeners.add(r)));
   }
 
   async stop(): Promise<void> {

@@ -104,6 +104,8 @@ export async function buildImages(rt: ContainerRuntime, opts: BuildOptions): Pro
   for (const image of NODE_IMAGES) {
     await build(IMAGES[image], 'images/Dockerfile', {
       IMAGE: image,
+      // The probe shapes the link (tc, iptables): root with NET_ADMIN only. The others run unprivileged.
+      RUN_AS: image === 'probe' ? '0' : '10001',
       NODE_IMAGE: from.node,
       NODE_RUNTIME_IMAGE: from.nodeRuntime,
       ...(ca && { EXTRA_CA_CERTS: ca }),

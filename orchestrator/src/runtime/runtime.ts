@@ -57,6 +57,8 @@ export interface ContainerHandle {
   tail(n: number): Promise<string>;
   /** Resolves when it exits. */
   wait(): Promise<ExitInfo>;
+  /** How it ended if it has (null while it runs, or once it is gone). */
+  exited(): Promise<ExitInfo | null>;
   exec(cmd: readonly string[]): Promise<ExecOutput>;
   /** Resource readings until the signal aborts or the container stops. */
   stats(onSample: (s: StatsSample) => void, signal: AbortSignal): Promise<void>;
