@@ -1,4 +1,5 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { BLOCKING_CALLS, THREAD_STATES, type BlockingCall, type ThreadState } from '@socklab/shared';
 import { classify, classifyWchan, currentArch, syscallName, takesFd, type Arch } from './syscalls.js';
 
@@ -55,6 +56,46 @@ export function parseSyscall(text: string): { nr: number; fd: number } | null {
 
 const read = (p: string): Promise<string | null> => readFile(p, 'utf8').catch(() => null);
 
+function readSync(p: string): string | null {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function readlinkQuiet(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '';
+  }
+}
+
+/** Real uid and gid from /proc/<pid>/status. */
+export function uidsOf(status: string): { uid: number; gid: number } | null {
+  const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+  const gid = /^Gid:\s+(\d+)/m.exec(status)?.[1];
+  return uid === undefined || gid === undefined ? null : { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * Run `fn` with the effective user and group of `owner` (a root probe reading an unprivileged server's /proc
+ * files), then back to root. Only synchronous work belongs in `fn`. Without root, or for root's processes, as is.
+ */
+export function asUser<T>(owner: { uid: number; gid: number } | null, fn: () => T): T {
+  const p = process as NodeJS.Process & Required<Pick<NodeJS.Process, 'geteuid' | 'seteuid' | 'setegid'>>;
+  if (typeof p.seteuid !== 'function' || p.geteuid() !== 0 || !owner || owner.uid === 0) return fn();
+  p.setegid(owner.gid);
+  p.seteuid(owner.uid);
+  try {
+    return fn();
+  } finally {
+    p.seteuid(0);
+    p.setegid(0);
+  }
+}
+
 /**
  * Reads where every thread of the server's processes is blocked. The probe shares the server's PID namespace;
  * its own processes (and anything exec'd into it) share its cgroup and are left out.
@@ -93,30 +134,10 @@ export class ThreadReader {
       if (stat.comm.startsWith('runc:')) continue;
       if (this.exclude === 'own-process' && parentOf(statText) === process.pid) continue;
       const tids = (await readdir(`${this.root}/${pid}/task`).catch(() => [] as string[])).map(Number);
-      const threads: ThreadView[] = [];
-      for (const tid of tids) {
-        const base = `${this.root}/${pid}/task/${tid}`;
-        const [st, sc, wchan] = await Promise.all([read(`${base}/stat`), read(`${base}/syscall`), read(`${base}/wchan`)]);
-        const s = parseStat(st ?? '');
-        if (!s) continue;
-        const call = s.state === 'blocked' ? parseSyscall(sc ?? '') : null;
-        let socket: number | null = null;
-        let name: string | null = null;
-        let group: BlockingCall | null = null;
-        if (call) {
-          name = syscallName(this.arch, call.nr);
-          if (takesFd(name) && call.fd >= 0) {
-            const link = await readlink(`${this.root}/${pid}/fd/${call.fd}`).catch(() => '');
-            const m = /^socket:\[(\d+)\]$/.exec(link);
-            if (m) socket = Number(m[1]);
-          }
-          group = classify(name, socket !== null);
-        } else if (s.state === 'blocked') {
-          // No syscall to read (Yama's ptrace_scope=1, say): where it sleeps in the kernel still tells.
-          group = classifyWchan(wchan ?? '') ?? 'other';
-        }
-        threads.push({ tid, comm: s.comm, state: s.state, syscall: name, call: group, wchan: wchan ?? '', socket });
-      }
+      const owner = uidsOf((await read(`${this.root}/${pid}/status`)) ?? '');
+      // A process's syscall and fd files answer only its own user (or CAP_SYS_PTRACE, which the probe does not
+      // have): read them as that user for a moment, synchronously, so nothing else runs meanwhile.
+      const threads = asUser(owner, () => tids.flatMap((tid) => this.thread(pid, tid)));
       out.push({ pid, comm: stat.comm, threads });
     }
     // Threads in recv: how long on the same socket, and whether that socket has anything to read.
@@ -144,6 +165,30 @@ export class ThreadReader {
       }
       return { pid: p.pid, comm: p.comm, threads: p.threads.length, byState, byCall, syscalls, stalledRecv: p.threads.filter((t) => stalled.has(t.tid)).length };
     });
+  }
+
+  /** One thread: its state, and where it is blocked (synchronous: it may run as another user). */
+  private thread(pid: number, tid: number): ThreadView[] {
+    const base = `${this.root}/${pid}/task/${tid}`;
+    const s = parseStat(readSync(`${base}/stat`) ?? '');
+    if (!s) return [];
+    const wchan = readSync(`${base}/wchan`) ?? '';
+    const call = s.state === 'blocked' ? parseSyscall(readSync(`${base}/syscall`) ?? '') : null;
+    let socket: number | null = null;
+    let name: string | null = null;
+    let group: BlockingCall | null = null;
+    if (call) {
+      name = syscallName(this.arch, call.nr);
+      if (takesFd(name) && call.fd >= 0) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkQuiet(`${this.root}/${pid}/fd/${call.fd}`));
+        if (m) socket = Number(m[1]);
+      }
+      group = classify(name, socket !== null);
+    } else if (s.state === 'blocked') {
+      // No syscall to read (Yama's ptrace_scope=1, say): where it sleeps in the kernel still tells.
+      group = classifyWchan(wchan) ?? 'other';
+    }
+    return [{ tid, comm: s.comm, state: s.state, syscall: name, call: group, wchan, socket }];
   }
 }
 

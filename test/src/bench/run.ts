@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
+import { labDownArgs, labUpArgs, readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
 import { IMAGES, LAB_PORT, SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
 
@@ -371,7 +371,67 @@ async function peakRss(lab: Lab, c: Started, done: Promise<unknown>): Promise<nu
   return Math.max(0, ...samples);
 }
 
-const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost, engine: engineCost, classroom } as const;
+/**
+ * Soak: the compose lab with its default waves for SOCKLAB_SOAK_MINUTES (10 by default). No container restarts,
+ * every Prometheus target up the whole time, resident memory of the swarms, probes and event-loop server flat
+ * within 10% after a warm-up, and the swarms' memory bounded.
+ */
+async function soak(): Promise<void> {
+  const minutes = Number(process.env.SOCKLAB_SOAK_MINUTES ?? 10);
+  const project = 'socklabsoak';
+  const port = 19094;
+  const env = { ...process.env, SOCKLAB_PROMETHEUS_PORT: String(port), SOCKLAB_GRAFANA_PORT: '13001', SOCKLAB_SUBNET: '172.31.254.0/24' };
+  const compose = (args: string[]) => spawnSync('docker-compose', args, { cwd: REPO_ROOT, env, encoding: 'utf8' });
+  const up = compose(labUpArgs({ v1: true, grafana: false, project, detach: true }));
+  if (up.status !== 0) throw new Error(`compose up failed: ${up.stderr}`);
+  const q = async (expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    return ((await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
+  };
+  const rss = async (): Promise<Map<string, number>> =>
+    new Map(
+      (await q('process_resident_memory_bytes{run="lab", role=~"swarm|probe"} or process_resident_memory_bytes{run="lab", role="server", model="event-loop"}')).map((s) => [
+        `${s.metric.role}/${s.metric.server}${s.metric.role === 'swarm' ? `/${s.metric.instance}` : ''}`,
+        Number(s.value[1]),
+      ]),
+    );
+  try {
+    const warmup = 120_000;
+    await new Promise((r) => setTimeout(r, warmup));
+    const start = await rss();
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, minutes * 60_000 - warmup));
+    const end = await rss();
+    const window = `${Math.round((Date.now() - t0) / 1000)}s`;
+    const down = await q(`min_over_time(up{run="lab"}[${window}]) == 0`);
+    const targets = (await q('up{run="lab"}')).length;
+    const restarts = spawnSync('docker', ['inspect', '-f', '{{.Name}} {{.RestartCount}}', ...compose(['-p', project, 'ps', '-q']).stdout.trim().split('\n')], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter((l) => !l.endsWith(' 0'));
+    const rows: Array<Array<string | number>> = [];
+    let flat = true;
+    for (const [k, v0] of start) {
+      const v1 = end.get(k);
+      if (v1 === undefined) continue;
+      const change = (v1 - v0) / v0;
+      if (Math.abs(change) > 0.1) flat = false;
+      rows.push([k, (v0 / MiB).toFixed(1), (v1 / MiB).toFixed(1), `${(change * 100).toFixed(1)}%`]);
+    }
+    table(`Soak: the compose lab for ${minutes} min (RSS from process_resident_memory_bytes, after a 2 min warm-up)`, ['process', 'start MiB', 'end MiB', 'change'], rows);
+    console.log(`targets: ${targets}, ever down: ${down.length}; container restarts: ${restarts.length === 0 ? 'none' : restarts.join(', ')}; memory flat within 10%: ${flat ? 'yes' : 'NO'}`);
+    figures.soak_minutes = minutes;
+    figures.soak_targets = targets;
+    figures.soak_targets_ever_down = down.length;
+    figures.soak_restarts = restarts.length;
+    figures.soak_rss_flat_within_10pct = flat;
+    figures.soak_max_rss_change = Math.max(...rows.map((r) => Math.abs(parseFloat(String(r[3]))))) / 100;
+  } finally {
+    compose(labDownArgs({ v1: true, project }));
+  }
+}
+
+const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost, engine: engineCost, classroom, soak } as const;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
