@@ -78,6 +78,11 @@ describe('docker stack deploy: the lab on Docker Swarm', { skip: cannot }, () =>
     const t0 = Date.now();
     while (leftovers().length > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(leftovers(), []);
+    // Swarm keeps a stack's named volumes (Prometheus' targets); they carry the lab's labels, so they go by label
+    // (`socklab down --run lab` for a user; here only this stack's, to leave any other lab alone).
+    const volumes = docker(['volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${STACK}`, '--filter', 'label=socklab.run=lab']).stdout.trim().split('\n').filter(Boolean);
+    if (volumes.length > 0) assert.equal(docker(['volume', 'rm', ...volumes]).status, 0);
+    assert.equal(docker(['volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${STACK}`]).stdout.trim(), '', 'no volume left');
     if (initialized) {
       assert.equal(docker(['swarm', 'leave', '--force']).status, 0);
       assert.equal(swarmState(), 'inactive');
