@@ -1,32 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DockerRuntime, readResults, REPO_ROOT, trialMeasures } from '@socklab/orchestrator';
+import { DockerRuntime, readResults, trialMeasures } from '@socklab/orchestrator';
+import { background, containerOf, runDir, socklab } from './support/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'orchestrator/dist/cli.js');
 const rt = new DockerRuntime();
-const runDir = (out: string): string => path.join(out, readdirSync(out).find((d) => d.startsWith('socklab-'))!);
-const container = (run: string, role: string): string =>
-  spawnSync('docker', ['ps', '-q', '--filter', `label=socklab.run=${run}`, '--filter', `label=socklab.role=${role}`], { encoding: 'utf8' }).stdout.trim();
-
-/** A run in the background: its id once the swarm started, and its exit. */
-function background(args: string[]): { started: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  const exit = new Promise<number | null>((r) => child.on('close', r));
-  const started = new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/\] swarm: /.test(err)) resolve(/network: (socklab-\S+)/.exec(err)?.[1] ?? '');
-    });
-    void exit.then(() => reject(new Error(`exited before its swarm started:\n${err}`)));
-  });
-  started.catch(() => {});
-  return { started, exit, stderr: () => err };
-}
 
 describe('faults the lab survives, as the report tells them', () => {
   let out: string;
@@ -40,7 +21,7 @@ describe('faults the lab survives, as the report tells them', () => {
     const r = background(['run', '--model', 'event-loop', '--work', 'io:200ms', '--clients', '24', '--arrival', 'steady', '--arrival-rate', '2', '--arrival-duration', '12s', '--read-timeout', '2s', '--connect-timeout', '2s', '--out', dir]);
     const run = await r.started;
     await new Promise((res) => setTimeout(res, 3000));
-    const server = container(run, 'server');
+    const server = containerOf(run, 'server');
     assert.equal(spawnSync('docker', ['pause', server]).status, 0);
     await new Promise((res) => setTimeout(res, 5000));
     assert.equal(spawnSync('docker', ['unpause', server]).status, 0);
@@ -62,5 +43,31 @@ describe('faults the lab survives, as the report tells them', () => {
     assert.ok(gap >= 4, `the timeline shows ${gap} s in a row with nobody served (frozen 5 s): ${JSON.stringify(timeline)}`);
     assert.equal(t.servers[0]?.died, null, 'a frozen server is not a dead one');
     assert.deepEqual(await rt.listLabelled(run), { containers: [], networks: [], volumes: [] });
+  });
+
+  it('thread explosion: the threaded model under a flood of clients with 128 MiB is OOM-killed; the report names the kill and the threads it reached', () => {
+    const dir = path.join(out, 'oom');
+    const r = socklab(['run', 'thread-explosion', '--out', dir], {}, 240_000);
+    // The scenario expects the kill (oomKills: 1) and at least 1,000 threads: exit 0 means both were measured.
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const results = readResults(runDir(dir));
+    const t = results.trials[0]!;
+    const died = t.servers[0]?.died;
+    assert.ok(died, 'the server is reported dead');
+    assert.equal(died.code, 137);
+    assert.equal(died.oomKilled, true, 'the engine says the kernel killed it for memory');
+    assert.equal(died.memoryLimitBytes, 128 * 1024 * 1024);
+    assert.deepEqual(results.expectations.map((e) => [e.key, e.met]).sort(), [['oomKills', true], ['threadsPeak', true]]);
+    const peak = trialMeasures(t).servers[0]!.threadsPeak!;
+    assert.ok(peak >= 1000, `${peak} threads before it died`);
+    const report = readFileSync(path.join(runDir(dir), 'report.md'), 'utf8');
+    assert.match(report, /The threaded server died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached (\d+) threads/);
+    assert.ok(Number(/had reached (\d+) threads/.exec(report)![1]) >= peak, 'the report names the peak');
+    assert.doesNotMatch(report, /waited for the server to speak first/, 'clients cut off by the death are not a deadlock');
+    assert.match(r.stdout + r.stderr, /killed by the kernel because it ran out of memory/, 'the terminal says it too');
+  });
+
+  it('no run is left behind by the faults above', async () => {
+    assert.deepEqual((await rt.listLabelledRuns()).filter((x) => x.startsWith('socklab-')), []);
   });
 });

@@ -1,34 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IMAGES } from '@socklab/shared';
-import { DockerRuntime, readResults, REPO_ROOT, trialMeasures } from '@socklab/orchestrator';
+import { DockerRuntime, readResults, trialMeasures } from '@socklab/orchestrator';
+import { background, CLI, runDir, socklab } from './support/cli.js';
 import { Lab } from './support/lab.js';
 
-const CLI = path.join(REPO_ROOT, 'orchestrator/dist/cli.js');
 const rt = new DockerRuntime();
-const socklab = (args: string[], env: NodeJS.ProcessEnv = {}, timeout = 180_000) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout, env: { ...process.env, ...env } });
-const runDir = (out: string): string => path.join(out, readdirSync(out).find((d) => d.startsWith('socklab-'))!);
-
-/** Start a run in the background; resolves once its swarm started, with the run id. */
-function startRun(args: string[]): { child: ReturnType<typeof spawn>; started: Promise<string>; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  const started = new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/\] swarm: /.test(err)) resolve(/network: (socklab-\S+)/.exec(err)?.[1] ?? '');
-    });
-    child.on('close', () => reject(new Error(`exited before its swarm started:\n${err}`)));
-  });
-  started.catch(() => {});
-  return { child, started, stderr: () => err };
-}
-const closed = (child: ReturnType<typeof spawn>): Promise<number | null> => new Promise((r) => child.on('close', (c) => r(c)));
+const closed = (child: ChildProcess): Promise<number | null> => new Promise((r) => child.on('close', (c) => r(c)));
 
 describe('reliability and isolation: faults survived, nothing leaked, least privilege', () => {
   let out: string;
@@ -62,7 +44,7 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
     const user = (image: string): string => spawnSync('docker', ['image', 'inspect', '-f', '{{.Config.User}}', image], { encoding: 'utf8' }).stdout.trim();
     for (const image of [IMAGES.server, IMAGES.swarm, IMAGES.python]) assert.equal(user(image), '10001', `${image} runs as 10001`);
     assert.match(user(IMAGES.probe), /^(0|root)?$/, 'the probe runs as root (tc and iptables)');
-    const r = startRun(['run', '--model', 'threaded', '--work', 'io:4s', '--clients', '5', '--out', path.join(out, 'priv')]);
+    const r = background(['run', '--model', 'threaded', '--work', 'io:4s', '--clients', '5', '--out', path.join(out, 'priv')]);
     const run = await r.started;
     let ids: string[] = [];
     for (let i = 0; i < 40 && ids.length < 4; i += 1) {
@@ -82,7 +64,7 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
       assert.deepEqual(c.HostConfig.CapAdd ?? [], role === 'probe' ? ['NET_ADMIN'] : [], `${c.Name}: capabilities`);
       assert.ok(!c.Mounts.some((m) => m.Source.includes('docker.sock')), `${c.Name} does not see the Docker socket`);
     }
-    assert.equal(await closed(r.child), 0, r.stderr());
+    assert.equal(await r.exit, 0, r.stderr());
   });
 
   it('no engine: one clear message naming where it looked, exit 1, nothing written or made', () => {
@@ -96,12 +78,12 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
 
   it('the server killed mid-run: the clients record what they met, the report says the server died and why, nothing is left', async () => {
     const dir = path.join(out, 'killed');
-    const r = startRun(['run', '--model', 'threaded', '--work', 'io:5s', '--clients', '10', '--read-timeout', '8s', '--out', dir]);
+    const r = background(['run', '--model', 'threaded', '--work', 'io:5s', '--clients', '10', '--read-timeout', '8s', '--out', dir]);
     const run = await r.started;
     await new Promise((res) => setTimeout(res, 1500));
     const server = spawnSync('docker', ['ps', '-q', '--filter', `label=socklab.run=${run}`, '--filter', 'label=socklab.role=server'], { encoding: 'utf8' }).stdout.trim();
     assert.equal(spawnSync('docker', ['kill', server]).status, 0);
-    assert.equal(await closed(r.child), 0, r.stderr());
+    assert.equal(await r.exit, 0, r.stderr());
     const results = readResults(runDir(dir));
     const t = results.trials[0]!;
     assert.equal(t.servers[0]?.died?.code, 137);
@@ -115,12 +97,12 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
 
   it('the probe dying mid-run: the run finishes from the swarm\'s own summary and says which data are missing', async () => {
     const dir = path.join(out, 'probe-dies');
-    const r = startRun(['run', '--model', 'event-loop', '--work', 'io:3s', '--clients', '10', '--out', dir]);
+    const r = background(['run', '--model', 'event-loop', '--work', 'io:3s', '--clients', '10', '--out', dir]);
     const run = await r.started;
     await new Promise((res) => setTimeout(res, 1000));
     const probe = spawnSync('docker', ['ps', '-q', '--filter', `label=socklab.run=${run}`, '--filter', 'label=socklab.role=probe'], { encoding: 'utf8' }).stdout.trim();
     assert.equal(spawnSync('docker', ['kill', probe]).status, 0);
-    assert.equal(await closed(r.child), 0, r.stderr());
+    assert.equal(await r.exit, 0, r.stderr());
     const results = readResults(runDir(dir));
     assert.equal(trialMeasures(results.trials[0]!).outcomes.ok, 10, 'the swarm\'s summary is whole');
     assert.match(results.trials[0]!.servers[0]!.missing.join('\n'), /probe state: \d+ of \d+ reads failed/);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DURATION_FORMS, parseDuration, parsePercent, parseRate, PERCENT_FORMS, RATE_FORMS } from './duration.js';
 import { MODELS, parseWork, WORK_FORMS } from './server-config.js';
 import { PROTOCOLS } from './protocol.js';
-import { ARRIVALS, SWARM_LIMITS, SWARM_PRESETS } from './swarm-config.js';
+import { arrivalCount, ARRIVALS, SWARM_LIMITS, SWARM_PRESETS } from './swarm-config.js';
 import { DIRECTIONS, parseRefusal, REFUSAL_FORMS } from './shaping-config.js';
 import { OUTCOMES } from './outcomes.js';
 
@@ -119,7 +119,8 @@ const bound = z.union([
 ]);
 
 /** What a scenario may state it expects; checked after the run (exit 3 when not met). */
-export const EXPECTATION_KEYS = [...OUTCOMES, 'listenOverflows', 'acceptQueuePeak', 'threadsPeak', 'inServicePeak', 'completionMs'] as const;
+/** What a scenario can expect; `oomKills` counts the servers the kernel killed for running out of memory. */
+export const EXPECTATION_KEYS = [...OUTCOMES, 'listenOverflows', 'acceptQueuePeak', 'threadsPeak', 'inServicePeak', 'completionMs', 'oomKills'] as const;
 export type ExpectationKey = (typeof EXPECTATION_KEYS)[number];
 
 export const ExpectSchema = z
@@ -243,8 +244,14 @@ function crossChecks(s: Scenario): Array<{ issue: ScenarioIssue; path: PropertyK
     if (names.has(sw.name)) add(['swarms', i, 'name'], sw.name, 'expected a name no other server or swarm has');
     names.add(sw.name);
     if (!servers.includes(sw.target)) add(['swarms', i, 'target'], sw.target, `expected the name of a server of this scenario: ${servers.join(', ')}`);
-    if ((sw.arrival === 'ramp' || sw.arrival === 'steady') && (sw.rate === undefined || sw.duration === undefined)) {
-      add(['swarms', i, 'arrival'], sw.arrival, `expected rate and duration with ${sw.arrival} arrivals`);
+    if (sw.arrival === 'ramp' || sw.arrival === 'steady') {
+      if (sw.rate === undefined || (sw.duration === undefined && sw.clients === undefined)) {
+        const lacking = sw.rate === undefined ? 'rate' : 'duration (or clients)';
+        add(['swarms', i, 'arrival'], sw.arrival, `expected rate, and duration or clients, with ${sw.arrival} arrivals (${lacking} missing)`);
+      } else if (sw.clients !== undefined && sw.duration !== undefined) {
+        const n = arrivalCount(sw.arrival, sw.rate, parseDuration(String(sw.duration)));
+        if (sw.clients !== n) add(['swarms', i, 'clients'], sw.clients, `expected ${n} or nothing: a ${sw.arrival} arrival at ${sw.rate}/s over ${sw.duration} makes ${n} connections`);
+      }
     }
     if (sw.arrival === 'closed' && sw.concurrency === undefined) add(['swarms', i, 'arrival'], sw.arrival, 'expected concurrency with closed arrivals');
   });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSwarmArgs } from './swarm-config.js';
+import { arrivalCount, parseSwarmArgs } from './swarm-config.js';
 import { ConfigError } from './errors.js';
 
 describe('swarm flags', () => {
@@ -24,6 +24,8 @@ describe('swarm flags', () => {
       [['--connect-timeout', '3'], /--connect-timeout "3".*ms, s, m or h/],
       [['--max-duration', '2h'], /--max-duration.*at most 1h/],
       [['--arrival', 'steady'], /needs --rate/],
+      [['--arrival', 'steady', '--rate', '100'], /needs --rate N .* and --duration D or --clients N/],
+      [['--arrival', 'ramp', '--rate', '1000', '--duration', '4s', '--clients', '4000'], /--clients "4000": expected 2000 or nothing: --arrival ramp at --rate 1000 over --duration 4s makes 2000 connections/],
       [['--bogus'], /Unknown option '--bogus'/],
     ];
     for (const [args, re] of cases) {
@@ -31,5 +33,16 @@ describe('swarm flags', () => {
     }
     assert.throws(() => parseSwarmArgs([]), /--target host:port is required/);
     assert.throws(() => parseSwarmArgs(['--target', 'server']), /--target "server".*host:port/);
+  });
+
+  it('a steady or ramp arrival given clients and no duration lasts until it made them', () => {
+    const t = ['--target', 'server:7000'];
+    const steady = parseSwarmArgs([...t, '--clients', '20', '--arrival', 'steady', '--rate', '100']);
+    assert.equal(steady.durationMs, 200);
+    assert.equal(arrivalCount('steady', steady.rate, steady.durationMs), 20);
+    const ramp = parseSwarmArgs([...t, '--clients', '500', '--arrival', 'ramp', '--rate', '1000']);
+    assert.equal(ramp.durationMs, 1000);
+    assert.equal(arrivalCount('ramp', ramp.rate, ramp.durationMs), 500);
+    assert.equal(parseSwarmArgs([...t, '--clients', '10', '--arrival', 'steady', '--rate', '100', '--duration', '100ms']).clients, 10, 'both, agreeing');
   });
 });

@@ -57,7 +57,7 @@ export const SWARM_USAGE = `socklab swarm: fires client connections at a socklab
   --arrival KIND           burst (all at once, default), ramp (rate rising to --rate), steady (--rate for --duration),
                            closed (--concurrency at a time, back to back, until --clients have run: for throughput)
   --rate N                 connections per second for ramp and steady
-  --duration D             how long ramp and steady go on
+  --duration D             how long ramp and steady go on (or give --clients: they go on until that many started)
   --concurrency N          connections in flight at once for closed arrivals
   --delay D                wait D before the first wave
   --connect-timeout D      give up connecting after D (default 5s; 0 waits for the kernel's own limit)
@@ -77,6 +77,12 @@ function duration(value: string | undefined, flag: string, fallback: number): nu
   return value === undefined ? fallback : parseDuration(value, `--${flag}`);
 }
 
+
+/** How many connections a ramp or steady arrival makes: steady at `rate`/s, or a ramp from 0 up to `rate`/s. */
+export function arrivalCount(arrival: 'ramp' | 'steady', rate: number, durationMs: number): number {
+  const d = durationMs / 1000;
+  return Math.max(1, Math.round(arrival === 'steady' ? rate * d : (rate * d) / 2));
+}
 /** Parse swarm flags into a validated configuration; bad values name the valid forms. */
 export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
   let parsed;
@@ -126,11 +132,19 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
   const arrival = v.arrival ?? 'burst';
   if (!(ARRIVALS as readonly string[]).includes(arrival)) throw invalid('--arrival', arrival, `one of ${ARRIVALS.join(', ')}`);
   const rate = v.rate === undefined ? 0 : parseInteger(v.rate, '--rate', 1, 1_000_000);
-  const durationMs = duration(v.duration, 'duration', 0);
+  let durationMs = duration(v.duration, 'duration', 0);
   const concurrency = v.concurrency === undefined ? 0 : parseInteger(v.concurrency, '--concurrency', 1, SWARM_LIMITS.maxClients);
   if (arrival === 'closed' && concurrency === 0) throw new ConfigError('--arrival closed needs --concurrency N');
-  if ((arrival === 'ramp' || arrival === 'steady') && (rate === 0 || durationMs === 0)) {
-    throw new ConfigError(`--arrival ${arrival} needs --rate N (connections per second) and --duration D`);
+  if (arrival === 'ramp' || arrival === 'steady') {
+    if (rate === 0 || (durationMs === 0 && v.clients === undefined)) {
+      throw new ConfigError(`--arrival ${arrival} needs --rate N (connections per second) and --duration D or --clients N`);
+    }
+    // Given the clients and no duration, the arrival lasts as long as it takes to make them.
+    if (durationMs === 0) durationMs = ((arrival === 'ramp' ? 2 : 1) * clients * 1000) / rate;
+    const n = arrivalCount(arrival, rate, durationMs);
+    if (v.clients !== undefined && clients !== n) {
+      throw invalid('--clients', v.clients, `${n} or nothing: --arrival ${arrival} at --rate ${rate} over --duration ${v.duration} makes ${n} connections`);
+    }
   }
   const maxDurationMs = duration(v['max-duration'], 'max-duration', SWARM_LIMITS.defaultMaxDurationMs);
   if (maxDurationMs <= 0 || maxDurationMs > SWARM_LIMITS.maxDurationMs) {

@@ -1,4 +1,4 @@
-import type { SwarmConfig } from '@socklab/shared';
+import { arrivalCount, type SwarmConfig } from '@socklab/shared';
 import { Connection, ConnectionSet, runConnection, type ConnectionResult } from './connection.js';
 import type { SwarmMetrics } from './metrics.js';
 
@@ -9,13 +9,13 @@ export function arrivalOffsets(cfg: Pick<SwarmConfig, 'arrival' | 'clients' | 'r
     case 'burst':
       return new Array<number>(cfg.clients).fill(0);
     case 'steady': {
-      const n = Math.max(1, Math.round((cfg.rate * cfg.durationMs) / 1000));
+      const n = arrivalCount('steady', cfg.rate, cfg.durationMs);
       return Array.from({ length: n }, (_, i) => (i * 1000) / cfg.rate);
     }
     case 'ramp': {
       // Rate rises linearly from 0 to `rate` over the duration: n(t) = rate t^2 / (2 D).
       const d = cfg.durationMs / 1000;
-      const n = Math.max(1, Math.round((cfg.rate * d) / 2));
+      const n = arrivalCount('ramp', cfg.rate, cfg.durationMs);
       return Array.from({ length: n }, (_, i) => Math.sqrt((2 * d * i) / cfg.rate) * 1000);
     }
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { emptyOutcomeCounts, IMAGES, OUTCOMES, sleep } from '@socklab/shared';
 import { SocklabError, explainExit } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
+import { mib } from '../report/format.js';
 import type { ContainerSpec, RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
 import { startProbe, type StartedProbe } from '../roles/probe.js';
 import { awaitListening, localhostSpecs } from './own-server.js';
@@ -25,10 +26,14 @@ export interface ExecuteOptions {
   readonly signal: AbortSignal;
 }
 
-const exitReport = (e: ExitInfo): ExitReport => ({
+/** How a container ended, for people; an OOM kill names the memory limit it hit. */
+export const exitReport = (e: ExitInfo, memoryBytes?: number): ExitReport => ({
   code: e.code,
   oomKilled: e.oomKilled,
-  explanation: e.oomKilled ? `exit ${e.code}: killed because it ran out of memory (OOM)` : explainExit(e.code),
+  explanation: e.oomKilled
+    ? `exit ${e.code}: killed by the kernel because it ran out of memory (OOM)${memoryBytes ? `, at its limit of ${mib(memoryBytes)}` : ''}`
+    : explainExit(e.code),
+  ...(e.oomKilled && memoryBytes ? { memoryLimitBytes: memoryBytes } : {}),
 });
 
 function socklabVersion(): { version: string; commit: string | null } {
@@ -110,7 +115,7 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
       started.push(server.handle);
       background.push(
         server.handle.wait().then((e) => {
-          if (!stop.signal.aborted) c.died = exitReport(e);
+          if (!stop.signal.aborted) c.died = exitReport(e, s.server.memoryBytes);
         }),
       );
       let sampler: ContainerHandle;
@@ -238,7 +243,7 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
       const c = collectors[i];
       if (!h || !c || c.died) continue;
       const e = await h.exited().catch(() => null);
-      if (e) c.died = exitReport(e);
+      if (e) c.died = exitReport(e, s.server.memoryBytes);
     }
     phase('cleanup', `removing ${started.length} container(s)`);
     stop.abort();

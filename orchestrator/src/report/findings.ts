@@ -27,7 +27,17 @@ export type Finding =
   | { readonly kind: 'cpu'; readonly mean: number; readonly peak: number | null; readonly polling: boolean }
   | { readonly kind: 'deadlock'; readonly connected: number }
   | { readonly kind: 'shaping'; readonly direction: string; readonly delayMs: number; readonly jitterMs: number; readonly loss: number; readonly rateBps: number | null; readonly method: string; readonly unreal: readonly string[]; readonly connectP50: number | null; readonly connectP99: number | null }
-  | { readonly kind: 'died'; readonly model: string; readonly explanation: string }
+  | {
+      readonly kind: 'died';
+      readonly model: string;
+      readonly code: number;
+      readonly oomKilled: boolean;
+      readonly explanation: string;
+      readonly memoryLimitBytes?: number;
+      /** The most threads and resident memory seen before it died (sampled, so at most that). */
+      readonly threadsPeak: number | null;
+      readonly rssPeak: number | null;
+    }
   | { readonly kind: 'localhost'; readonly model: string; readonly port: number }
   | { readonly kind: 'compare'; readonly group: { readonly clients: string; readonly delay: string | null }; readonly first: CompareCell; readonly last: CompareCell };
 
@@ -121,6 +131,8 @@ function shaping(t: TrialResult, srv: ServerResult): Finding | null {
   };
 }
 
+const max = (xs: number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
+
 /** The facts of one trial. */
 export function trialFacts(t: TrialResult): Finding[] {
   const m = trialMeasures(t);
@@ -129,10 +141,16 @@ export function trialFacts(t: TrialResult): Finding[] {
   for (const srv of t.servers) {
     const s = serverMeasures(srv);
     if (srv.localhost) out.push({ kind: 'localhost', model: s.model, port: srv.port });
-    if (srv.died) out.push({ kind: 'died', model: s.model, explanation: srv.died.explanation });
+    if (srv.died) {
+      // The engine's task count (threads of the container's cgroup) is a third sample of the peak.
+      const pids = max(srv.stats.map((x) => x.pids));
+      const threadsPeak = s.threadsPeak === null && pids === null ? null : Math.max(s.threadsPeak ?? 0, pids ?? 0);
+      out.push({ kind: 'died', model: s.model, ...srv.died, threadsPeak, rssPeak: s.rssPeakBytes });
+    }
     for (const f of [serial(t, s), backlog(t, m, s, srv), threads(m, s), cpu(s), shaping(t, srv)]) if (f) out.push(f);
   }
-  const d = deadlock(t, m);
+  // Connections that got no answer because their server died are not a deadlock.
+  const d = t.servers.some((srv) => srv.died) ? null : deadlock(t, m);
   if (d) out.push(d);
   return out;
 }

@@ -122,7 +122,10 @@ function en(f: Finding): string {
       );
     }
     case 'died':
-      return `The ${f.model} server died during the run: ${f.explanation}.`;
+      return (
+        `The ${f.model} server died during the run: ${f.explanation}.` +
+        (f.threadsPeak !== null ? ` Before it died it had reached ${f.threadsPeak} thread${f.threadsPeak === 1 ? '' : 's'}${f.rssPeak !== null ? ` and ${mib(f.rssPeak)} resident` : ''} (the most the samples saw).` : '')
+      );
     case 'localhost':
       return `${f.model} listened on loopback only (127.0.0.1:${f.port}), as the seeds' programs do: its clients ran in its own network namespace.`;
     case 'compare':
@@ -172,8 +175,19 @@ function pt(f: Finding): string {
         (f.connectP50 !== null ? ` Os connects levaram ${msText(f.connectP50)} na mediana e ${msText(f.connectP99)} no p99.` : '')
       );
     }
-    case 'died':
-      return `O servidor ${f.model} morreu durante a execução: ${f.explanation}.`;
+    case 'died': {
+      const why = f.oomKilled
+        ? `saída ${f.code}: morto pelo kernel por falta de memória (OOM)${f.memoryLimitBytes ? `, no seu limite de ${mib(f.memoryLimitBytes)}` : ''}`
+        : f.code === 137
+          ? 'saída 137: morto (SIGKILL), em geral por falta de memória (OOM) ou `docker kill`'
+          : f.code === 143
+            ? 'saída 143: parado com SIGTERM'
+            : `saída ${f.code}`;
+      return (
+        `O servidor ${f.model} morreu durante a execução: ${why}.` +
+        (f.threadsPeak !== null ? ` Antes de morrer chegou a ${f.threadsPeak} thread${f.threadsPeak === 1 ? '' : 's'}${f.rssPeak !== null ? ` e ${mib(f.rssPeak)} residentes` : ''} (o máximo que as amostras viram).` : '')
+      );
+    }
     case 'localhost':
       return `${f.model} escutava só no loopback (127.0.0.1:${f.port}), como os programas do roteiro: seus clientes rodaram no próprio namespace de rede dele.`;
     case 'compare':

@@ -24,6 +24,8 @@ function measured(m: TrialMeasures, key: ExpectationKey): number | null {
       return peak((s) => s.inServicePeak);
     case 'completionMs':
       return m.completionMs;
+    case 'oomKills':
+      return m.servers.filter((s) => s.oomKilled).length;
     default:
       return null;
   }

@@ -10,7 +10,7 @@ import { RunDir } from './run-dir.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 
 const n = z.number();
-const exit = z.strictObject({ code: n, oomKilled: z.boolean(), explanation: z.string() }).nullable();
+const exit = z.strictObject({ code: n, oomKilled: z.boolean(), explanation: z.string(), memoryLimitBytes: n.optional() }).nullable();
 const ServerResultSchema = z.strictObject({
   name: z.string(),
   model: z.string(),

@@ -24,6 +24,8 @@ export interface ServerMeasures {
   readonly cpuCoresPeak: number | null;
   /** Connections the client closed and the server never did (CLOSE_WAIT on the server side). */
   readonly closeWaitPeak: number | null;
+  /** The kernel killed it for running out of memory during the trial. */
+  readonly oomKilled: boolean;
 }
 
 export interface TrialMeasures {
@@ -61,7 +63,9 @@ export function serverMeasures(s: ServerResult): ServerMeasures {
     resets: delta(s, 'Tcp OutRsts'),
     synRecvPeak: max(s.probe.map((p) => p.synRecv)),
     threadsIdle: idle?.threads ?? probeThreads[0] ?? null,
-    threadsPeak: max(s.samples.map((x) => x.threads)) ?? max(probeThreads),
+    // The server's own count and the probe's view are sampled apart: when a thread explosion kills the server,
+    // one may have seen what the other missed.
+    threadsPeak: max([...s.samples.map((x) => x.threads), ...probeThreads]),
     rssIdleBytes: idle?.rssBytes ?? stat[0] ?? null,
     rssPeakBytes: max(s.samples.map((x) => x.rssBytes)) ?? max(stat),
     closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
@@ -69,6 +73,7 @@ export function serverMeasures(s: ServerResult): ServerMeasures {
     accepted: s.samples.length === 0 ? null : (s.samples[s.samples.length - 1]?.accepted ?? 0) - (idle?.accepted ?? 0),
     cpuCoresMean: cpu.length === 0 ? null : cpu.reduce((a, b) => a + b, 0) / cpu.length,
     cpuCoresPeak: max(cpu),
+    oomKilled: s.died?.oomKilled ?? false,
   };
 }
 

@@ -47,6 +47,8 @@ export interface ExitReport {
   readonly oomKilled: boolean;
   /** For people: "exit 137: killed (SIGKILL), out of memory (OOM)". */
   readonly explanation: string;
+  /** The container's memory limit, when it had one and the kernel killed it for hitting it. */
+  readonly memoryLimitBytes?: number;
 }
 
 export interface ServerResult {

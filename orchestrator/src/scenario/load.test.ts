@@ -42,6 +42,9 @@ describe('scenarios', () => {
     rejects(() => parseScenarioText('name: x\n  title: [unclosed', 's.yaml'), /s\.yaml:\d+:\d+: invalid YAML/);
     rejects(() => parseScenarioText('name: x\ntitle: t\nquestion: q\nswarms: [{}]', 's.yaml'), /servers: missing: /);
     rejects(() => parseScenarioText('name: x\ntitle: t\nquestion: q\nservers: [{model: sequential}]\nswarms: [{target: srv}]', 's.yaml'), /swarms\[0\]\.target: invalid value "srv": expected the name of a server of this scenario: server/);
+    const head = 'name: x\ntitle: t\nquestion: q\nservers: [{model: threaded}]\n';
+    rejects(() => parseScenarioText(`${head}swarms: [{arrival: ramp, rate: 1000, duration: 4s, clients: 4000}]`, 's.yaml'), /swarms\[0\]\.clients: invalid value 4000: expected 2000 or nothing: a ramp arrival at 1000\/s over 4s makes 2000 connections/);
+    rejects(() => parseScenarioText(`${head}swarms: [{arrival: steady, duration: 4s}]`, 's.yaml'), /swarms\[0\]\.arrival: invalid value "steady": expected rate, and duration or clients, with steady arrivals \(rate missing\)/);
   });
 
   it('unknown scenarios list the built-in ones; missing files are named', () => {
