@@ -129,7 +129,7 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
     }
   });
 
-  it('bad input, 30 ways: exit 2, one line naming the value and the valid forms, nothing created', async () => {
+  it('bad input, 42 ways (CLI flags, scenario files, compose variables): exit 2, one line naming the value and the valid forms, nothing created', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'socklab-badin-'));
     const yaml = (name: string, text: string): string => {
       const f = path.join(dir, name);
@@ -137,7 +137,7 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
       return f;
     };
     const base = 'name: x\ntitle: t\nquestion: q?\n';
-    const cases: Array<[string[], RegExp]> = [
+    const cases: Array<[string[], RegExp, NodeJS.ProcessEnv?]> = [
       [['run', '--model', 'forking'], /invalid --model "forking": expected one of sequential/],
       [['run', '--model', 'sequential', '--backlog', '-1'], /invalid --backlog "-1": expected a whole number from 0 to 65535/],
       [['run', '--model', 'sequential', '--backlog', 'lots'], /invalid --backlog "lots"/],
@@ -173,15 +173,27 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
       [['check', path.join(dir, 'nope.py')], /invalid server ".*nope\.py": no such file/],
       [['check', path.join(dir, 'syntax.yaml')], /expected a Python file ending in \.py/],
       [['shape', 'socklab-x', '--loss', '101%'], /invalid LOSS "101%": expected a percentage/],
+      // The compose file's variables, through `npm run lab` (socklab lab --build): checked before anything is built.
+      [['lab', '--build'], /invalid SOCKLAB_NERVOUS_CLIENTS "0": expected a whole number from 1 to 50000/, { SOCKLAB_NERVOUS_CLIENTS: '0' }],
+      [['lab', '--build'], /invalid SOCKLAB_CHALLENGE_CLIENTS "10000000": expected a whole number from 1 to 50000/, { SOCKLAB_CHALLENGE_CLIENTS: '10000000' }],
+      [['lab', '--build'], /invalid SOCKLAB_LOSS "150%": expected a percentage from 0 to 100/, { SOCKLAB_LOSS: '150%' }],
+      [['lab', '--build'], /invalid SOCKLAB_DELAY "fast": expected a number with a unit/, { SOCKLAB_DELAY: 'fast' }],
+      [['lab', '--build'], /invalid SOCKLAB_SUBNET "8\.8\.8\.0\/24": expected a private IPv4 subnet/, { SOCKLAB_SUBNET: '8.8.8.0/24' }],
+      [['lab', '--build'], /invalid SOCKLAB_WORK "io:soon": expected none, io:<duration>/, { SOCKLAB_WORK: 'io:soon' }],
+      [['lab', '--build'], /invalid variable "SOCKLAB_NERVUS_CLIENTS": expected one of the lab's/, { SOCKLAB_NERVUS_CLIENTS: '20' }],
     ];
-    assert.ok(cases.length >= 30);
+    assert.ok(cases.length >= 40, `${cases.length} cases`);
     const before = await rt.listLabelledRuns();
-    for (const [args, re] of cases) {
-      const r = socklab(args, {}, 30_000);
-      assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-      assert.match(r.stderr, re, args.join(' '));
+    const composed = (): string => spawnSync('docker', ['ps', '-aq', '--filter', 'label=com.docker.compose.project'], { encoding: 'utf8' }).stdout.trim();
+    const composedBefore = composed();
+    for (const [args, re, env = {}] of cases) {
+      const what = `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${args.join(' ')}`;
+      const r = socklab(args, env, 30_000);
+      assert.equal(r.status, 2, `${what}: exit ${r.status}\n${r.stderr}`);
+      assert.match(r.stderr, re, what);
     }
     assert.deepEqual(await rt.listLabelledRuns(), before, 'nothing was created');
+    assert.equal(composed(), composedBefore, 'no compose container either');
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,17 +1,26 @@
 import type { Command } from 'commander';
 import { composeCommand, composeForeground } from '../runtime/compose.js';
 import { DockerRuntime } from '../runtime/docker.js';
+import { buildImages } from '../runtime/images.js';
 import { REPO_ROOT } from '../paths.js';
 import { grafanaAvailable, grafanaImage, labDownArgs, labUpArgs } from '../lab.js';
+import { checkLabEnv, labEnv } from '../lab-env.js';
 
 
 export function registerLab(program: Command): void {
   program
     .command('lab')
     .description('start the whole lab (docker-compose.yml) in the foreground; Ctrl-C stops it and removes everything')
-    .action(async () => {
+    .option('--build', 'build the socklab images first (what `npm run lab` does)', false)
+    .action(async (o: { build: boolean }) => {
+      // Bad variables end here, before anything is built or started (exit 2).
+      checkLabEnv(labEnv(REPO_ROOT));
       const rt = new DockerRuntime();
       await rt.ping();
+      if (o.build) {
+        const caFile = process.env.SOCKLAB_CA_FILE;
+        await buildImages(rt, { base: 'auto', verbose: false, ...(caFile ? { caFile } : {}), log: (l) => console.error(`socklab build: ${l}`) });
+      }
       const compose = await composeCommand();
       const v1 = compose[0] === 'docker-compose';
       const grafana = await grafanaAvailable(rt);
