@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { labDownArgs, labUpArgs, REPO_ROOT } from '@socklab/orchestrator';
+import { until as promUntil } from './support/prometheus.js';
 
 /** The lab as `docker-compose up -d` starts it here (Grafana left out: its image cannot be pulled on these machines). */
 const PROJECT = 'socklabtest';
@@ -17,27 +18,7 @@ const ENV = {
 const compose = (args: string[]) => spawnSync('docker-compose', args, { cwd: REPO_ROOT, encoding: 'utf8', env: ENV, timeout: 300_000 });
 const haveV1 = !spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).error;
 
-async function query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const r = await fetch(`http://127.0.0.1:${PORT}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-  return body.data.result;
-}
-
-/** Values by `label` of a query, polled until `ok` holds or the time is up. */
-async function until(expr: string, label: string, ok: (v: Map<string, number>) => boolean, ms = 120_000): Promise<Map<string, number>> {
-  const t0 = Date.now();
-  let last = new Map<string, number>();
-  while (Date.now() - t0 < ms) {
-    try {
-      last = new Map((await query(expr)).map((s) => [s.metric[label] ?? '', Number(s.value[1])]));
-      if (ok(last)) return last;
-    } catch {
-      /* Prometheus is still starting */
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  return last;
-}
+const until = (expr: string, label: string, ok: (v: Map<string, number>) => boolean, ms?: number) => promUntil(PORT, expr, label, ok, ms);
 
 const SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
 
@@ -67,6 +48,23 @@ describe('docker-compose up: the seeds\' lab side by side, seen through Promethe
     assert.ok((o.get('gargalo') ?? 0) > 0, `ListenOverflows ${o.get('gargalo')}`);
     const models = await until('sum by (model) (socklab_probe_threads_blocked{run="lab"})', 'model', (v) => ['sequential', 'threaded', 'event-loop'].every((m) => (v.get(m) ?? 0) > 0));
     for (const m of ['sequential', 'threaded', 'event-loop']) assert.ok((models.get(m) ?? 0) > 0, `${m}: ${JSON.stringify([...models])}`);
+  });
+
+  it('the compose file\'s clients refuse a target outside the lab: exit 2, the address and the lab\'s subnet named, no connection made', () => {
+    // 192.0.2.10 is TEST-NET-1 (documentation only, routed nowhere): even a broken guard could not reach anyone.
+    for (const target of ['192.0.2.10:7000', '127.0.0.53:53', 'event-loop:7000']) {
+      const r = compose(['--compatibility', '-p', PROJECT, 'run', '--rm', '--no-deps', 'event-loop-clients', '--target', target, '--clients', '1', '--max-duration', '10s']);
+      const said = `${r.stdout}${r.stderr}`;
+      if (target.startsWith('192.0.2.')) {
+        assert.equal(r.status, 2, `${target}: exit ${r.status}\n${said}`);
+        assert.match(said, /refusing target 192\.0\.2\.10 \(192\.0\.2\.10\): the swarm only connects to loopback or to its own subnets \(172\.31\.251\.0\/24\)/);
+      } else {
+        // Loopback (its own namespace) and the lab's servers pass the guard; the lab server answers.
+        assert.notEqual(r.status, 2, `${target} is allowed:\n${said}`);
+      }
+    }
+    const left = spawnSync('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', 'label=com.docker.compose.oneoff=True'], { encoding: 'utf8' });
+    assert.equal(left.stdout.trim(), '', 'run --rm left nothing');
   });
 
   it('down -v leaves no container, network or volume behind', () => {

@@ -4,7 +4,6 @@
  * (the Docker tests measure timing on a 2-core machine; running them side by side would distort it).
  * Before and after, resources labelled by test runs are swept; any left after the run fails it.
  */
-import './support/env.js';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DockerRuntime, REPO_ROOT } from '@socklab/orchestrator';

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { REPO_ROOT } from '@socklab/orchestrator';
+import { until as promUntil } from './support/prometheus.js';
 
 /**
  * The same lab on Docker Swarm, on a single-node swarm made for the test: `docker stack deploy` of the base file
@@ -14,26 +15,7 @@ const ENV = { ...process.env, SOCKLAB_PROMETHEUS_PORT: String(PORT), SOCKLAB_WAV
 const docker = (args: string[]) => spawnSync('docker', args, { cwd: REPO_ROOT, encoding: 'utf8', env: ENV, timeout: 120_000 });
 const swarmState = (): string => docker(['info', '--format', '{{.Swarm.LocalNodeState}}']).stdout.trim();
 
-async function query(expr: string): Promise<Map<string, number>> {
-  const r = await fetch(`http://127.0.0.1:${PORT}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-  return new Map(body.data.result.map((s) => [s.metric.server ?? '', Number(s.value[1])]));
-}
-
-async function until(expr: string, ok: (v: Map<string, number>) => boolean, ms = 120_000): Promise<Map<string, number>> {
-  const t0 = Date.now();
-  let last = new Map<string, number>();
-  while (Date.now() - t0 < ms) {
-    try {
-      last = await query(expr);
-      if (ok(last)) return last;
-    } catch {
-      /* Prometheus is still starting */
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  return last;
-}
+const until = (expr: string, ok: (v: Map<string, number>) => boolean, ms?: number) => promUntil(PORT, expr, 'server', ok, ms);
 
 const SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
 const leftovers = (): string[] =>

@@ -32,11 +32,25 @@ function mask(prefix: number, bits: number): bigint {
   return prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
 }
 
+/** The network address, written as people read it (10.0.0.0, fd00:1:0:0:0:0:0:0). */
+function formatNetwork(network: bigint, family: 4 | 6): string {
+  const parts = family === 4 ? 4 : 8;
+  const width = family === 4 ? 8n : 16n;
+  const out: string[] = [];
+  for (let i = parts - 1; i >= 0; i -= 1) {
+    const part = (network >> (BigInt(i) * width)) & ((1n << width) - 1n);
+    out.push(family === 4 ? part.toString(10) : part.toString(16));
+  }
+  return out.join(family === 4 ? '.' : ':');
+}
+
+/** An interface's address/prefix (or a network's) -> the subnet it lies in, named by its network address. */
 export function subnetOf(cidr: string): Subnet {
   const [address = '', p = '0'] = cidr.split('/');
   const { value, family } = toBigInt(address);
   const prefix = Number(p);
-  return { cidr, family, prefix, network: value & mask(prefix, family === 4 ? 32 : 128) };
+  const network = value & mask(prefix, family === 4 ? 32 : 128);
+  return { cidr: `${formatNetwork(network, family)}/${prefix}`, family, prefix, network };
 }
 
 export function inSubnet(address: string, subnet: Subnet): boolean {

@@ -3,7 +3,6 @@
  * npm run bench: memory and throughput figures measured side by side in one run, on the lab's own internal
  * network. Prints a table per section and, last, one JSON line with every figure.
  */
-import '../support/env.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import path from 'node:path';
 import { labDownArgs, labUpArgs, readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
 import { IMAGES, LAB_PORT, SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
+import { query } from '../support/prometheus.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -384,10 +384,7 @@ async function soak(): Promise<void> {
   const compose = (args: string[]) => spawnSync('docker-compose', args, { cwd: REPO_ROOT, env, encoding: 'utf8' });
   const up = compose(labUpArgs({ v1: true, grafana: false, project, detach: true }));
   if (up.status !== 0) throw new Error(`compose up failed: ${up.stderr}`);
-  const q = async (expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
-    const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    return ((await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
-  };
+  const q = (expr: string) => query(port, expr);
   const rss = async (): Promise<Map<string, number>> =>
     new Map(
       (await q('process_resident_memory_bytes{run="lab", role=~"swarm|probe"} or process_resident_memory_bytes{run="lab", role="server", model="event-loop"}')).map((s) => [
