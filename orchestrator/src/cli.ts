@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@socklab/shared';
 import { explainExit, SocklabError } from './errors.js';
+import { engineAddress } from './runtime/docker.js';
 import { registerBuild } from './commands/build.js';
 import { registerDown } from './commands/down.js';
 import { registerLab } from './commands/lab.js';
@@ -28,6 +29,19 @@ registerBuild(program);
 registerLab(program);
 registerDown(program);
 
+/**
+ * Node exits when nothing is left to wait for, even if a command never finished: that happens when a request to
+ * the engine is cut mid-way and never settles. Say so and fail, rather than end silently with exit 0.
+ */
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  finished = true;
+  console.error(`socklab: stopped waiting for the Docker engine at ${engineAddress()}: a request to it never answered (was the engine stopped or restarted?)`);
+  console.error('hint: once `docker info` answers again, `socklab down` removes whatever socklab left');
+  process.exitCode = 1;
+});
+
 /** The CLI boundary: one clear message and an exit code (2 for bad input). */
 async function main(): Promise<void> {
   try {
@@ -51,6 +65,8 @@ async function main(): Promise<void> {
     }
     console.error('socklab: unexpected failure:', err);
     process.exitCode = 1;
+  } finally {
+    finished = true;
   }
 }
 

@@ -9,6 +9,11 @@ export class SocklabError extends Error {
   }
 }
 
+/** The engine stopped answering in the middle of something (its socket closed, the daemon died or hung). */
+export class EngineLostError extends SocklabError {
+  override name = 'EngineLostError';
+}
+
 /** What a container's exit code means to a person. */
 export function explainExit(code: number): string {
   if (code === 137) return 'exit 137: killed (SIGKILL), usually out of memory (OOM) or `docker kill`';

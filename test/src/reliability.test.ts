@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { IMAGES } from '@socklab/shared';
 import { DockerRuntime, readResults, trialMeasures } from '@socklab/orchestrator';
-import { background, CLI, runDir, socklab } from './support/cli.js';
+import { background, CLI, containerOf, runDir, socklab } from './support/cli.js';
 import { Lab } from './support/lab.js';
 
 const rt = new DockerRuntime();
@@ -76,12 +77,48 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
     assert.throws(() => readdirSync(dir), 'no results folder');
   });
 
+  it('the engine lost mid-run: one message naming the engine and the run, exit 1; the next socklab down removes what it left', async (t) => {
+    const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+    if (!host.startsWith('unix://')) return t.skip(`the test cuts a Unix socket; DOCKER_HOST is ${host}`);
+    // The CLI talks to the engine through a socket of the test's own, cut mid-run: to the CLI, the engine is gone.
+    const sock = path.join(out, 'engine.sock');
+    const conns = new Set<net.Socket>();
+    const proxy = net.createServer((c) => {
+      const up = net.connect(host.slice('unix://'.length));
+      for (const [a, b] of [[c, up], [up, c]] as const) {
+        conns.add(a);
+        a.pipe(b);
+        a.on('error', () => {});
+        a.on('close', () => (b.destroy(), conns.delete(a)));
+      }
+    });
+    await new Promise<void>((r) => proxy.listen(sock, r));
+    const r = background(['run', '--model', 'threaded', '--work', 'io:20s', '--clients', '5', '--out', path.join(out, 'lost')], { DOCKER_HOST: `unix://${sock}` });
+    const run = await r.started;
+    await new Promise((res) => setTimeout(res, 1000));
+    proxy.close();
+    for (const c of conns) c.destroy();
+    const t0 = Date.now();
+    assert.equal(await r.exit, 1, r.stderr());
+    assert.ok(Date.now() - t0 < 15_000, `out ${Date.now() - t0} ms after the engine went`);
+    const said = r.stderr();
+    assert.ok(said.includes(`\nsocklab: lost the Docker engine at unix://${sock} (`), said);
+    assert.ok(said.includes(`) during run ${run}\n`), said);
+    assert.ok(said.includes(`once the engine answers again, \`socklab down --run ${run}\` removes it`), said);
+    const left = await rt.listLabelled(run);
+    assert.ok(left.containers.length > 0, 'a lost engine could not be asked to remove anything');
+    const down = socklab(['down', '--run', run]);
+    assert.equal(down.status, 0, down.stderr);
+    assert.match(down.stderr, new RegExp(`removed ${left.containers.length} containers, 1 networks`));
+    assert.deepEqual(await rt.listLabelled(run), { containers: [], networks: [], volumes: [] });
+  });
+
   it('the server killed mid-run: the clients record what they met, the report says the server died and why, nothing is left', async () => {
     const dir = path.join(out, 'killed');
     const r = background(['run', '--model', 'threaded', '--work', 'io:5s', '--clients', '10', '--read-timeout', '8s', '--out', dir]);
     const run = await r.started;
     await new Promise((res) => setTimeout(res, 1500));
-    const server = spawnSync('docker', ['ps', '-q', '--filter', `label=socklab.run=${run}`, '--filter', 'label=socklab.role=server'], { encoding: 'utf8' }).stdout.trim();
+    const server = containerOf(run, 'server');
     assert.equal(spawnSync('docker', ['kill', server]).status, 0);
     assert.equal(await r.exit, 0, r.stderr());
     const results = readResults(runDir(dir));

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { emptyOutcomeCounts, IMAGES, OUTCOMES, sleep } from '@socklab/shared';
-import { SocklabError, explainExit } from '../errors.js';
+import { EngineLostError, SocklabError, explainExit } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import { mib } from '../report/format.js';
 import type { ContainerSpec, RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
@@ -114,9 +114,12 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
       const server = await startServer(rt, s.server, stop.signal);
       started.push(server.handle);
       background.push(
-        server.handle.wait().then((e) => {
-          if (!stop.signal.aborted) c.died = exitReport(e, s.server.memoryBytes);
-        }),
+        server.handle.wait().then(
+          (e) => {
+            if (!stop.signal.aborted) c.died = exitReport(e, s.server.memoryBytes);
+          },
+          () => {}, // a lost engine: the swarm's wait reports it
+        ),
       );
       let sampler: ContainerHandle;
       let probe: StartedProbe;
@@ -333,8 +336,13 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
         throw e;
       }
     }
+  } catch (e) {
+    if (!(e instanceof EngineLostError)) throw e;
+    throw new EngineLostError(`${e.message} during run ${plan.runId}`, {
+      hint: `what the run started may still be there, all labelled socklab.run=${plan.runId}: once the engine answers again, \`socklab down --run ${plan.runId}\` removes it`,
+    });
   } finally {
-    await prometheus?.detach();
+    await prometheus?.detach().catch((e: unknown) => problems.push(`live view targets: ${(e as Error).message}`));
     o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'cleanup', detail: `removing everything labelled socklab.run=${plan.runId}` });
     await rt.removeLabelled(plan.runId).catch((e: unknown) => problems.push(`cleanup: ${(e as Error).message}`));
   }

@@ -14,7 +14,8 @@ export const OWN_READY_MS = 30_000;
  */
 export async function awaitListening(probe: StartedProbe, server: ContainerHandle, plan: ServerPlan, signal: AbortSignal): Promise<Listener[]> {
   let exited: { code: number } | undefined;
-  void server.wait().then((e) => (exited = e));
+  // A lost engine is noticed (and told) by what waits on the swarm; here it only ends the wait.
+  void server.wait().then((e) => (exited = e), () => {});
   const t0 = Date.now();
   while (Date.now() - t0 < OWN_READY_MS && !signal.aborted) {
     const mine = (await listeningSockets(probe.handle).catch(() => [] as Listener[])).filter((l) => l.port === plan.port);

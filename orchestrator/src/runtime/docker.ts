@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { LABELS } from '@socklab/shared';
-import { SocklabError } from '../errors.js';
+import { EngineLostError, SocklabError } from '../errors.js';
 import type { ContainerSpec } from '../plan/types.js';
 import type {
   ContainerHandle,
@@ -29,9 +29,70 @@ export function engineAddress(): string {
   return process.env.DOCKER_HOST ?? (process.platform === 'win32' ? 'npipe:////./pipe/docker_engine' : 'unix:///var/run/docker.sock');
 }
 
+/**
+ * Watches the engine while something waits on it: a request cut mid-way (the engine's socket closed, the daemon
+ * died) never settles in dockerode, and a run waiting on it would end silently. While any wait is pending, the
+ * engine is pinged every second; two failed pings in a row reject every pending wait with EngineLostError.
+ */
+class EngineWatch {
+  private pending = 0;
+  private current: { lost: Promise<never>; stop: () => void } | null = null;
+  constructor(private readonly docker: Docker) {}
+
+  async guard<T>(p: Promise<T>): Promise<T> {
+    this.pending += 1;
+    this.current ??= this.start();
+    try {
+      return await Promise.race([p, this.current.lost]);
+    } finally {
+      this.pending -= 1;
+      if (this.pending === 0) {
+        this.current?.stop();
+        this.current = null;
+      }
+    }
+  }
+
+  private start(): { lost: Promise<never>; stop: () => void } {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let fail: (e: Error) => void = () => {};
+    const lost = new Promise<never>((_, reject) => (fail = reject));
+    lost.catch(() => {});
+    let failures = 0;
+    const tick = async (): Promise<void> => {
+      let why = '';
+      try {
+        await Promise.race([this.docker.ping(), new Promise((_, r) => setTimeout(() => r(new Error('no answer within 5 s')), 5000).unref())]);
+        failures = 0;
+      } catch (e) {
+        failures += 1;
+        why = (e as Error).message;
+      }
+      if (stopped) return;
+      if (failures >= 2) {
+        fail(new EngineLostError(`lost the Docker engine at ${engineAddress()} (${why})`, { hint: 'is the engine still running? `docker info` tells' }));
+        return;
+      }
+      timer = setTimeout(() => void tick(), 1000);
+    };
+    timer = setTimeout(() => void tick(), 1000);
+    return {
+      lost,
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
+  }
+}
+
 /** The one module that talks to the Docker engine API (through dockerode). */
 export class DockerRuntime implements ContainerRuntime {
-  constructor(private readonly docker: Docker = new Docker()) {}
+  private readonly watch: EngineWatch;
+  constructor(private readonly docker: Docker = new Docker()) {
+    this.watch = new EngineWatch(docker);
+  }
 
   async ping(): Promise<void> {
     try {
@@ -100,7 +161,7 @@ export class DockerRuntime implements ContainerRuntime {
       }
       throw new SocklabError(`could not create the ${spec.role} container ${spec.name}: ${(e as Error).message}`, { cause: e, container: spec.name });
     }
-    const handle = new DockerContainer(this.docker, container, spec.name);
+    const handle = new DockerContainer(this.docker, this.watch, container, spec.name);
     try {
       await container.start();
     } catch (e) {
@@ -114,7 +175,7 @@ export class DockerRuntime implements ContainerRuntime {
     const c = this.docker.getContainer(name);
     try {
       await c.inspect();
-      return new DockerContainer(this.docker, c, name);
+      return new DockerContainer(this.docker, this.watch, c, name);
     } catch (e) {
       if (status(e) === 404) return null;
       throw e;
@@ -140,7 +201,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>> {
     const list = await this.docker.listContainers({ filters: { label: [`${LABELS.run}=${run}`, `${LABELS.role}=${role}`] } });
-    return list.map((c) => ({ handle: new DockerContainer(this.docker, this.docker.getContainer(c.Id), (c.Names[0] ?? c.Id).replace(/^\//, '')), labels: c.Labels }));
+    return list.map((c) => ({ handle: new DockerContainer(this.docker, this.watch, this.docker.getContainer(c.Id), (c.Names[0] ?? c.Id).replace(/^\//, '')), labels: c.Labels }));
   }
 
   async listLabelled(run?: string): Promise<LabelledResources> {
@@ -233,6 +294,7 @@ class DockerContainer implements ContainerHandle {
   readonly id: string;
   constructor(
     private readonly docker: Docker,
+    private readonly watch: EngineWatch,
     private readonly c: Docker.Container,
     readonly name: string,
   ) {
@@ -285,7 +347,7 @@ class DockerContainer implements ContainerHandle {
 
   async wait(): Promise<ExitInfo> {
     try {
-      const r = (await this.c.wait()) as { StatusCode: number };
+      const r = (await this.watch.guard(this.c.wait())) as { StatusCode: number };
       const i = await this.c.inspect().catch(() => undefined);
       return { code: r.StatusCode, oomKilled: i?.State.OOMKilled ?? false };
     } catch (e) {
