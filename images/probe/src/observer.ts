@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { KERNEL_COUNTERS, PROBE_METRICS, PROBE_TCP_STATES, type ProbeTcpState } from '@socklab/shared';
 import { registerMetrics } from '@socklab/shared/prom';
 import type { ProbeState } from '@socklab/shared/results';
@@ -38,6 +38,8 @@ export class Observer {
     stallMs = 2000,
     exclude: 'own-cgroup' | 'own-process' = 'own-cgroup',
   ) {
+    // The probe's own process metrics (resident memory, CPU): the soak checks the probes stay flat too.
+    collectDefaultMetrics({ register: this.registry });
     this.threadReader = new ThreadReader(stallMs, undefined, undefined, exclude);
     if (CensusHelper.available()) this.census = new CensusHelper(port);
   }
