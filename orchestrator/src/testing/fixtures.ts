@@ -79,7 +79,7 @@ function serverMetrics(accepted: number, threads: number): Record<string, number
 }
 
 /** The scripted lab: which behaviour each role's container gets, with knobs to break one role. */
-export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: boolean } = {}): (spec: ContainerSpec) => FakeScript {
+export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: boolean; oomKilled?: boolean } = {}): (spec: ContainerSpec) => FakeScript {
   return (spec) => {
     switch (spec.role) {
       case 'server':
@@ -87,7 +87,8 @@ export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: bo
           ? { lines: [{ stream: 'stderr', line: 'socklab server: invalid BACKLOG "x"' }], exitAfterMs: 20, exitCode: 2 }
           : {
               lines: [{ stream: 'stdout', line: 'socklab server: model=sequential port=7000 backlog=1' }],
-              stats: [{ t: T0, memoryBytes: 70e6, cpuCores: 0.02, pids: 8 }],
+              stats: [{ t: T0, memoryBytes: 70e6, cpuCores: 0.02, pids: 8 }, ...(opts.oomKilled ? [{ t: T0 + 1000, memoryBytes: 120e6, cpuCores: 0.1, pids: 2600 }] : [])],
+              ...(opts.oomKilled && { exitAfterMs: 100, exitCode: 137, oomKilled: true }),
             };
       case 'probe':
         return {
