@@ -7,6 +7,8 @@ import { exec } from './runtime/exec.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 
 export const LAB_PROJECT = 'socklab';
+/** The compose project of `socklab lab`: Compose's own COMPOSE_PROJECT_NAME, or socklab. */
+const project = (given?: string): string => given ?? (process.env.COMPOSE_PROJECT_NAME || LAB_PROJECT);
 
 /** The Grafana image the compose file runs (SOCKLAB_GRAFANA_IMAGE overrides, as in docker-compose.yml). */
 export function grafanaImage(env: NodeJS.ProcessEnv = process.env): string {
@@ -39,7 +41,7 @@ export function labUpArgs(opts: { v1: boolean; grafana: boolean; project?: strin
   return [
     ...(opts.v1 ? ['--compatibility'] : []),
     '-p',
-    opts.project ?? LAB_PROJECT,
+    project(opts.project),
     'up',
     '--no-build',
     ...(opts.detach ? ['-d'] : ['--abort-on-container-exit']),
@@ -48,5 +50,5 @@ export function labUpArgs(opts: { v1: boolean; grafana: boolean; project?: strin
 }
 
 export function labDownArgs(opts: { v1: boolean; project?: string }): string[] {
-  return [...(opts.v1 ? ['--compatibility'] : []), '-p', opts.project ?? LAB_PROJECT, 'down', '--volumes', '--remove-orphans'];
+  return [...(opts.v1 ? ['--compatibility'] : []), '-p', project(opts.project), 'down', '--volumes', '--remove-orphans'];
 }

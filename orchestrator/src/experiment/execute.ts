@@ -27,7 +27,7 @@ export interface ExecuteOptions {
 }
 
 /** How a container ended, for people; an OOM kill names the memory limit it hit. */
-export const exitReport = (e: ExitInfo, memoryBytes?: number): ExitReport => ({
+const exitReport = (e: ExitInfo, memoryBytes?: number): ExitReport => ({
   code: e.code,
   oomKilled: e.oomKilled,
   explanation: e.oomKilled
