@@ -229,6 +229,12 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
       assert.equal(r.status, 2, `${what}: exit ${r.status}\n${r.stderr}`);
       assert.match(r.stderr, re, what);
     }
+    // An image that is not here is not bad input but a missing piece: exit 1, with the fix, and still nothing made.
+    const noImage = socklab(['run', '--server-image', 'socklab-test/no-such-image:0', '--port', '8000', '--out', path.join(dir, 'no-image')], {}, 30_000);
+    assert.equal(noImage.status, 1, noImage.stderr);
+    assert.match(noImage.stderr, /^socklab: image not here: socklab-test\/no-such-image:0$/m);
+    assert.match(noImage.stderr, /^hint: pull or build socklab-test\/no-such-image:0 \(`docker pull socklab-test\/no-such-image:0`\)/m);
+    assert.throws(() => readdirSync(path.join(dir, 'no-image')), 'no results folder');
     assert.deepEqual(await rt.listLabelledRuns(), before, 'nothing was created');
     assert.equal(composed(), composedBefore, 'no compose container either');
     rmSync(dir, { recursive: true, force: true });

@@ -98,4 +98,25 @@ describe('the experiment engine, on a fake runtime', () => {
     assert.equal(r.exitCode, 3);
     assert.deepEqual(r.results.expectations.map((e) => [e.key, e.expected, e.measured, e.met]), [['ok', '= 10', 6, false]]);
   });
+
+  it('missing images are named, each with its fix, before a folder, a network or a container is made', async () => {
+    const rt = new FakeRuntime(backlogScript());
+    rt.missingImages.add('socklab/probe').add('students/eco:1');
+    const { scenario } = loadScenario('backlog');
+    const p = buildPlan({ ...scenario, servers: [{ name: 'server', image: 'students/eco:1', port: 8000 }] }, { source: 'test', warmupMs: 0 });
+    const dir = out();
+    await assert.rejects(
+      runExperiment(rt, p, { outDir: dir, emit: () => {}, signal: new AbortController().signal }),
+      (e: Error & { details?: { hint?: string } }) => {
+        assert.match(e.message, /^images not here: /);
+        assert.match(e.message, /socklab\/probe/);
+        assert.match(e.message, /students\/eco:1/);
+        assert.match(e.details?.hint ?? '', /build socklab's images: `npx socklab build`/);
+        assert.match(e.details?.hint ?? '', /pull or build students\/eco:1 \(`docker pull students\/eco:1`\)/);
+        return true;
+      },
+    );
+    assert.equal(existsSync(path.join(dir, p.runId)), false, 'no run folder');
+    assert.deepEqual(await rt.listLabelledRuns(), [], 'no network, no container');
+  });
 });

@@ -26,6 +26,32 @@ export interface ExecuteOptions {
   readonly signal: AbortSignal;
 }
 
+/**
+ * Every image the plan's containers need is here, or one error names each missing one with its fix (socklab's
+ * are built, others pulled): before a network or a container is made. Returns their ids.
+ */
+export async function checkImages(rt: ContainerRuntime, plan: RunPlan): Promise<Record<string, string>> {
+  const needed = new Set<string>();
+  for (const t of plan.trials) {
+    for (const s of t.servers) for (const c of [s.server, s.probe, s.sampler]) needed.add(c.image);
+    for (const w of t.swarms) needed.add(w.container.image);
+  }
+  const ids: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const image of needed) {
+    const info = await rt.imageInfo(image);
+    if (info) ids[image] = info.id;
+    else missing.push(image);
+  }
+  if (missing.length === 0) return ids;
+  const ours = new Set<string>(Object.values(IMAGES));
+  const fixes = [
+    missing.some((m) => ours.has(m)) ? 'build socklab\'s images: `npx socklab build` (or `npm run images`)' : '',
+    ...missing.filter((m) => !ours.has(m)).map((m) => `pull or build ${m} (\`docker pull ${m}\`); \`docker images\` lists what is here`),
+  ].filter(Boolean);
+  throw new SocklabError(`image${missing.length > 1 ? 's' : ''} not here: ${missing.join(', ')}`, { hint: fixes.join('; ') });
+}
+
 /** How a container ended, for people; an OOM kill names the memory limit it hit. */
 const exitReport = (e: ExitInfo, memoryBytes?: number): ExitReport => ({
   code: e.code,
@@ -311,11 +337,7 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
   try {
     await rt.ping();
     engine = await rt.engineInfo();
-    for (const name of [IMAGES.server, IMAGES.probe, IMAGES.swarm]) {
-      const info = await rt.imageInfo(name);
-      if (!info) throw new SocklabError(`image ${name} is not there`, { hint: 'build the images first: `npx socklab build` (or `npm run images`)' });
-      images[name] = info.id;
-    }
+    Object.assign(images, await checkImages(rt, plan));
     o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
     await rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal);
     prometheus = await AttachedPrometheus.attach(rt, plan);

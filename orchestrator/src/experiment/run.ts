@@ -6,7 +6,7 @@ import type { Results } from '../results/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { Emit } from './events.js';
 import type { Lang } from '../report/i18n.js';
-import { executePlan } from './execute.js';
+import { checkImages, executePlan } from './execute.js';
 
 export interface ExperimentOutcome {
   readonly results: Results;
@@ -21,6 +21,9 @@ export interface ExperimentOutcome {
  * every exit path), write results.json and the report. Ctrl-C (the signal) still writes what was collected.
  */
 export async function runExperiment(rt: ContainerRuntime, plan: RunPlan, opts: { outDir: string; emit: Emit; signal: AbortSignal; lang?: Lang }): Promise<ExperimentOutcome> {
+  // An engine that does not answer, or a missing image, ends here: before the run's folder is written.
+  await rt.ping();
+  await checkImages(rt, plan);
   const dir = new RunDir(path.join(opts.outDir, plan.runId));
   dir.json('plan.json', plan);
   const results = await executePlan(rt, plan, { dir, emit: opts.emit, signal: opts.signal });
