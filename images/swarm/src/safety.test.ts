@@ -19,10 +19,18 @@ describe('the swarm only targets its own lab', () => {
       await assert.rejects(checkTarget(outside, lab), (e: Error) => {
         assert.ok(e instanceof ConfigError);
         assert.match(e.message, new RegExp(`refusing target ${outside.replace(/\./g, '\\.')}`));
-        assert.match(e.message, /own subnets \(172\.30\.0\.0\/16, fd00:1:0:0:0:0:0:0\/64\)/, "named by their network addresses");
+        assert.match(e.message, /own subnets \(172\.30\.0\.0\/16, fd00:1::\/64\)/, "named by their network addresses");
         return true;
       });
     }
+  });
+
+  it('names subnets as people write them', () => {
+    assert.equal(subnetOf('fd00:1::5/64').cidr, 'fd00:1::/64');
+    assert.equal(subnetOf('2001:db8:0:0:1:0:0:1/128').cidr, '2001:db8::1:0:0:1/128');
+    assert.equal(subnetOf('fe80::1/10').cidr, 'fe80::/10');
+    assert.equal(subnetOf('::1/128').cidr, '::1/128');
+    assert.equal(subnetOf('10.1.2.3/8').cidr, '10.0.0.0/8');
   });
 
   it('refuses a name that does not resolve', async () => {

@@ -41,7 +41,17 @@ function formatNetwork(network: bigint, family: 4 | 6): string {
     const part = (network >> (BigInt(i) * width)) & ((1n << width) - 1n);
     out.push(family === 4 ? part.toString(10) : part.toString(16));
   }
-  return out.join(family === 4 ? '.' : ':');
+  if (family === 4) return out.join('.');
+  // RFC 5952: the longest run of two or more zero groups becomes "::".
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < out.length; ) {
+    let j = i;
+    while (j < out.length && out[j] === '0') j += 1;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  if (best.at < 0) return out.join(':');
+  return `${out.slice(0, best.at).join(':')}::${out.slice(best.at + best.len).join(':')}`;
 }
 
 /** An interface's address/prefix (or a network's) -> the subnet it lies in, named by its network address. */

@@ -288,7 +288,11 @@ async function runTrial(rt: ContainerRuntime, plan: RunPlan, trial: TrialPlan, o
     const m = missing.get(c.plan.name) ?? [];
     if (c.samples.length === 0 && !c.plan.own) m.push(`server metrics: no sample (${c.serverErrors} failed reads)`);
     if (c.probe.length === 0) m.push(`probe state: no sample (${c.lastProbeError || 'the probe never answered'})`);
-    else if (c.probeErrors > c.probe.length) m.push(`probe state: ${c.probeErrors} of ${c.probeErrors + c.probe.length} reads failed (last: ${c.lastProbeError})`);
+    else if (c.probeErrors > c.probe.length) {
+      // The probe lives in the server's PID namespace: when the server dies, the kernel ends the probe with it.
+      const why = c.died ? '; the probe shares the server\'s PID namespace and ended when the server died' : '';
+      m.push(`probe state: ${c.probeErrors} of ${c.probeErrors + c.probe.length} reads failed (last: ${c.lastProbeError})${why}`);
+    }
     if (c.stats.length === 0) m.push('container stats: none');
     return {
       name: c.plan.name,

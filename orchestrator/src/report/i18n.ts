@@ -124,7 +124,8 @@ function en(f: Finding): string {
     case 'died':
       return (
         `The ${f.model} server died during the run: ${f.explanation}.` +
-        (f.threadsPeak !== null ? ` Before it died it had reached ${f.threadsPeak} thread${f.threadsPeak === 1 ? '' : 's'}${f.rssPeak !== null ? ` and ${mib(f.rssPeak)} resident` : ''} (the most the samples saw).` : '')
+        (f.threadsPeak !== null ? ` Before it died it had reached ${f.threadsPeak} thread${f.threadsPeak === 1 ? '' : 's'}${f.rssPeak !== null ? ` and ${mib(f.rssPeak)} resident` : ''} (the most the samples saw).` : '') +
+        ' From then on its clients met what a dead server leaves: the kernel closed or reset the connections it held, and new ones found no one listening.'
       );
     case 'localhost':
       return `${f.model} listened on loopback only (127.0.0.1:${f.port}), as the seeds' programs do: its clients ran in its own network namespace.`;
@@ -185,7 +186,8 @@ function pt(f: Finding): string {
             : `saída ${f.code}`;
       return (
         `O servidor ${f.model} morreu durante a execução: ${why}.` +
-        (f.threadsPeak !== null ? ` Antes de morrer chegou a ${f.threadsPeak} thread${f.threadsPeak === 1 ? '' : 's'}${f.rssPeak !== null ? ` e ${mib(f.rssPeak)} residentes` : ''} (o máximo que as amostras viram).` : '')
+        (f.threadsPeak !== null ? ` Antes de morrer chegou a ${f.threadsPeak} thread${f.threadsPeak === 1 ? '' : 's'}${f.rssPeak !== null ? ` e ${mib(f.rssPeak)} residentes` : ''} (o máximo que as amostras viram).` : '') +
+        ' Dali em diante seus clientes encontraram o que um servidor morto deixa: o kernel fechou ou resetou as conexões que ele tinha, e as novas não acharam ninguém escutando.'
       );
     }
     case 'localhost':

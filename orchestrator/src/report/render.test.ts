@@ -49,7 +49,7 @@ describe('reports, rendered from results alone', () => {
   });
 
   it('a server the kernel killed for memory: the kill, its limit and the threads it reached; no deadlock claimed', async () => {
-    const rt = new FakeRuntime(backlogScript({ oomKilled: true }));
+    const rt = new FakeRuntime(backlogScript({ oomKilled: true, probeDies: true }));
     const sc = loadScenario('backlog').scenario;
     const plan = buildPlan({ ...sc, servers: [{ ...sc.servers[0]!, memory: '128m' }] }, { source: 'builtin:backlog', warmupMs: 0, seed: 1 });
     const r = (await runExperiment(rt, plan, { outDir: mkdtempSync(path.join(tmpdir(), 'socklab-rep-')), emit: () => {}, signal: new AbortController().signal })).results;
@@ -57,6 +57,7 @@ describe('reports, rendered from results alone', () => {
     const md = renderMarkdown(reportModel(r));
     assert.match(md, /The sequential server died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached 2600 threads and [\d.]+ MiB resident/);
     assert.doesNotMatch(md, /speak first/);
+    assert.match(md, /probe state: \d+ of \d+ reads failed \(last: ECONNREFUSED\); the probe shares the server's PID namespace and ended when the server died/);
     const pt = renderMarkdown(reportModel(r, 'pt-BR'));
     assert.match(pt, /O servidor sequential morreu durante a execução: saída 137: morto pelo kernel por falta de memória \(OOM\), no seu limite de 128\.0 MiB\. Antes de morrer chegou a 2600 threads/);
   });
