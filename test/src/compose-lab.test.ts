@@ -67,6 +67,17 @@ describe('docker-compose up: the seeds\' lab side by side, seen through Promethe
     assert.equal(left.stdout.trim(), '', 'run --rm left nothing');
   });
 
+  it('lab containers cannot swap past their memory limit: a thread explosion is an OOM kill', () => {
+    const ids = spawnSync('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', 'label=socklab.run=lab'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    const rows = spawnSync('docker', ['inspect', '-f', '{{.Name}} {{index .Config.Labels "socklab.role"}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}', ...ids], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const lab = rows.map((r) => r.split(' ')).filter(([, role]) => ['server', 'probe', 'swarm'].includes(role ?? ''));
+    assert.ok(lab.length >= 12, rows.join('\n'));
+    for (const [name, , memory, swap] of lab) {
+      assert.ok(Number(memory) > 0, `${name} has a memory limit`);
+      assert.equal(swap, memory, `${name}: memory+swap is the memory limit (no swap)`);
+    }
+  });
+
   it('down -v leaves no container, network or volume behind', () => {
     const down = compose(labDownArgs({ v1: true, project: PROJECT }));
     assert.equal(down.status, 0, down.stderr);

@@ -19,6 +19,7 @@ type Service = {
   profiles?: string[];
   healthcheck?: { test: string[] };
   deploy?: { resources?: { limits?: { memory?: string; cpus?: string } } };
+  memswap_limit?: string;
   depends_on?: Record<string, { condition: string }>;
 };
 type ComposeFile = { services: Record<string, Service>; networks?: Record<string, { internal?: boolean; labels?: Record<string, string>; ipam?: unknown }>; volumes?: Record<string, { labels?: Record<string, string> }> };
@@ -101,6 +102,10 @@ describe('docker-compose.yml and its override: the one-command lab', () => {
       assert.equal(s.labels?.[LABELS.run], 'lab', `${name} is labelled`);
       assert.ok(s.deploy?.resources?.limits?.memory && s.deploy.resources.limits.cpus, `${name} has memory and CPU limits`);
       if (!name.endsWith('-clients') && !name.includes('challenge') && !name.includes('c10k')) assert.ok(s.healthcheck?.test, `${name} has a healthcheck`);
+      // Servers, probes and swarms get no swap past their limit (Compose only): out of memory is an OOM kill.
+      if (['server', 'probe', 'swarm'].includes(s.labels?.[LABELS.role] ?? '')) {
+        assert.equal(s.memswap_limit, s.deploy?.resources?.limits?.memory, `${name}: memswap_limit is its memory limit`);
+      }
     }
     for (const [name, s] of Object.entries(base.services)) assert.ok(s.healthcheck?.test, `${name} has a healthcheck`);
     for (const [name, n] of Object.entries(base.networks ?? {})) assert.equal(n.labels?.[LABELS.run], 'lab', `network ${name}`);
