@@ -3,15 +3,12 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import {
   ConfigError,
-  DIRECTIONS,
   invalid,
   parseDuration,
   parseInteger,
-  parsePercent,
-  parseRate,
-  parseRefusal,
+  parseServerConfig,
+  parseShaping,
   parseWork,
-  REFUSAL_FORMS,
   SWARM_LIMITS,
   SWARM_PRESETS,
   WORK_FORMS,
@@ -21,6 +18,22 @@ import { parseSize, SIZE_FORMS } from '@socklab/shared/scenario';
 type Check = (value: string, name: string) => void;
 
 const duration: Check = (v, name) => void parseDuration(v, name);
+/**
+ * Checked by the parser of the image that reads it (as `key`), so the lab accepts exactly what the server or the
+ * probe does; its message then names the lab's variable.
+ */
+const through =
+  (parse: (env: Record<string, string>) => unknown, key: string, also: Record<string, string> = {}): Check =>
+  (v, name) => {
+    try {
+      parse({ ...also, [key]: v });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      throw new ConfigError(e.message.replace(new RegExp(`\\b${key}\\b`, 'g'), name).replace(/\bDELAY\b/g, 'SOCKLAB_DELAY'));
+    }
+  };
+const server = (key: string): Check => through(parseServerConfig, key);
+const shaping = (key: string): Check => through(parseShaping, key);
 const whole = (min: number, max: number): Check => (v, name) => void parseInteger(v, name, min, max);
 const oneOf = (values: readonly string[]): Check => (v, name) => {
   if (!values.includes(v)) throw invalid(name, v, `one of ${values.join(', ')}`);
@@ -70,30 +83,25 @@ export const LAB_VARIABLES: Readonly<Record<string, Check>> = {
     }
   },
   SOCKLAB_GARGALO_WORK: (v, name) => LAB_VARIABLES.SOCKLAB_WORK!(v, name),
-  SOCKLAB_BACKLOG: whole(0, 65535),
-  SOCKLAB_RECV_TIMEOUT: duration,
+  SOCKLAB_BACKLOG: server('BACKLOG'),
+  SOCKLAB_RECV_TIMEOUT: server('RECV_TIMEOUT'),
   SOCKLAB_ABORT_ON_OVERFLOW: oneOf(['0', '1']),
-  SOCKLAB_POOL_SIZE: whole(1, 1024),
-  SOCKLAB_PROCESSES: whole(1, 256),
-  SOCKLAB_POLL_INTERVAL: duration,
+  SOCKLAB_POOL_SIZE: server('POOL_SIZE'),
+  SOCKLAB_PROCESSES: server('PROCESSES'),
+  SOCKLAB_POLL_INTERVAL: server('POLL_INTERVAL'),
   SOCKLAB_PRESET: oneOf(Object.keys(SWARM_PRESETS)),
   SOCKLAB_NERVOUS_CLIENTS: whole(1, SWARM_LIMITS.maxClients),
   SOCKLAB_CHALLENGE_CLIENTS: whole(1, SWARM_LIMITS.maxClients),
   SOCKLAB_WAVE_EVERY: duration,
   SOCKLAB_GARGALO_EVERY: duration,
   SOCKLAB_CHALLENGE_EVERY: duration,
-  SOCKLAB_DELAY: duration,
-  SOCKLAB_JITTER: duration,
-  SOCKLAB_LOSS: (v, name) => void parsePercent(v, name),
-  SOCKLAB_RATE: (v, name) => void parseRate(v, name),
-  SOCKLAB_DIRECTION: oneOf(DIRECTIONS),
-  SOCKLAB_REFUSAL: (v, name) => {
-    try {
-      parseRefusal(v);
-    } catch {
-      throw invalid(name, v, REFUSAL_FORMS);
-    }
-  },
+  SOCKLAB_DELAY: shaping('DELAY'),
+  // Alone, against the largest delay; checked against SOCKLAB_DELAY itself in checkLabEnv.
+  SOCKLAB_JITTER: through(parseShaping, 'JITTER', { DELAY: '1h' }),
+  SOCKLAB_LOSS: shaping('LOSS'),
+  SOCKLAB_RATE: shaping('RATE'),
+  SOCKLAB_DIRECTION: shaping('DIRECTION'),
+  SOCKLAB_REFUSAL: shaping('REFUSAL'),
   SOCKLAB_SERVER_MEMORY: size,
   SOCKLAB_SERVER_CPUS: cpus,
   SOCKLAB_SWARM_MEMORY: size,
@@ -127,8 +135,11 @@ export function checkLabEnv(env: NodeJS.ProcessEnv = process.env): void {
   }
   const jitter = set('SOCKLAB_JITTER');
   if (jitter !== undefined && problems.every((p) => !p.includes('SOCKLAB_JITTER') && !p.includes('SOCKLAB_DELAY'))) {
-    const delay = set('SOCKLAB_DELAY');
-    if (parseDuration(jitter) > (delay === undefined ? 0 : parseDuration(delay))) problems.push(invalid('SOCKLAB_JITTER', jitter, `at most SOCKLAB_DELAY (${delay ?? 'none'})`).message);
+    try {
+      through(parseShaping, 'JITTER', { DELAY: set('SOCKLAB_DELAY') ?? '0' })(jitter, 'SOCKLAB_JITTER');
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
   }
   if (set('SOCKLAB_REFUSAL') === 'abort-on-overflow' && set('SOCKLAB_ABORT_ON_OVERFLOW') !== '1') {
     problems.push(invalid('SOCKLAB_REFUSAL', 'abort-on-overflow', 'it together with SOCKLAB_ABORT_ON_OVERFLOW=1 (the kernel setting that makes a full queue reset)').message);
