@@ -24,6 +24,8 @@ export interface ExecuteOptions {
   readonly emit: Emit;
   /** Aborted by Ctrl-C / SIGTERM: stop waiting, remove everything, return what was collected. */
   readonly signal: AbortSignal;
+  /** The ids of the plan's images, as checkImages found them before anything was made. */
+  readonly images: Readonly<Record<string, string>>;
 }
 
 /**
@@ -336,12 +338,10 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
   const trials: TrialResult[] = [];
   const problems: string[] = [];
   let engine: Manifest['engine'] = null;
-  const images: Record<string, string | null> = {};
+  const images: Record<string, string | null> = { ...o.images };
   let prometheus: AttachedPrometheus | undefined;
   try {
-    await rt.ping();
     engine = await rt.engineInfo();
-    Object.assign(images, await checkImages(rt, plan));
     o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
     await rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal);
     prometheus = await AttachedPrometheus.attach(rt, plan);

@@ -131,8 +131,6 @@ function shaping(t: TrialResult, srv: ServerResult): Finding | null {
   };
 }
 
-const max = (xs: number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
-
 /** The facts of one trial. */
 export function trialFacts(t: TrialResult): Finding[] {
   const m = trialMeasures(t);
@@ -142,9 +140,8 @@ export function trialFacts(t: TrialResult): Finding[] {
     const s = serverMeasures(srv);
     if (srv.localhost) out.push({ kind: 'localhost', model: s.model, port: srv.port });
     if (srv.died) {
-      // The engine's task count (threads of the container's cgroup) is a third sample of the peak.
-      const pids = max(srv.stats.map((x) => x.pids));
-      const threadsPeak = s.threadsPeak === null && pids === null ? null : Math.max(s.threadsPeak ?? 0, pids ?? 0);
+      // The engine's task count is a third sample of the peak: a fast explosion can fall between the others.
+      const threadsPeak = s.threadsPeak === null && s.tasksPeak === null ? null : Math.max(s.threadsPeak ?? 0, s.tasksPeak ?? 0);
       out.push({ kind: 'died', model: s.model, ...srv.died, threadsPeak, rssPeak: s.rssPeakBytes });
     }
     for (const f of [serial(t, s), backlog(t, m, s, srv), threads(m, s), cpu(s), shaping(t, srv)]) if (f) out.push(f);

@@ -26,6 +26,8 @@ export interface ServerMeasures {
   readonly closeWaitPeak: number | null;
   /** The kernel killed it for running out of memory during the trial. */
   readonly oomKilled: boolean;
+  /** The most tasks (threads) the engine counted in its container: a third, coarser view of the thread peak. */
+  readonly tasksPeak: number | null;
 }
 
 export interface TrialMeasures {
@@ -74,6 +76,7 @@ export function serverMeasures(s: ServerResult): ServerMeasures {
     cpuCoresMean: cpu.length === 0 ? null : cpu.reduce((a, b) => a + b, 0) / cpu.length,
     cpuCoresPeak: max(cpu),
     oomKilled: s.died?.oomKilled ?? false,
+    tasksPeak: max(s.stats.map((x) => x.pids).filter((x) => x > 0)),
   };
 }
 
