@@ -5,9 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readResults, REPO_ROOT, trialMeasures } from '@socklab/orchestrator';
+import { socklab } from './support/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'orchestrator/dist/cli.js');
-const socklab = (args: string[], timeout = 300_000) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout });
 const PLAIN_IMAGE = 'socklab-test/plain-server:latest';
 
 /** A copy of an example with a shorter work period (the seed's 5 s makes a serial server take 50 s). */
@@ -31,7 +30,7 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
 
   it('check passes on the shipped asyncio server: every criterion measured, a picture for RELATORIO.md', () => {
     const out = path.join(dir, 'ok');
-    const r = socklab(['check', variant(dir, 'server_async.py'), '--out', out]);
+    const r = socklab(['check', variant(dir, 'server_async.py'), '--out', out], {}, 300_000);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /10 nervous clients, all ok +10\/10 ok +pass/);
     assert.match(r.stdout, /served concurrently .* +done between 1\.\d\d s and 1\.\d\d s +pass/);
@@ -45,7 +44,7 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
   });
 
   it('check fails a time.sleep server on concurrency, and says what it means', () => {
-    const r = socklab(['check', variant(dir, 'erros/server_async_time_sleep.py'), '--out', path.join(dir, 'sleep')]);
+    const r = socklab(['check', variant(dir, 'erros/server_async_time_sleep.py'), '--out', path.join(dir, 'sleep')], {}, 300_000);
     assert.equal(r.status, 3, r.stdout + r.stderr);
     assert.match(r.stdout, /served concurrently .* +done between 1\.\d\d s and 1\d\.\d\d s +FAIL/);
     assert.match(r.stdout, /200 connections at once, all ok +not run: the server does not serve concurrently +not run/);
@@ -53,7 +52,7 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
   });
 
   it('check fails a thread-per-connection server on its thread count, in Portuguese when asked', () => {
-    const r = socklab(['check', variant(dir, 'erros/server_async_threads.py'), '--out', path.join(dir, 'threads'), '--lang', 'pt-BR']);
+    const r = socklab(['check', variant(dir, 'erros/server_async_threads.py'), '--out', path.join(dir, 'threads'), '--lang', 'pt-BR'], {}, 300_000);
     assert.equal(r.status, 3, r.stdout + r.stderr);
     assert.match(r.stdout, /uma única thread no processo do servidor +(1[1-9]|[2-9]\d) threads +FALHOU/);
     assert.match(r.stdout, /atendidos em concorrência .* +ok/);
@@ -62,7 +61,7 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
 
   it('a loopback-only server (the seeds\' HOST = 127.0.0.1): clients run in its namespace, all ok, the probe sees it', () => {
     const out = path.join(dir, 'loopback');
-    const r = socklab(['run', '--server-file', variant(dir, 'servidor_threads.py'), '--port', '65432', '--preset', 'nervous', '--out', out]);
+    const r = socklab(['run', '--server-file', variant(dir, 'servidor_threads.py'), '--port', '65432', '--preset', 'nervous', '--out', out], {}, 300_000);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /listens on 127\.0\.0\.1:65432 only: its clients run in its own network namespace against 127\.0\.0\.1 \(--localhost\)/);
     const results = readResults(runDirs(out)[0]!);
@@ -82,7 +81,7 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
     const b = spawnSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, ctx], { encoding: 'utf8', env: { ...process.env, DOCKER_BUILDKIT: '0' } });
     assert.equal(b.status, 0, b.stderr);
     const out = path.join(dir, 'plain');
-    const r = socklab(['run', '--server-image', PLAIN_IMAGE, '--port', '7000', '--clients', '5', '--out', out]);
+    const r = socklab(['run', '--server-image', PLAIN_IMAGE, '--port', '7000', '--clients', '5', '--out', out], {}, 300_000);
     assert.equal(r.status, 0, r.stderr);
     const run = runDirs(out)[0]!;
     const results = readResults(run);
@@ -90,13 +89,13 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
     assert.equal(results.trials[0]?.servers[0]?.model, `image:${PLAIN_IMAGE}`);
     assert.ok((results.trials[0]?.servers[0]?.probe.length ?? 0) > 3, 'probe data present');
     assert.match(readFileSync(path.join(run, 'report.md'), 'utf8'), /5 of 5 connections ended ok/);
-    const pt = socklab(['report', run, '--lang', 'pt-BR']);
+    const pt = socklab(['report', run, '--lang', 'pt-BR'], {}, 300_000);
     assert.equal(pt.status, 0, pt.stderr);
     const md = readFileSync(path.join(run, 'report.md'), 'utf8');
     assert.match(md, /5 de 5 conexões terminaram ok/);
     assert.match(md, /## O que aconteceu/);
     assert.match(readFileSync(path.join(run, 'report.html'), 'utf8'), /<html lang="pt-BR">/);
-    const bad = socklab(['report', run, '--lang', 'fr'], 30_000);
+    const bad = socklab(['report', run, '--lang', 'fr'], {}, 30_000);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /invalid --lang "fr": expected one of en, pt-BR/);
   });

@@ -1,17 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LABELS } from '@socklab/shared';
-import { DockerRuntime, REPO_ROOT } from '@socklab/orchestrator';
+import { DockerRuntime } from '@socklab/orchestrator';
+import { socklab } from './support/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'orchestrator/dist/cli.js');
-const socklab = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+/** The CLI with a minute at most: none of these commands runs an experiment. */
+const cli = (...args: string[]) => socklab(args, {}, 60_000);
 
 describe('socklab CLI, run as a user would', () => {
   it('lists its commands in --help', () => {
-    const r = socklab('--help');
+    const r = cli('--help');
     assert.equal(r.status, 0);
     for (const c of ['build', 'lab', 'down']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
   });
@@ -23,7 +23,7 @@ describe('socklab CLI, run as a user would', () => {
       [['launch'], /unknown command 'launch'/],
     ];
     for (const [args, re] of cases) {
-      const r = socklab(...args);
+      const r = cli(...args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);
     }
@@ -42,7 +42,7 @@ describe('socklab CLI, run as a user would', () => {
     make(other);
     const rt = new DockerRuntime();
     try {
-      const r = socklab('down', '--run', run);
+      const r = cli('down', '--run', run);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /removed 1 containers, 1 networks, 0 volumes/);
       assert.deepEqual(await rt.listLabelled(run), { containers: [], networks: [], volumes: [] });

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IMAGES } from '@socklab/shared';
 import { dashboards, queriesOf } from '@socklab/grafana';
-import { DockerRuntime, fetchInside, prometheusSpec, readResults, REPO_ROOT, startRole, type Results } from '@socklab/orchestrator';
+import { DockerRuntime, fetchInside, prometheusSpec, readResults, startRole, type Results } from '@socklab/orchestrator';
 import { Lab, type Started } from './support/lab.js';
+import { socklab } from './support/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'orchestrator/dist/cli.js');
 const rt = new DockerRuntime();
 
 /**
@@ -64,7 +64,7 @@ describe('live view: Prometheus follows a run, and every dashboard query returns
   it('socklab run attaches the running Prometheus, which scrapes the run with role, model, run and scenario labels', async () => {
     const file = path.join(out, 'live.yaml');
     writeFileSync(file, SCENARIO);
-    const r = spawnSync(process.execPath, [CLI, 'run', file, '--out', out], { encoding: 'utf8', timeout: 180_000 });
+    const r = socklab(['run', file, '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`live view: ${prometheus} scrapes this run \\(run="socklab-`));
     results = readResults(path.join(out, readdirSync(out).find((d) => d.startsWith('socklab-'))!));

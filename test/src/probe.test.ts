@@ -13,9 +13,8 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
   after(async () => {
     await lab?.[Symbol.asyncDispose]();
   });
-  const target = (name: string, port = LAB_PORT): string => `${lab.run}-${name}:${port}`;
   const steady = (name: string, n: number, rate: number, extra: string[] = []): string[] => [
-    '--target', target(name), '--clients', String(n), '--arrival', 'steady', '--rate', String(rate),
+    '--target', lab.target(name), '--clients', String(n), '--arrival', 'steady', '--rate', String(rate),
     '--duration', `${Math.ceil((n / rate) * 1000)}ms`, '--metrics-port', '0', ...extra,
   ];
   const nstat = async (probe: Started, counter: string): Promise<number> => {

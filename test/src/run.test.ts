@@ -1,25 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DockerRuntime, readResults, REPO_ROOT, trialMeasures, type Results } from '@socklab/orchestrator';
+import { CLI, runDir, socklab } from './support/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'orchestrator/dist/cli.js');
 const ARTIFACTS = path.join(REPO_ROOT, 'test/artifacts');
 const rt = new DockerRuntime();
-
-function socklab(args: string[], env: NodeJS.ProcessEnv = {}, timeout = 180_000): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout, env: { ...process.env, ...env } });
-}
-
-/** The one run folder a command wrote under `out`. */
-function runDir(out: string): string {
-  const dirs = readdirSync(out).filter((d) => statSync(path.join(out, d)).isDirectory());
-  assert.equal(dirs.length, 1, `one run folder in ${out}: ${dirs.join(', ')}`);
-  return path.join(out, dirs[0]!);
-}
 
 async function leftovers(run: string): Promise<number> {
   const l = await rt.listLabelled(run);

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IMAGES, LAB_PORT, MODELS, SERVER_METRICS as M } from '@socklab/shared';
+import { IMAGES, MODELS, SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from './support/lab.js';
 
 const MiB = 1024 * 1024;
@@ -18,7 +18,6 @@ describe('server models, as a student would observe them', () => {
     await lab?.[Symbol.asyncDispose]();
   });
 
-  const target = (name: string): string => `${lab.run}-${name}:${LAB_PORT}`;
   const metrics = async (server: Started, name: string, labels: Record<string, string> = {}): Promise<number> => {
     const v = metricValue(await lab.scrape(server), name, labels);
     assert.ok(v !== undefined, `metric ${name} missing`);
@@ -27,7 +26,7 @@ describe('server models, as a student would observe them', () => {
 
   it('sequential serves one client at a time: 3 clients at once finish at about 1, 2 and 3 s', async () => {
     const server = await lab.server({ MODEL: 'sequential', WORK: 'io:1s' }, { name: 'seq' });
-    const run = await lab.swarm(['--target', target('seq'), '--preset', 'client', '--metrics-port', '0'], 'seq-swarm');
+    const run = await lab.swarm(['--target', lab.target('seq'), '--preset', 'client', '--metrics-port', '0'], 'seq-swarm');
     assert.equal(run.summary?.outcomes.ok, 3, run.logs);
     const t = sorted(run);
     near(t[0], 1000, 250, 'first');
@@ -43,7 +42,7 @@ describe('server models, as a student would observe them', () => {
       // 10 clients 10 ms apart, like the seed's threads started in a loop: SYNs that arrive once the queue is
       // full are dropped (a burst of SYNs all get SYN-ACKs first, and the kernel drops their final ACKs instead).
       lab.swarm(
-        ['--target', target('gargalo'), '--clients', '10', '--arrival', 'steady', '--rate', '100', '--duration', '100ms',
+        ['--target', lab.target('gargalo'), '--clients', '10', '--arrival', 'steady', '--rate', '100', '--duration', '100ms',
           '--connect-timeout', '3s', '--read-timeout', '15s', '--metrics-port', '0'],
         'gargalo-swarm',
       ),
@@ -68,14 +67,14 @@ describe('server models, as a student would observe them', () => {
     const server = await lab.server({ MODEL: 'threaded', WORK: 'io:1s' }, { name: 'threaded' });
     const idleThreads = await metrics(server, M.threads.name);
     const idleRss = await metrics(server, M.rss.name);
-    const run = await lab.swarm(['--target', target('threaded'), '--preset', 'nervous', '--metrics-port', '0'], 'threaded-10');
+    const run = await lab.swarm(['--target', lab.target('threaded'), '--preset', 'nervous', '--metrics-port', '0'], 'threaded-10');
     assert.equal(run.summary?.outcomes.ok, 10, run.logs);
     assert.ok((sorted(run)[9] ?? Infinity) < 1500, `all within 1.5 s: ${sorted(run).join(', ')}`);
     const peakThreads = await metrics(server, M.threadsPeak.name);
     assert.ok(peakThreads >= idleThreads + 10, `threads ${idleThreads} -> peak ${peakThreads}`);
     threadedGrowth10 = (await metrics(server, M.rssPeak.name)) - idleRss;
 
-    const big = await lab.swarm(['--target', target('threaded'), '--clients', '1000', '--metrics-port', '0'], 'threaded-1000');
+    const big = await lab.swarm(['--target', lab.target('threaded'), '--clients', '1000', '--metrics-port', '0'], 'threaded-1000');
     assert.equal(big.summary?.outcomes.ok, 1000, JSON.stringify(big.summary?.outcomes));
     const growth = (await metrics(server, M.rssPeak.name)) - idleRss;
     assert.ok(growth < 64 * MiB, `RSS grew ${(growth / MiB).toFixed(1)} MiB for 1000 threads`);
@@ -85,7 +84,7 @@ describe('server models, as a student would observe them', () => {
   it('worker-threads: the same 10 clients cost far more memory on Node Workers than on OS threads', async () => {
     const server = await lab.server({ MODEL: 'worker-threads', WORK: 'io:1s' }, { name: 'workers' });
     const idleRss = await metrics(server, M.rss.name);
-    const run = await lab.swarm(['--target', target('workers'), '--preset', 'nervous', '--metrics-port', '0'], 'workers-10');
+    const run = await lab.swarm(['--target', lab.target('workers'), '--preset', 'nervous', '--metrics-port', '0'], 'workers-10');
     assert.equal(run.summary?.outcomes.ok, 10, run.logs);
     const growth = (await metrics(server, M.rssPeak.name)) - idleRss;
     assert.ok(growth > 20 * MiB, `10 Workers grew RSS by ${(growth / MiB).toFixed(1)} MiB`);
@@ -95,7 +94,7 @@ describe('server models, as a student would observe them', () => {
   for (const model of ['pool', 'prefork'] as const) {
     it(`${model} of 4: 10 clients are served in three waves of about 1, 2 and 3 s`, async () => {
       const server = await lab.server({ MODEL: model, POOL_SIZE: '4', PROCESSES: '4', WORK: 'io:1s' }, { name: model });
-      const run = await lab.swarm(['--target', target(model), '--preset', 'nervous', '--read-timeout', '10s', '--metrics-port', '0'], `${model}-swarm`);
+      const run = await lab.swarm(['--target', lab.target(model), '--preset', 'nervous', '--read-timeout', '10s', '--metrics-port', '0'], `${model}-swarm`);
       assert.equal(run.summary?.outcomes.ok, 10, run.logs);
       const t = sorted(run);
       t.slice(0, 4).forEach((v) => near(v, 1000, 300, 'wave 1'));
@@ -109,14 +108,14 @@ describe('server models, as a student would observe them', () => {
   it('event-loop: 200 clients with io work finish together on one thread; cpu work stalls everyone', async () => {
     const server = await lab.server({ MODEL: 'event-loop', WORK: 'io:1s' }, { name: 'loop' });
     const idleThreads = await metrics(server, M.threads.name);
-    const run = await lab.swarm(['--target', target('loop'), '--preset', 'challenge', '--metrics-port', '0'], 'loop-200');
+    const run = await lab.swarm(['--target', lab.target('loop'), '--preset', 'challenge', '--metrics-port', '0'], 'loop-200');
     assert.equal(run.summary?.outcomes.ok, 200, JSON.stringify(run.summary?.outcomes));
     assert.ok((sorted(run)[199] ?? Infinity) < 1500, `slowest ${sorted(run)[199]} ms`);
     assert.ok((await metrics(server, M.threadsPeak.name)) <= idleThreads + 2, 'no thread per connection');
     assert.equal(await metrics(server, M.inServicePeak.name), 200);
 
     await lab.server({ MODEL: 'event-loop', WORK: 'cpu:200ms' }, { name: 'loop-cpu' });
-    const cpu = await lab.swarm(['--target', target('loop-cpu'), '--preset', 'nervous', '--metrics-port', '0'], 'loop-cpu-swarm');
+    const cpu = await lab.swarm(['--target', lab.target('loop-cpu'), '--preset', 'nervous', '--metrics-port', '0'], 'loop-cpu-swarm');
     assert.equal(cpu.summary?.outcomes.ok, 10, cpu.logs);
     const last = sorted(cpu)[9] ?? 0;
     assert.ok(last >= 1900 && last < 3500, `10 x 200 ms of CPU on one thread: the last finishes at ${last} ms`);
@@ -142,7 +141,7 @@ describe('server models, as a student would observe them', () => {
   it('deadlock: both sides wait in recv with nothing exchanged, and the next client waits behind them', async () => {
     const server = await lab.server({ MODEL: 'sequential' }, { name: 'deadlock' });
     const { result: run, samples } = await sampleWhile(
-      lab.swarm(['--target', target('deadlock'), '--clients', '2', '--expect-greeting', '--read-timeout', '0', '--max-duration', '3s', '--metrics-port', '0'], 'deadlock-swarm'),
+      lab.swarm(['--target', lab.target('deadlock'), '--clients', '2', '--expect-greeting', '--read-timeout', '0', '--max-duration', '3s', '--metrics-port', '0'], 'deadlock-swarm'),
       500,
       async () => lab.scrape(server),
     );
@@ -162,9 +161,9 @@ describe('server models, as a student would observe them', () => {
     const server = await lab.server({ MODEL: 'sequential', RECV_TIMEOUT: '1s' }, { name: 'timeout' });
     // The client gives up first (0.9 s) and, like the notebook's, keeps its socket until the server gives up
     // too (1 s after accept): each side then records its own read timeout. Equal timeouts would race.
-    const stuck = lab.swarm(['--target', target('timeout'), '--clients', '1', '--expect-greeting', '--read-timeout', '900ms', '--metrics-port', '0'], 'timeout-a');
+    const stuck = lab.swarm(['--target', lab.target('timeout'), '--clients', '1', '--expect-greeting', '--read-timeout', '900ms', '--metrics-port', '0'], 'timeout-a');
     await new Promise((r) => setTimeout(r, 300));
-    const next = await lab.swarm(['--target', target('timeout'), '--clients', '1', '--metrics-port', '0'], 'timeout-b');
+    const next = await lab.swarm(['--target', lab.target('timeout'), '--clients', '1', '--metrics-port', '0'], 'timeout-b');
     const a = await stuck;
     assert.equal(a.summary?.outcomes.read_timeout, 1, a.logs);
     assert.equal(next.summary?.outcomes.ok, 1, next.logs);

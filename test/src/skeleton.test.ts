@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LAB_PORT, SERVER_METRICS } from '@socklab/shared';
+import { SERVER_METRICS } from '@socklab/shared';
 import { Lab, metricValue, type SwarmRun } from './support/lab.js';
 
 describe('walking skeleton: event-loop server and a swarm of 10 on an internal network', () => {
@@ -11,7 +11,7 @@ describe('walking skeleton: event-loop server and a swarm of 10 on an internal n
   before(async () => {
     lab = await Lab.create('skeleton');
     const server = await lab.server({ MODEL: 'event-loop', WORK: 'io:200ms' });
-    run = await lab.swarm(['--target', `${lab.run}-server:${LAB_PORT}`, '--clients', '10', '--metrics-port', '0']);
+    run = await lab.swarm(['--target', lab.target('server'), '--clients', '10', '--metrics-port', '0']);
     metrics = await lab.scrape(server);
   });
 

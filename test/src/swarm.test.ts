@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LAB_PORT, SERVER_METRICS as M } from '@socklab/shared';
+import { SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue } from './support/lab.js';
 
 describe('swarm: every connection ends in the outcome the kernel and the server caused', () => {
@@ -11,7 +11,6 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
   after(async () => {
     await lab?.[Symbol.asyncDispose]();
   });
-  const target = (name: string, port = LAB_PORT): string => `${lab.run}-${name}:${port}`;
   const only = (outcomes: Record<string, number> | undefined, key: string, n: number): void => {
     assert.ok(outcomes, 'a summary');
     for (const [k, v] of Object.entries(outcomes)) assert.equal(v, k === key ? n : 0, `${k} in ${JSON.stringify(outcomes)}`);
@@ -19,11 +18,11 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
 
   it('the challenge preset against the event loop: 200 ok, and two swarms can share one server', async () => {
     const server = await lab.server({ MODEL: 'event-loop', WORK: 'io:500ms' }, { name: 'loop' });
-    const run = await lab.swarm(['--target', target('loop'), '--preset', 'challenge', '--metrics-port', '0'], 'challenge');
+    const run = await lab.swarm(['--target', lab.target('loop'), '--preset', 'challenge', '--metrics-port', '0'], 'challenge');
     only(run.summary?.outcomes, 'ok', 200);
     const [a, b] = await Promise.all([
-      lab.swarm(['--target', target('loop'), '--clients', '100', '--metrics-port', '0'], 'pair-a'),
-      lab.swarm(['--target', target('loop'), '--clients', '100', '--metrics-port', '0'], 'pair-b'),
+      lab.swarm(['--target', lab.target('loop'), '--clients', '100', '--metrics-port', '0'], 'pair-a'),
+      lab.swarm(['--target', lab.target('loop'), '--clients', '100', '--metrics-port', '0'], 'pair-b'),
     ]);
     only(a.summary?.outcomes, 'ok', 100);
     only(b.summary?.outcomes, 'ok', 100);
@@ -32,14 +31,14 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
 
   it('nothing listening on the port: every client is refused (ECONNREFUSED)', async () => {
     await lab.server({ MODEL: 'event-loop' }, { name: 'closed-port' });
-    const run = await lab.swarm(['--target', target('closed-port', 7999), '--preset', 'nervous', '--metrics-port', '0'], 'refused');
+    const run = await lab.swarm(['--target', lab.target('closed-port', 7999), '--preset', 'nervous', '--metrics-port', '0'], 'refused');
     only(run.summary?.outcomes, 'refused', 10);
     assert.equal(run.summary?.errno.ECONNREFUSED, 10);
   });
 
   it('a server that accepts and never answers: read_timeout at the configured time (±20%)', async () => {
     await lab.server({ MODEL: 'event-loop', WORK: 'io:10m' }, { name: 'silent' });
-    const run = await lab.swarm(['--target', target('silent'), '--clients', '5', '--read-timeout', '2s', '--metrics-port', '0'], 'silent-swarm');
+    const run = await lab.swarm(['--target', lab.target('silent'), '--clients', '5', '--read-timeout', '2s', '--metrics-port', '0'], 'silent-swarm');
     only(run.summary?.outcomes, 'read_timeout', 5);
     for (const c of run.summary?.connections ?? []) assert.ok(c.totalMs >= 1600 && c.totalMs <= 2400, `${c.totalMs} ms`);
     // After its 1 s grace the client closes for good: the run ends, it does not wait for the server's FIN.
@@ -52,7 +51,7 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
       { MODEL: 'sequential', BACKLOG: '1', WORK: 'io:1s' },
       { name: 'abort', sysctls: { 'net.ipv4.tcp_abort_on_overflow': '1' } },
     );
-    const run = await lab.swarm(['--target', target('abort'), '--preset', 'nervous', '--read-timeout', '10s', '--metrics-port', '0'], 'abort-swarm');
+    const run = await lab.swarm(['--target', lab.target('abort'), '--preset', 'nervous', '--read-timeout', '10s', '--metrics-port', '0'], 'abort-swarm');
     const o: Partial<Record<string, number>> = run.summary?.outcomes ?? {};
     assert.ok((o.reset ?? 0) > 0, JSON.stringify(o));
     assert.equal((o.reset ?? 0) + (o.ok ?? 0), 10, `only ok and reset: ${JSON.stringify(o)}`);
@@ -62,7 +61,7 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
   it('a sequential listen(1) server and 10 nervous clients: a mix that includes connect_timeout', async () => {
     await lab.server({ MODEL: 'sequential', BACKLOG: '1', WORK: 'io:2s' }, { name: 'gargalo' });
     const run = await lab.swarm(
-      ['--target', target('gargalo'), '--clients', '10', '--arrival', 'steady', '--rate', '100', '--duration', '100ms',
+      ['--target', lab.target('gargalo'), '--clients', '10', '--arrival', 'steady', '--rate', '100', '--duration', '100ms',
         '--connect-timeout', '3s', '--read-timeout', '15s', '--metrics-port', '0'],
       'gargalo-swarm',
     );
@@ -75,7 +74,7 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
 
   it('--repeat says each wave on stderr as it ends, and the summary counts every wave', async () => {
     await lab.server({ MODEL: 'event-loop' }, { name: 'waves' });
-    const run = await lab.swarm(['--target', target('waves'), '--clients', '5', '--repeat', '400ms', '--max-duration', '1900ms', '--metrics-port', '0'], 'waves-swarm');
+    const run = await lab.swarm(['--target', lab.target('waves'), '--clients', '5', '--repeat', '400ms', '--max-duration', '1900ms', '--metrics-port', '0'], 'waves-swarm');
     const waves = run.logs.split('\n').filter((l) => /^socklab swarm: wave \d+: ok=5 in \d+\.\d+s$/.test(l));
     assert.ok(waves.length >= 3, run.logs);
     assert.equal(run.summary?.waves, waves.length);
@@ -100,7 +99,7 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
       [['--read-timeout', '10'], /--read-timeout "10".*ms, s, m or h/],
     ];
     for (const [i, [args, re]] of cases.entries()) {
-      const r = await lab.swarm(['--target', target('loop'), ...args], `badflag-${i}`);
+      const r = await lab.swarm(['--target', lab.target('loop'), ...args], `badflag-${i}`);
       assert.equal(r.exitCode, 2, r.logs);
       assert.match(r.logs, re);
     }

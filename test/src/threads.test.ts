@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IMAGES, LAB_PORT, SWARM_METRICS } from '@socklab/shared';
+import { IMAGES, SWARM_METRICS } from '@socklab/shared';
 import type { ProbeState } from '@socklab/shared/results';
 import { Lab, metricValue, type Started } from './support/lab.js';
 
@@ -14,7 +14,6 @@ describe('where every thread is blocked, read from the kernel by the probe', () 
   after(async () => {
     await lab?.[Symbol.asyncDispose]();
   });
-  const target = (name: string): string => `${lab.run}-${name}:${LAB_PORT}`;
 
   /** The probe's view of the server's processes, polled until `ok` holds (or the time is up: the last one). */
   async function until(probe: Started, ok: (p: Proc[]) => boolean, ms = 8000): Promise<Proc[]> {
@@ -41,7 +40,7 @@ describe('where every thread is blocked, read from the kernel by the probe', () 
     const server = await lab.server({ MODEL: 'sequential' }, { name: 'dead' });
     const probe = await lab.probe(server, { REFRESH: '250ms', STALL_THRESHOLD: '1s' }, 'dead-probe');
     const { container: swarm, done } = await lab.startSwarm(
-      ['--target', target('dead'), '--clients', '2', '--expect-greeting', '--read-timeout', '0', '--max-duration', '6s'],
+      ['--target', lab.target('dead'), '--clients', '2', '--expect-greeting', '--read-timeout', '0', '--max-duration', '6s'],
       'dead-swarm',
     );
     const ps = await until(probe, (p) => sum(p, 'recv') === 1 && p.some((x) => x.stalledRecv === 1));
@@ -57,7 +56,7 @@ describe('where every thread is blocked, read from the kernel by the probe', () 
   it('threaded under 10 clients with io work: 10 threads sleep, one waits in accept', async () => {
     const server = await lab.server({ MODEL: 'threaded', WORK: 'io:4s' }, { name: 'thr' });
     const probe = await lab.probe(server, { REFRESH: '250ms' }, 'thr-probe');
-    const { done } = await lab.startSwarm(['--target', target('thr'), '--preset', 'nervous', '--metrics-port', '0'], 'thr-swarm');
+    const { done } = await lab.startSwarm(['--target', lab.target('thr'), '--preset', 'nervous', '--metrics-port', '0'], 'thr-swarm');
     const ps = await until(probe, (p) => sum(p, 'sleep') === 10 && sum(p, 'accept') === 1);
     assert.equal(sum(ps, 'sleep'), 10, JSON.stringify(ps));
     assert.equal(sum(ps, 'accept'), 1);
@@ -82,7 +81,7 @@ describe('where every thread is blocked, read from the kernel by the probe', () 
     assert.equal(ps.length, 1, `one process besides the probe's own: ${JSON.stringify(ps)}`);
     assert.ok(sum(ps, 'poll') >= 1, JSON.stringify(ps));
     assert.equal(sum(ps, 'accept'), 0);
-    const run = await lab.swarm(['--target', target('plain'), '--clients', '3', '--metrics-port', '0'], 'plain-swarm');
+    const run = await lab.swarm(['--target', lab.target('plain'), '--clients', '3', '--metrics-port', '0'], 'plain-swarm');
     assert.equal(run.summary?.outcomes.ok, 3);
   });
 });

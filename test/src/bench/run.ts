@@ -35,7 +35,7 @@ async function serverMemory(lab: Lab): Promise<void> {
     // A warm-up round of 1,000 clients first, so one-time costs (JIT, heap sizing, first page faults, thread
     // stacks touched for the first time) are not counted as the cost of a connection; worker-threads warms up
     // with 200 (1,000 Workers would take 7 GB).
-    const swarmArgs = ['--target', `${lab.run}-${name}:${LAB_PORT}`, '--preset', 'challenge', '--read-timeout', '30s', '--metrics-port', '0'];
+    const swarmArgs = ['--target', lab.target(name), '--preset', 'challenge', '--read-timeout', '30s', '--metrics-port', '0'];
     const warmup = model === 'worker-threads' ? '200' : '1000';
     await lab.swarm([...swarmArgs, '--clients', warmup], `${name}-warmup`);
     await new Promise((r) => setTimeout(r, 1000));
@@ -81,7 +81,7 @@ async function connectionRate(lab: Lab): Promise<void> {
     // Alternate which goes first, so neither always meets the other's TIME_WAIT leftovers on the server.
     const runSwarm = async (): Promise<number> => {
       const s = await lab.swarm(
-        ['--target', `${lab.run}-rate:${LAB_PORT}`, '--arrival', 'closed', '--concurrency', String(concurrency), '--clients', String(clients), '--metrics-port', '0'],
+        ['--target', lab.target('rate'), '--arrival', 'closed', '--concurrency', String(concurrency), '--clients', String(clients), '--metrics-port', '0'],
         `rate-swarm-${round}`,
       );
       return ((s.summary?.outcomes.ok ?? 0) / (s.summary?.durationMs ?? Infinity)) * 1000;

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@socklab/orchestrator';
 
@@ -10,8 +11,12 @@ export const CLI = path.join(REPO_ROOT, 'orchestrator/dist/cli.js');
 export const socklab = (args: string[], env: NodeJS.ProcessEnv = {}, timeout = 180_000) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout, env: { ...process.env, ...env } });
 
-/** The one run directory a run wrote under `--out`. */
-export const runDir = (out: string): string => path.join(out, readdirSync(out).find((d) => d.startsWith('socklab-'))!);
+/** The one run folder a command wrote under `--out` (there must be exactly one). */
+export function runDir(out: string): string {
+  const dirs = readdirSync(out).filter((d) => d.startsWith('socklab-') && statSync(path.join(out, d)).isDirectory());
+  assert.equal(dirs.length, 1, `one run folder in ${out}: ${dirs.join(', ')}`);
+  return path.join(out, dirs[0]!);
+}
 
 /** The id of the running container of one role of a run ('' when there is none). */
 export const containerOf = (run: string, role: string): string =>

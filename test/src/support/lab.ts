@@ -4,7 +4,7 @@
  * summary decoding). It only adds the short names tests like.
  */
 import { randomBytes } from 'node:crypto';
-import type { Role } from '@socklab/shared';
+import { LAB_PORT, type Role } from '@socklab/shared';
 import type { ProbeState, SwarmSummary } from '@socklab/shared/results';
 import {
   cpuSeconds,
@@ -87,6 +87,11 @@ export class Lab implements AsyncDisposable {
 
   get network(): string {
     return this.run;
+  }
+
+  /** host:port of one of this lab's containers on its network (the roles name them `<run>-<name>`). */
+  target(name: string, port: number = LAB_PORT): string {
+    return `${this.run}-${name}:${port}`;
   }
 
   /** A server model (the orchestrator's server role); ready when it logs its start line. */
