@@ -4,7 +4,7 @@ import { IMAGES, PROMETHEUS_PORT } from '@socklab/shared';
 import { roleLabels } from './roles/common.js';
 import { probeSpec } from './roles/probe.js';
 import { serverSpec } from './roles/server.js';
-import { startRole } from './roles/common.js';
+import { startRole } from './roles/ready.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 
 export interface Check {

@@ -14,7 +14,8 @@ import {
   type ShapingEnv,
 } from '@socklab/shared';
 import { Observer } from './observer.js';
-import { detectCapabilities, Shaper } from './shaper/shaper.js';
+import { detectCapabilities, leftovers, Shaper } from './shaper/shaper.js';
+import type { Capabilities } from './shaper/plan.js';
 import { labInterfaces } from './shaper/system.js';
 
 function shapingFromEnv(env: NodeJS.ProcessEnv): ShapingConfig {
@@ -57,6 +58,35 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
+/**
+ * What the kernel offers for shaping, and the shaping of the link as asked, the namespace left clean if that
+ * fails. Inside the server's own container (observe only) there is nothing to shape with.
+ */
+async function shapeLink(observeOnly: boolean, ifaces: string[], port: number, shaping: ShapingConfig, seed: number | undefined): Promise<{ shaper: Shaper; caps: Capabilities }> {
+  // Whether an earlier probe left shaping behind (read before the trials below touch the interface), then what
+  // the kernel offers.
+  const dirty = !observeOnly && (await leftovers(ifaces));
+  const caps = observeOnly ? { netem: false, ifb: false, tbf: false, nfqueue: false } : await detectCapabilities(ifaces[0] ?? 'eth0');
+  console.log(
+    observeOnly
+      ? 'socklab probe: observing only (inside the server\'s container): no shaping'
+      : `socklab probe: kernel offers netem=${caps.netem} ifb=${caps.ifb} tbf=${caps.tbf} nfqueue=${caps.nfqueue}; ` +
+          `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}`,
+  );
+  const shaper = new Shaper(caps, port, ifaces, seed);
+  if (observeOnly) return { shaper, caps };
+  // A previous probe of this namespace may have left shaping behind; a fresh namespace has nothing to clear.
+  if (dirty) await shaper.clear();
+  else shaper.assumeClean();
+  try {
+    await shaper.apply(shaping);
+  } catch (err) {
+    await shaper.clear(); // never leave half of a shaping behind in the server's namespace
+    throw err;
+  }
+  return { shaper, caps };
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   // Everything is validated before anything in the namespace is touched.
@@ -74,26 +104,12 @@ async function main(): Promise<void> {
   const observeOnly = env.OBSERVE_ONLY === '1';
   // IFACES=lo: shape loopback (the swarm runs in the server's namespace against a server bound to 127.0.0.1).
   const ifaces = env.IFACES ? env.IFACES.split(',') : labInterfaces();
-  const caps = observeOnly ? { netem: false, ifb: false, tbf: false, nfqueue: false } : await detectCapabilities(ifaces[0] ?? 'eth0');
-  console.log(
-    observeOnly
-      ? 'socklab probe: observing only (inside the server\'s container): no shaping'
-      : `socklab probe: kernel offers netem=${caps.netem} ifb=${caps.ifb} tbf=${caps.tbf} nfqueue=${caps.nfqueue}; ` +
-          `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}`,
-  );
-  const shaper = new Shaper(caps, port, ifaces, seed);
-  if (!observeOnly) {
-    await shaper.clear(); // a previous probe of this namespace may have left shaping behind
-    try {
-      await shaper.apply(shaping);
-    } catch (err) {
-      await shaper.clear(); // never leave half of a shaping behind in the server's namespace
-      throw err;
-    }
-  }
-
+  // The first reading of the namespace is taken while the link is being shaped.
   const observer = new Observer(port, refreshMs, stallMs, observeOnly ? 'own-process' : 'own-cgroup');
+  const watching = observer.start();
+  const { shaper, caps } = await shapeLink(observeOnly, ifaces, port, shaping, seed);
   exportShaping(observer, shaper);
+  await watching;
   let seen = { accepted: 0, dropped: 0 };
   const helperMetrics = setInterval(() => {
     const s = shaper.helperStats;
@@ -101,7 +117,6 @@ async function main(): Promise<void> {
     if (s.dropped > seen.dropped) observer.m.shaperPackets.inc({ verdict: 'dropped' }, s.dropped - seen.dropped);
     seen = { accepted: s.accepted, dropped: s.dropped };
   }, 1000);
-  await observer.start();
 
   const server = http.createServer((req, res) => {
     const json = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
@@ -112,6 +127,12 @@ async function main(): Promise<void> {
       );
     } else if (req.url === '/state') {
       json(200, observer.state);
+    } else if (req.url === '/state?fresh=1') {
+      // A reading taken for this request: the sampler stamps what it shows with when it was true.
+      observer.fresh().then(
+        (state) => json(200, state),
+        (err: Error) => json(500, { error: err.message }),
+      );
     } else if (req.url === '/shaping' && req.method === 'GET') {
       json(200, { config: shaper.config, plan: shaper.plan, capabilities: caps, helper: shaper.helperStats });
     } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT') && observeOnly) {

@@ -25,6 +25,8 @@ export class Observer {
    */
   private tables: { which: readonly Table[]; at: number; listening: boolean } = { which: TABLES, at: -Infinity, listening: false };
   state: KernelState | undefined;
+  /** The refresh under way, which a reader asking for a fresh state shares rather than starting another. */
+  private pending: Promise<KernelState> | undefined;
 
   /** Census over netlink when the helper is there; /proc/net/tcp* text (and ss for the limit) otherwise. */
   private readonly census: CensusHelper | undefined;
@@ -57,8 +59,16 @@ export class Observer {
     return { listening, acceptQueue: table.acceptQueue ?? 0, acceptQueueMax: this.max.value, states: table.states };
   }
 
+  /** A reading taken now (or the one being taken), for a reader who needs to know when it was true. */
+  fresh(): Promise<KernelState> {
+    this.pending ??= this.refresh().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
   async refresh(): Promise<KernelState> {
     const t0 = performance.now();
+    // The time of the reading: when the kernel was asked, not when the answer was put together.
+    const readAt = new Date().toISOString();
     const [fromDiag, kernel, sysctls, threads] = await Promise.all([
       this.census?.take() ?? null,
       readKernelCounters(),
@@ -103,7 +113,7 @@ export class Observer {
       counters: kernel.counters,
       currEstab: kernel.currEstab,
       sysctls,
-      updatedAt: new Date().toISOString(),
+      updatedAt: readAt,
       refreshMs: this.refreshMs,
       source: fromDiag ? 'sock_diag' : 'proc',
       threads,
@@ -116,7 +126,7 @@ export class Observer {
     await this.refresh();
     const loop = (): void => {
       this.timer = setTimeout(() => {
-        this.refresh().then(loop, (err: Error) => {
+        this.fresh().then(loop, (err: Error) => {
           console.error(`socklab probe: refresh failed: ${err.message}`);
           loop();
         });

@@ -5,7 +5,12 @@
  * each swarm's metrics, as numbers. The orchestrator follows these lines over the Docker API, which works the
  * same on Linux, macOS and Windows (no port has to be reachable from the host).
  *
- *   INTERVAL=250ms SERVER=http://127.0.0.1:9464/metrics PROBE=http://127.0.0.1:9465/state SWARMS=name=url,...
+ *   INTERVAL=100ms SERVER=http://127.0.0.1:9464/metrics PROBE=http://127.0.0.1:9465/state?fresh=1
+ *   SHAPING=http://127.0.0.1:9465/shaping SWARMS=name=url,...
+ *
+ * Each part of a line carries the time it was read (the probe's state its own `updatedAt`), on this machine's
+ * wall clock: the clock the swarms stamp their start with, so a run puts every series on one time axis.
+ * SIGUSR2 takes the next sample at once (the run asks for a last one the moment its clients are done).
  */
 import dns from 'node:dns/promises';
 import http from 'node:http';
@@ -57,7 +62,7 @@ async function get(url: string, timeoutMs: number): Promise<{ ok: true; body: st
     return { ok: false, error: (e as NodeJS.ErrnoException).code ?? 'ENOTFOUND' };
   }
   return new Promise((resolve) => {
-    const req = http.get({ host, port: u.port, path: u.pathname, agent: false, headers: { host: u.host, connection: 'close' } }, (res) => {
+    const req = http.get({ host, port: u.port, path: `${u.pathname}${u.search}`, agent: false, headers: { host: u.host, connection: 'close' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -76,46 +81,129 @@ async function get(url: string, timeoutMs: number): Promise<{ ok: true; body: st
   });
 }
 
-async function main(): Promise<void> {
-  const env = process.env;
-  const intervalMs = parseDuration(env.INTERVAL ?? '250ms', 'INTERVAL');
-  if (intervalMs < 50) throw new ConfigError(`invalid INTERVAL ${JSON.stringify(env.INTERVAL)}: expected 50ms or more`);
-  const server = env.SERVER ?? 'http://127.0.0.1:9464/metrics';
-  const probe = env.PROBE ?? 'http://127.0.0.1:9465/state';
-  const swarms = (env.SWARMS ?? '')
+/**
+ * A swarm's metrics endpoint as the sampler sees it: not up yet, answering, or ended. One that answered and then
+ * fails three times in a row has ended (its container is gone, and asking its address would cost a timeout on
+ * every tick): it is asked no more.
+ */
+class SwarmEndpoint {
+  private answered = false;
+  private failures = 0;
+  constructor(
+    readonly name: string,
+    readonly url: string,
+  ) {}
+
+  get ended(): boolean {
+    return this.answered && this.failures >= 3;
+  }
+
+  async read(timeoutMs: number): Promise<Record<string, number> | { error: string }> {
+    if (this.ended) return { error: 'ended' };
+    const r = await get(this.url, timeoutMs);
+    if (r.ok) {
+      this.answered = true;
+      this.failures = 0;
+      return parseExposition(r.body);
+    }
+    this.failures += 1;
+    return { error: r.error };
+  }
+}
+
+function parseSwarms(text: string): SwarmEndpoint[] {
+  return text
     .split(',')
     .filter(Boolean)
     .map((pair) => {
       const i = pair.indexOf('=');
       if (i <= 0) throw new ConfigError(`invalid SWARMS entry ${JSON.stringify(pair)}: expected name=url`);
-      return [pair.slice(0, i), pair.slice(i + 1)] as const;
+      return new SwarmEndpoint(pair.slice(0, i), pair.slice(i + 1));
     });
+}
+
+interface Sources {
+  readonly server: string;
+  readonly probe: string;
+  /** The probe's shaping answer, asked until it comes once ('' for none, or once it came). */
+  shaping: string;
+  readonly swarms: readonly SwarmEndpoint[];
+}
+
+/** One line: everything read at once, each part on its own timeout. `last`: the clients are done, leave them out. */
+async function sampleOnce(src: Sources, timeout: number, last: boolean): Promise<Record<string, unknown>> {
+  const t0 = Date.now();
+  const asked = last ? [] : src.swarms;
+  // SERVER='' : a server of one's own has no metrics endpoint.
+  const [s, p, sh, ...w] = await Promise.all([
+    src.server ? get(src.server, timeout) : null,
+    get(src.probe, timeout),
+    src.shaping ? get(src.shaping, timeout) : null,
+    ...asked.map((e) => e.read(timeout)),
+  ]);
+  const line: Record<string, unknown> = { t: t0 };
+  if (sh?.ok) {
+    try {
+      line.shaping = JSON.parse(sh.body) as unknown;
+      src.shaping = '';
+    } catch {
+      /* asked again next tick */
+    }
+  }
+  if (s?.ok) line.server = parseExposition(s.body);
+  else if (s) line.serverError = s.error;
+  if (p?.ok) {
+    try {
+      line.probe = JSON.parse(p.body) as unknown;
+    } catch {
+      line.probeError = 'not JSON';
+    }
+  } else line.probeError = p?.error;
+  if (asked.length > 0) line.swarms = Object.fromEntries(asked.map((e, i) => [e.name, w[i]]));
+  return line;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const intervalMs = parseDuration(env.INTERVAL ?? '250ms', 'INTERVAL');
+  if (intervalMs < 50) throw new ConfigError(`invalid INTERVAL ${JSON.stringify(env.INTERVAL)}: expected 50ms or more`);
+  const src: Sources = {
+    server: env.SERVER ?? 'http://127.0.0.1:9464/metrics',
+    probe: env.PROBE ?? 'http://127.0.0.1:9465/state?fresh=1',
+    shaping: env.SHAPING ?? '',
+    swarms: parseSwarms(env.SWARMS ?? ''),
+  };
   let stop = false;
-  process.once('SIGTERM', () => (stop = true));
-  process.once('SIGINT', () => (stop = true));
+  // SIGUSR2: a last reading, now (the clients are done); asked while one is being taken, it comes right after.
+  let asked = false;
+  let wake: (() => void) | undefined;
+  const end = (): void => {
+    stop = true;
+    wake?.();
+  };
+  process.once('SIGTERM', end);
+  process.once('SIGINT', end);
+  process.on('SIGUSR2', () => {
+    asked = true;
+    wake?.();
+  });
+  let last = false;
   while (!stop) {
     const t0 = Date.now();
-    const timeout = Math.max(150, intervalMs * 0.8);
-    // SERVER='' : a server of one's own has no metrics endpoint.
-    const [s, p, ...w] = await Promise.all([server ? get(server, timeout) : null, get(probe, timeout), ...swarms.map(([, url]) => get(url, timeout))]);
-    const line: Record<string, unknown> = { t: t0 };
-    if (s?.ok) line.server = parseExposition(s.body);
-    else if (s) line.serverError = s.error;
-    if (p?.ok) {
-      try {
-        line.probe = JSON.parse(p.body) as unknown;
-      } catch {
-        line.probeError = 'not JSON';
-      }
-    } else line.probeError = p?.error;
-    const sw: Record<string, unknown> = {};
-    swarms.forEach(([name], i) => {
-      const r = w[i];
-      sw[name] = r?.ok ? parseExposition(r.body) : { error: r?.error };
-    });
-    if (swarms.length > 0) line.swarms = sw;
-    process.stdout.write(`${JSON.stringify(line)}\n`);
-    await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - t0))));
+    process.stdout.write(`${JSON.stringify(await sampleOnce(src, Math.max(150, intervalMs * 0.8), last))}\n`);
+    last = false;
+    if (stop) break;
+    if (!asked) {
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.max(0, intervalMs - (Date.now() - t0)));
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      wake = undefined;
+    }
+    if (asked) [asked, last] = [false, true];
   }
 }
 

@@ -9,3 +9,4 @@ export * from './swarm-config.js';
 export * from './shaping-config.js';
 export * from './main.js';
 export * from './sleep.js';
+export * from './poll.js';

@@ -20,6 +20,8 @@ const outcomeEnum = z.enum(OUTCOMES);
 
 export const SwarmSummarySchema = z.strictObject({
   target: z.string(),
+  /** Wall-clock time (epoch ms, the swarm's own clock) when the first wave started: every timeline is relative to it. */
+  startedAtMs: z.number(),
   clients: count,
   waves: count,
   outcomes: outcomeCounts,

@@ -47,7 +47,16 @@ export interface SwarmConfig {
   readonly lingerMs: number;
   /** Close with RST instead of FIN when the client closes first (avoids TIME_WAIT on the client). */
   readonly closeWithReset: boolean;
+  /**
+   * Say SWARM_READY_LINE and start the first wave only on SWARM_START_SIGNAL: socklab starts a trial's swarms
+   * ahead, while the servers boot, and sets them off together.
+   */
+  readonly startOnSignal: boolean;
 }
+
+/** What a swarm started with --start-on-signal prints (stderr) once it waits, and the signal that sets it off. */
+export const SWARM_READY_LINE = 'socklab swarm: ready';
+export const SWARM_START_SIGNAL = 'SIGUSR2';
 
 export const SWARM_USAGE = `socklab swarm: fires client connections at a socklab server and classifies each outcome.
 
@@ -71,6 +80,8 @@ export const SWARM_USAGE = `socklab swarm: fires client connections at a socklab
   --metrics-port N         Prometheus metrics port (default ${SWARM_METRICS_PORT}; 0 disables)
   --linger D               keep serving metrics for D after the run
   --close-with-reset       close with RST (no TIME_WAIT) when the client closes first
+  --start-on-signal        print "socklab swarm: ready" and start on SIGUSR2 (socklab starts a trial's swarms together);
+                           --max-duration bounds the wait too
 Durations: ${DURATION_FORMS}.`;
 
 function duration(value: string | undefined, flag: string, fallback: number): number {
@@ -111,6 +122,7 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
         'metrics-port': { type: 'string' },
         linger: { type: 'string' },
         'close-with-reset': { type: 'boolean' },
+        'start-on-signal': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -172,5 +184,6 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
     metricsPort: v['metrics-port'] === undefined ? SWARM_METRICS_PORT : parseInteger(v['metrics-port'], '--metrics-port', 0, 65535),
     lingerMs: duration(v.linger, 'linger', 0),
     closeWithReset: v['close-with-reset'] ?? false,
+    startOnSignal: v['start-on-signal'] ?? false,
   };
 }

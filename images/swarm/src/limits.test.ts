@@ -16,7 +16,7 @@ describe('limits are said, not discovered', () => {
   it('explains an exhausted port range in the human table', () => {
     const b = new SummaryBuilder(0);
     b.add({ seq: 0, outcome: 'error', errno: 'EADDRNOTAVAIL', startedAt: 0, totalMs: 1, requests: 0 });
-    const s = b.summary({ target: 't:1', clients: 1, waves: 1, durationMs: 1, truncated: false });
+    const s = b.summary({ target: 't:1', clients: 1, waves: 1, durationMs: 1, startedAtMs: 0, truncated: false });
     assert.match(humanTable(s), /hint \(EADDRNOTAVAIL\): no ephemeral port left/);
   });
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseSwarmArgs, runMain, sleep, SWARM_USAGE } from '@socklab/shared';
+import { parseSwarmArgs, runMain, sleep, SWARM_READY_LINE, SWARM_START_SIGNAL, SWARM_USAGE } from '@socklab/shared';
 import { SwarmMetrics } from './metrics.js';
 import { runWave } from './runner.js';
 import { checkTarget } from './safety.js';
@@ -13,7 +13,9 @@ async function main(): Promise<void> {
     return;
   }
   const cfg = parseSwarmArgs(argv);
-  const address = await checkTarget(cfg.target.host);
+  // Started ahead (--start-on-signal), it may boot before its server exists: the target is looked up and
+  // checked once it is set off, still before a packet is sent.
+  let address = cfg.startOnSignal ? '' : await checkTarget(cfg.target.host);
   for (const w of limitWarnings(cfg)) console.error(`socklab swarm: warning: ${w}`);
   const metrics = new SwarmMetrics();
   await metrics.listen(cfg.metricsPort);
@@ -24,7 +26,12 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
+  if (cfg.startOnSignal) {
+    await startSignal(bound.signal);
+    address = await checkTarget(cfg.target.host);
+  }
   if (cfg.delayMs > 0) await sleep(cfg.delayMs, bound.signal);
+  // The wall clock where the first wave starts: the time zero a run puts every other series on.
   const startedAt = Date.now();
   const t0 = performance.now();
   const results = new SummaryBuilder(startedAt);
@@ -49,12 +56,27 @@ async function main(): Promise<void> {
     clients: cfg.clients,
     waves,
     durationMs: performance.now() - t0,
+    startedAtMs: startedAt,
     truncated,
   });
   console.error(humanTable(summary));
   console.log(JSON.stringify(summary));
   if (cfg.lingerMs > 0) await new Promise((r) => setTimeout(r, cfg.lingerMs));
   metrics.close();
+}
+
+/** Booted and waiting: say so, and go on the start signal (or when the run's bound ends the wait). */
+function startSignal(bound: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const go = (): void => {
+      process.off(SWARM_START_SIGNAL, go);
+      bound.removeEventListener('abort', go);
+      resolve();
+    };
+    process.on(SWARM_START_SIGNAL, go);
+    bound.addEventListener('abort', go, { once: true });
+    console.error(SWARM_READY_LINE);
+  });
 }
 
 runMain('socklab swarm', main);

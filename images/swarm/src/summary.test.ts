@@ -9,7 +9,7 @@ describe('the summary of a long --repeat run stays bounded', () => {
     for (let i = 0; i < n; i += 1) {
       b.add({ seq: i, outcome: i % 10 === 0 ? 'read_timeout' : 'ok', startedAt: i * 10, totalMs: (i % 100) + 1, connectMs: 1, requests: 1 });
     }
-    const s = b.summary({ target: 't:1', clients: 50, waves: 100, durationMs: 50_000, truncated: false });
+    const s = b.summary({ target: 't:1', clients: 50, waves: 100, durationMs: 50_000, startedAtMs: 0, truncated: false });
     assert.equal(s.connectionsTotal, n);
     assert.equal(s.connections?.length, DETAIL_LIMIT);
     assert.deepEqual(s.connections?.[0], { outcome: 'read_timeout', totalMs: 1, connectMs: 1 });
@@ -24,7 +24,7 @@ describe('the summary of a long --repeat run stays bounded', () => {
   it('beyond the reservoir, percentiles come from a sample and the max stays exact', () => {
     const b = new SummaryBuilder(0);
     for (let i = 0; i < RESERVOIR + 20_000; i += 1) b.add({ seq: i, outcome: 'ok', startedAt: 0, totalMs: i === 7 ? 9999 : 10 + (i % 90), requests: 1 });
-    const p = b.summary({ target: 't:1', clients: 1, waves: 1, durationMs: 1, truncated: false }).latencyMs.total;
+    const p = b.summary({ target: 't:1', clients: 1, waves: 1, durationMs: 1, startedAtMs: 0, truncated: false }).latencyMs.total;
     assert.equal(p.count, RESERVOIR + 20_000);
     assert.equal(p.max, 9999);
     assert.ok(p.p50 >= 50 && p.p50 <= 60, `p50 ${p.p50}`);

@@ -83,9 +83,10 @@ export class SummaryBuilder {
     return { ...this.outcomes };
   }
 
-  summary(meta: { target: string; clients: number; waves: number; durationMs: number; truncated: boolean }): SwarmSummary {
+  summary(meta: { target: string; clients: number; waves: number; durationMs: number; startedAtMs: number; truncated: boolean }): SwarmSummary {
     return {
       target: meta.target,
+      startedAtMs: meta.startedAtMs,
       clients: meta.clients,
       waves: meta.waves,
       outcomes: { ...this.outcomes },

@@ -1,5 +1,5 @@
 import { OUTCOMES, SERVER_METRICS as S, SWARM_METRICS as W, emptyOutcomeCounts, type Outcome } from '@socklab/shared';
-import { ProbeStateSchema } from '@socklab/shared/results';
+import { decode, ProbeStateSchema, ShapingAnswerSchema, type ShapingAnswer } from '@socklab/shared/results';
 import type { LiveSample, ProbeSample, ServerSample } from '../results/types.js';
 
 type Flat = Record<string, number>;
@@ -36,11 +36,16 @@ export function serverSample(t: number, m: Flat): ServerSample {
   };
 }
 
-/** The probe's /state -> a ProbeSample (strictly decoded; a malformed state is dropped by the caller). */
-export function probeSample(t: number, state: unknown): ProbeSample {
+/**
+ * The probe's /state -> a ProbeSample (strictly decoded; a malformed state is dropped by the caller), stamped with
+ * when the probe read the kernel (`updatedAt`), or else `t`, when the sampler asked.
+ */
+export function probeSample(t: number, state: unknown): ProbeSample & { sysctls: Record<string, string> } {
   const s = ProbeStateSchema.parse(state);
+  const readAt = Date.parse(s.updatedAt);
   return {
-    t,
+    t: Number.isFinite(readAt) ? readAt : t,
+    sysctls: s.sysctls,
     listening: s.listening,
     acceptQueue: s.acceptQueue,
     acceptQueueMax: s.acceptQueueMax,
@@ -72,12 +77,16 @@ export interface DecodedLine {
   readonly server: ServerSample | null;
   readonly probe: ProbeSample | null;
   readonly live: LiveSample | null;
+  /** The namespace's sysctls as the probe read them. */
+  readonly sysctls?: Readonly<Record<string, string>>;
+  /** The probe's shaping answer (on the first line it could be read). */
+  readonly shaping?: ShapingAnswer;
   readonly serverError?: string;
   readonly probeError?: string;
 }
 
 export function decodeSamplerLine(line: string): DecodedLine | null {
-  let raw: { t?: number; server?: Flat; probe?: unknown; swarms?: Record<string, Flat>; serverError?: string; probeError?: string };
+  let raw: { t?: number; server?: Flat; probe?: unknown; shaping?: unknown; swarms?: Record<string, Flat>; serverError?: string; probeError?: string };
   try {
     raw = JSON.parse(line) as typeof raw;
   } catch {
@@ -85,18 +94,29 @@ export function decodeSamplerLine(line: string): DecodedLine | null {
   }
   if (typeof raw.t !== 'number') return null;
   let probe: ProbeSample | null = null;
+  let sysctls: Record<string, string> | undefined;
   let probeError = raw.probeError;
   if (raw.probe !== undefined) {
     try {
-      probe = probeSample(raw.t, raw.probe);
+      const { sysctls: seen, ...p } = probeSample(raw.t, raw.probe);
+      probe = p;
+      sysctls = seen;
     } catch (e) {
       probeError = `malformed /state: ${(e as Error).message.slice(0, 80)}`;
     }
+  }
+  let shaping: ShapingAnswer | undefined;
+  try {
+    if (raw.shaping !== undefined) shaping = decode(ShapingAnswerSchema, 'the probe\'s /shaping', raw.shaping);
+  } catch {
+    /* asked once; the report says the shaping is unknown */
   }
   return {
     server: raw.server ? serverSample(raw.t, raw.server) : null,
     probe,
     live: raw.swarms ? liveSample(raw.t, raw.swarms) : null,
+    ...(sysctls && { sysctls }),
+    ...(shaping && { shaping }),
     ...(raw.serverError !== undefined && { serverError: raw.serverError }),
     ...(probeError !== undefined && { probeError }),
   };

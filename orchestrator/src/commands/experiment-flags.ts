@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ARRIVALS, DIRECTIONS, MODELS, PROTOCOLS, SWARM_PRESETS } from '@socklab/shared';
 import { EXPECTATION_KEYS } from '@socklab/shared/scenario';
+import { DEFAULT_SAMPLE_EVERY_MS } from '../plan/build.js';
 import { LANGS, type Lang } from '../report/i18n.js';
 import { ConfigError } from '@socklab/shared';
 
@@ -57,5 +58,5 @@ export function experimentFlags(cmd: Command, opts: { matrix: boolean }): Comman
     .option('--lang <lang>', `language of the report and the summary: ${LANGS.join(', ')}`, 'en')
     .option('--json', 'print the results as JSON on stdout')
     .option('--dry-run', 'print the plan and start nothing')
-    .addOption(new Option('--sample-every <ms>', 'sampling period of metrics and kernel state').default('250').hideHelp());
+    .addOption(new Option('--sample-every <ms>', 'sampling period of metrics and kernel state').default(String(DEFAULT_SAMPLE_EVERY_MS)).hideHelp());
 }

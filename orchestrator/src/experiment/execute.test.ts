@@ -14,7 +14,7 @@ import { readResults } from '../results/io.js';
 
 const plan = (repeat?: number) => {
   const { scenario } = loadScenario('backlog');
-  return buildPlan({ ...scenario, ...(repeat && { repeat }) }, { source: 'builtin:backlog', warmupMs: 0, seed: 7 });
+  return buildPlan({ ...scenario, ...(repeat && { repeat }) }, { source: 'builtin:backlog', seed: 7 });
 };
 const out = (): string => mkdtempSync(path.join(tmpdir(), 'socklab-exec-'));
 
@@ -24,12 +24,13 @@ describe('the experiment engine, on a fake runtime', () => {
     const events: RunEvent[] = [];
     const p = plan();
     const r = await runExperiment(rt, p, { outDir: out(), emit: (e) => events.push(e), signal: new AbortController().signal });
-    assert.deepEqual(rt.started.map((s) => s.role), ['server', 'probe', 'sampler', 'swarm']);
+    assert.deepEqual(rt.started.map((s) => s.role), ['client-host', 'server', 'swarm', 'probe', 'sampler'], "the swarm's client host lives as long as the run; the swarm joins it as the server starts; probe and sampler join the server once it runs");
+    assert.deepEqual(rt.started.find((s) => s.role === 'swarm')?.network, { kind: 'container', of: rt.started[0]?.name }, 'the swarm joins its client host');
     assert.ok(rt.started.every((s) => s.labels[LABELS.run] === p.runId), 'every container carries the run label');
     assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] }, 'nothing is left');
     const t = r.results.trials[0]!;
     assert.equal(t.swarms[0]?.summary?.outcomes.connect_timeout, 4);
-    assert.equal(t.servers[0]?.probe.length, 8);
+    assert.equal(t.servers[0]?.probe.length, 9, 'seven readings, one asked for at rest and one at the end');
     assert.deepEqual(t.servers[0]?.missing, []);
     assert.equal(r.results.manifest.kernel?.shapingMethod, 'nfqueue');
     assert.equal(r.results.manifest.seed, 7);
@@ -47,8 +48,8 @@ describe('the experiment engine, on a fake runtime', () => {
     const rt = new FakeRuntime(backlogScript({ probeDies: true }));
     const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal });
     const s = r.results.trials[0]!.servers[0]!;
-    assert.equal(s.samples.length, 8, 'the server samples are all there');
-    assert.match(s.missing.join('\n'), /probe state: 7 of 8 reads failed \(last: ECONNREFUSED\)/);
+    assert.equal(s.samples.length, 9, 'the server samples are all there');
+    assert.match(s.missing.join('\n'), /probe state: 8 of 9 reads failed \(last: ECONNREFUSED\)/);
     assert.match(readFileSync(path.join(r.dir, 'report.md'), 'utf8'), /## Missing data[\s\S]*probe state/);
   });
 
@@ -64,7 +65,8 @@ describe('the experiment engine, on a fake runtime', () => {
   });
 
   it('an abort mid-run removes everything and marks the results interrupted (exit 130)', async () => {
-    const rt = new FakeRuntime((spec) => (spec.role === 'swarm' ? { lines: [] } : backlogScript()(spec)));
+    // Swarms that boot but, once set off, never end.
+    const rt = new FakeRuntime((spec) => (spec.role === 'swarm' ? { lines: [{ stream: 'stderr', line: 'socklab swarm: ready' }] } : backlogScript()(spec)));
     const abort = new AbortController();
     const p = plan(3);
     const run = runExperiment(rt, p, { outDir: out(), emit: (e) => e.type === 'phase' && e.phase === 'swarm' && abort.abort(), signal: abort.signal });
@@ -93,7 +95,7 @@ describe('the experiment engine, on a fake runtime', () => {
   it('unmet expectations make exit 3', async () => {
     const rt = new FakeRuntime(backlogScript());
     const { scenario } = loadScenario('backlog');
-    const p = buildPlan({ ...scenario, expect: { ok: 10 } }, { source: 'test', warmupMs: 0 });
+    const p = buildPlan({ ...scenario, expect: { ok: 10 } }, { source: 'test' });
     const r = await runExperiment(rt, p, { outDir: out(), emit: () => {}, signal: new AbortController().signal });
     assert.equal(r.exitCode, 3);
     assert.deepEqual(r.results.expectations.map((e) => [e.key, e.expected, e.measured, e.met]), [['ok', '= 10', 6, false]]);
@@ -103,7 +105,7 @@ describe('the experiment engine, on a fake runtime', () => {
     const rt = new FakeRuntime(backlogScript());
     rt.missingImages.add('socklab/probe').add('students/eco:1');
     const { scenario } = loadScenario('backlog');
-    const p = buildPlan({ ...scenario, servers: [{ name: 'server', image: 'students/eco:1', port: 8000 }] }, { source: 'test', warmupMs: 0 });
+    const p = buildPlan({ ...scenario, servers: [{ name: 'server', image: 'students/eco:1', port: 8000 }] }, { source: 'test' });
     const dir = out();
     await assert.rejects(
       runExperiment(rt, p, { outDir: dir, emit: () => {}, signal: new AbortController().signal }),

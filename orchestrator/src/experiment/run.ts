@@ -22,11 +22,13 @@ export interface ExperimentOutcome {
  */
 export async function runExperiment(rt: ContainerRuntime, plan: RunPlan, opts: { outDir: string; emit: Emit; signal: AbortSignal; lang?: Lang }): Promise<ExperimentOutcome> {
   // An engine that does not answer, or a missing image, ends here: before the run's folder is written.
+  const t0 = performance.now();
   await rt.ping();
   const images = await checkImages(rt, plan);
+  const preflightMs = performance.now() - t0;
   const dir = new RunDir(path.join(opts.outDir, plan.runId));
   dir.json('plan.json', plan);
-  const results = await executePlan(rt, plan, { dir, emit: opts.emit, signal: opts.signal, images });
+  const results = await executePlan(rt, plan, { dir, emit: opts.emit, signal: opts.signal, images, preflightMs });
   const files = writeResults(dir, results, opts.lang);
   const exitCode = results.interrupted ? 130 : results.expectations.some((e) => !e.met) ? 3 : 0;
   return { results, dir: dir.dir, files, exitCode };

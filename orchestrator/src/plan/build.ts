@@ -1,12 +1,19 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { ConfigError, LAB_PORT, MODELS, parseDuration } from '@socklab/shared';
-import type { Scenario } from '@socklab/shared/scenario';
+import { ConfigError, LAB_PORT, MODELS, parseDuration, SWARM_METRICS_PORT } from '@socklab/shared';
+import type { Scenario, ServerInput, SwarmInput } from '@socklab/shared/scenario';
 import { probeSpec, shapingEnvOf } from '../roles/probe.js';
 import { samplerSpec } from '../roles/sampler.js';
 import { ownModel, ownServerSpec, serverSpec, type RoleContext } from '../roles/server.js';
-import { DEFAULT_RUN_MAX_DURATION, swarmArgs, swarmSpec } from '../roles/swarm.js';
+import { clientHostSpec, DEFAULT_RUN_MAX_DURATION, swarmArgs, swarmSpec } from '../roles/swarm.js';
 import { roleLabels } from '../roles/common.js';
-import { PLAN_VERSION, type RunPlan, type ServerPlan, type SwarmPlan, type TrialPlan } from './types.js';
+import type { ContainerSpec } from '../runtime/spec.js';
+import { PLAN_VERSION, type LoopbackPlan, type RunPlan, type ServerPlan, type SwarmPlan, type TrialPlan } from './types.js';
+
+/**
+ * How often a run reads each server's metrics and the kernel's state: often enough that a chart shows the accept
+ * queue fill within a tenth of a second of the first connect.
+ */
+export const DEFAULT_SAMPLE_EVERY_MS = 100;
 
 /** The axes of a `compare` matrix; each list has at least one value. */
 export interface CompareMatrix {
@@ -21,7 +28,6 @@ export interface PlanOptions {
   readonly seed?: number;
   readonly compare?: CompareMatrix;
   readonly sampleEveryMs?: number;
-  readonly warmupMs?: number;
   /** The source (base64) of each Python program the scenario names, read by the scenario loader. */
   readonly programs?: Readonly<Record<string, string>>;
 }
@@ -60,29 +66,57 @@ function cellScenario(base: Scenario, model: string, clients: number, delay: str
   };
 }
 
-function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, string>, repetition: number, seed: number, sampleEveryMs: number, programs: Readonly<Record<string, string>>): TrialPlan {
-  const portOf = (name: string): number => s.servers.find((x) => x.name === name)?.port ?? LAB_PORT;
-  const swarms: SwarmPlan[] = s.swarms.map((sw) => {
-    const { args, config } = swarmArgs(sw, sw.target, { port: portOf(sw.target) });
-    return { name: sw.name, target: sw.target, clients: config.clients, container: swarmSpec(ctx, sw.name, args) };
+/** The clients of `srv` in its own network namespace against 127.0.0.1, with a probe on `lo` and a sampler for them. */
+function loopbackPlan(ctx: RoleContext, srv: ServerInput, server: ContainerSpec, probe: ContainerSpec, swarms: readonly SwarmInput[], sampleEveryMs: number): LoopbackPlan {
+  const port = srv.port ?? LAB_PORT;
+  const mine = swarms.filter((w) => w.target === srv.name);
+  const out: Record<string, ContainerSpec> = {};
+  const urls: Array<{ name: string; host: string; port: number }> = [];
+  mine.forEach((w, i) => {
+    // Each gets a metrics port of its own beside the server's, where the sampler (in the same namespace) reads it.
+    const metricsPort = SWARM_METRICS_PORT + 2 + i;
+    const { args } = swarmArgs(w, '127.0.0.1', { port, metricsPort, startOnSignal: true });
+    out[w.name] = swarmSpec(ctx, w.name, args, server.name);
+    urls.push({ name: w.name, host: '127.0.0.1', port: metricsPort });
   });
+  // Its traffic goes over loopback: the link to shape is lo.
+  const shaped = ['DELAY', 'JITTER', 'LOSS', 'RATE'].some((k) => probe.env[k] !== undefined);
+  return {
+    probe: shaped && probe.env.IFACES === undefined ? { ...probe, env: { ...probe.env, IFACES: 'lo' } } : probe,
+    sampler: samplerSpec(ctx, server, urls, sampleEveryMs, srv.model !== undefined),
+    swarms: out,
+  };
+}
+
+function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, string>, repetition: number, seed: number, sampleEveryMs: number, programs: Readonly<Record<string, string>>, hosts: RoleContext): TrialPlan {
+  const portOf = (name: string): number => s.servers.find((x) => x.name === name)?.port ?? LAB_PORT;
+  const loopbackOnly = new Set(s.servers.filter((x) => x.localhost === true).map((x) => x.name));
+  const loopbacks = new Map<string, LoopbackPlan>();
   const servers: ServerPlan[] = s.servers.map((srv) => {
     const own = srv.model === undefined;
     const port = srv.port ?? LAB_PORT;
     const server = own ? ownServerSpec(ctx, srv, srv.program === undefined ? undefined : programs[srv.program]) : serverSpec(ctx, srv);
-    // Clients over loopback (--localhost): the link to shape is lo.
-    const lo: Record<string, string> = srv.localhost === true ? { IFACES: 'lo' } : {};
-    const probe = probeSpec(ctx, server, { env: { ...shapingEnvOf(srv.shaping), TARGET_PORT: String(port), ...lo }, refreshMs: sampleEveryMs, seed });
-    const mine = swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name }));
+    const probe = probeSpec(ctx, server, { env: { ...shapingEnvOf(srv.shaping), TARGET_PORT: String(port) }, refreshMs: 1000, seed });
+    const localhost = srv.localhost ?? (own ? 'auto' : false);
+    const network = { probe, sampler: samplerSpec(ctx, server, s.swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name })), sampleEveryMs, !own) };
+    const loopback = localhost === false ? undefined : loopbackPlan(ctx, srv, server, probe, s.swarms, sampleEveryMs);
+    if (loopback) loopbacks.set(srv.name, loopback);
+    const chosen = localhost === true && loopback ? { probe: loopback.probe, sampler: loopback.sampler } : network;
+    return { name: srv.name, model: ownModel(srv), port, own, localhost, server, ...chosen, ...(localhost === 'auto' && loopback && { loopback }) };
+  });
+  const swarms: SwarmPlan[] = s.swarms.map((sw) => {
+    const { args, config } = swarmArgs(sw, sw.target, { port: portOf(sw.target), startOnSignal: true });
+    // Over the network, each swarm joins its client host; a server bound to loopback has its clients inside it.
+    const onNetwork = swarmSpec(ctx, sw.name, args, clientHostSpec(hosts, sw.name).name);
+    const container = loopbackOnly.has(sw.target) ? (loopbacks.get(sw.target)?.swarms[sw.name] ?? onNetwork) : onNetwork;
     return {
-      name: srv.name,
-      model: ownModel(srv),
-      port,
-      own,
-      localhost: srv.localhost ?? (own ? 'auto' : false),
-      server,
-      probe,
-      sampler: samplerSpec(ctx, server, mine, sampleEveryMs, !own),
+      name: sw.name,
+      target: sw.target,
+      clients: config.clients,
+      connectTimeoutMs: config.connectTimeoutMs,
+      readTimeoutMs: config.readTimeoutMs,
+      expectGreeting: config.expectGreeting,
+      container,
     };
   });
   const longest = Math.max(
@@ -95,7 +129,7 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
 export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
   const runId = opts.runId ?? newRunId();
   const seed = opts.seed ?? randomInt(0, 2 ** 31);
-  const sampleEveryMs = opts.sampleEveryMs ?? 250;
+  const sampleEveryMs = opts.sampleEveryMs ?? DEFAULT_SAMPLE_EVERY_MS;
   const network = { name: runId, internal: true as const, labels: roleLabels(runId, 'network') };
   const repeat = scenario.repeat ?? 1;
   const trials: TrialPlan[] = [];
@@ -106,12 +140,16 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
         ),
       )
     : [{ s: scenario, cell: {} }];
+  const hosts: RoleContext = { run: runId, network: network.name, prefix: `${runId}-clients` };
   for (const { s, cell } of cells) {
     for (let r = 1; r <= repeat; r += 1) {
       const id = String(trials.length + 1);
-      trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, seed, sampleEveryMs, opts.programs ?? {}));
+      trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, seed, sampleEveryMs, opts.programs ?? {}, hosts));
     }
   }
+  // A client host for each swarm that some trial runs over the network.
+  const joined = new Set(trials.flatMap((t) => t.swarms.flatMap((w) => (w.container.network.kind === 'container' ? [w.container.network.of] : []))));
+  const clientHosts = scenario.swarms.map((w) => clientHostSpec(hosts, w.name)).filter((h) => joined.has(h.name));
   return {
     planVersion: PLAN_VERSION,
     runId,
@@ -121,7 +159,7 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
     network,
     seed,
     sampleEveryMs,
-    warmupMs: opts.warmupMs ?? 500,
+    clientHosts,
     trials,
   };
 }

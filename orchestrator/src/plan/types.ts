@@ -1,34 +1,7 @@
-import type { Role } from '@socklab/shared';
 import type { Scenario } from '@socklab/shared/scenario';
+import type { ContainerSpec } from '../runtime/spec.js';
 
-/** How a container joins the network: on the run's bridge under an alias, or inside another container's namespace. */
-export type NetworkAttach =
-  | { readonly kind: 'bridge'; readonly network: string; readonly aliases: readonly string[] }
-  | { readonly kind: 'container'; readonly of: string };
-
-/** A readiness check, defined by each role: a log line, or none (the container only has to start). */
-export type Readiness = { readonly kind: 'log'; readonly pattern: string; readonly timeoutMs: number } | { readonly kind: 'none' };
-
-/** Everything needed to create one container: pure data, serializable into plan.json. */
-export interface ContainerSpec {
-  /** Container name, unique on the engine: `<run>-<trial>-<role name>`. */
-  readonly name: string;
-  readonly role: Role;
-  readonly image: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly cmd: readonly string[];
-  readonly entrypoint?: readonly string[];
-  readonly labels: Readonly<Record<string, string>>;
-  readonly network: NetworkAttach;
-  /** Join this container's PID namespace (the probe sees the server's threads). */
-  readonly pidOf?: string;
-  readonly sysctls: Readonly<Record<string, string>>;
-  readonly capAdd: readonly string[];
-  readonly memoryBytes?: number;
-  /** Open-file limit (the swarm at C10K needs more than the default 1024). */
-  readonly nofile?: number;
-  readonly ready: Readiness;
-}
+export type { ContainerSpec, NetworkAttach, Readiness } from '../runtime/spec.js';
 
 /** A server with the containers that go with it: its probe and its sampler. */
 export interface ServerPlan {
@@ -46,6 +19,19 @@ export interface ServerPlan {
   readonly server: ContainerSpec;
   readonly probe: ContainerSpec;
   readonly sampler: ContainerSpec;
+  /** With `localhost: 'auto'`: the containers that take over once the server turns out to listen on loopback only. */
+  readonly loopback?: LoopbackPlan;
+}
+
+/**
+ * The clients of a server bound to 127.0.0.1 (as the course's programs are) run in its own network namespace: a
+ * probe shaping `lo` when shaping is asked for, a sampler reading those swarms on 127.0.0.1, and each swarm.
+ */
+export interface LoopbackPlan {
+  readonly probe: ContainerSpec;
+  readonly sampler: ContainerSpec;
+  /** By swarm name. */
+  readonly swarms: Readonly<Record<string, ContainerSpec>>;
 }
 
 export interface SwarmPlan {
@@ -53,6 +39,11 @@ export interface SwarmPlan {
   /** Name of the server it targets. */
   readonly target: string;
   readonly clients: number;
+  /** Its clients' timeouts as decided here (0: none), for the report to explain what a timeout meant. */
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  /** Its clients wait for the server to speak first (one side of the notebook's deadlock). */
+  readonly expectGreeting: boolean;
   readonly container: ContainerSpec;
 }
 
@@ -68,7 +59,7 @@ export interface TrialPlan {
   readonly timeoutMs: number;
 }
 
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 /** The whole experiment, pure and serializable: `--dry-run` prints it and every run writes it as plan.json. */
 export interface RunPlan {
@@ -83,7 +74,7 @@ export interface RunPlan {
   readonly seed: number;
   /** Sampling period of the server metrics and the probe's state during a run. */
   readonly sampleEveryMs: number;
-  /** Pause between the servers being ready and the swarms starting, so idle figures are taken at rest. */
-  readonly warmupMs: number;
+  /** Run-long containers: each swarm's client host on the run network, which every trial's swarm joins. */
+  readonly clientHosts: readonly ContainerSpec[];
   readonly trials: readonly TrialPlan[];
 }

@@ -13,7 +13,7 @@ import { renderHtml, renderMarkdown, renderText, reportModel } from './render.js
 
 async function backlogResults() {
   const rt = new FakeRuntime(backlogScript());
-  const plan = buildPlan(loadScenario('backlog').scenario, { source: 'builtin:backlog', warmupMs: 0, seed: 1 });
+  const plan = buildPlan(loadScenario('backlog').scenario, { source: 'builtin:backlog', seed: 1 });
   return (await runExperiment(rt, plan, { outDir: mkdtempSync(path.join(tmpdir(), 'socklab-rep-')), emit: () => {}, signal: new AbortController().signal })).results;
 }
 
@@ -51,7 +51,7 @@ describe('reports, rendered from results alone', () => {
   it('a server the kernel killed for memory: the kill, its limit and the threads it reached; no deadlock claimed', async () => {
     const rt = new FakeRuntime(backlogScript({ oomKilled: true, probeDies: true }));
     const sc = loadScenario('backlog').scenario;
-    const plan = buildPlan({ ...sc, servers: [{ ...sc.servers[0]!, memory: '128m' }] }, { source: 'builtin:backlog', warmupMs: 0, seed: 1 });
+    const plan = buildPlan({ ...sc, servers: [{ ...sc.servers[0]!, memory: '128m' }] }, { source: 'builtin:backlog', seed: 1 });
     const r = (await runExperiment(rt, plan, { outDir: mkdtempSync(path.join(tmpdir(), 'socklab-rep-')), emit: () => {}, signal: new AbortController().signal })).results;
     assert.equal(r.trials[0]!.servers[0]!.died?.memoryLimitBytes, 128 * 1024 * 1024);
     const md = renderMarkdown(reportModel(r));

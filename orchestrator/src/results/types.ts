@@ -1,137 +1,198 @@
-import type { Outcome } from '@socklab/shared';
-import type { ShapingAnswer, SwarmSummary } from '@socklab/shared/results';
-import type { ExpectationKey } from '@socklab/shared/scenario';
-import type { RunPlan } from '../plan/types.js';
-import type { EngineInfo, StatsSample } from '../runtime/runtime.js';
+/**
+ * The results of a run, defined once as a zod schema: the types are derived from it, and results.json is
+ * decoded strictly against it, so a field cannot be added to one and missing from the other. Results are data:
+ * nothing here knows the engine, the report or the terminal.
+ */
+import { z } from 'zod';
+import { OUTCOMES } from '@socklab/shared';
+import { ShapingAnswerSchema, SwarmSummarySchema } from '@socklab/shared/results';
+import { EXPECTATION_KEYS } from '@socklab/shared/scenario';
+import { PLAN_VERSION, type RunPlan } from '../plan/types.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
-/** The server's own metrics at one instant (from the sampler). */
-export interface ServerSample {
-  readonly t: number;
-  readonly accepted: number;
-  readonly active: number;
-  readonly inService: number;
-  readonly threads: number;
-  readonly processes: number;
-  readonly rssBytes: number;
-  readonly cpuSeconds: number;
-  readonly handled: Readonly<Partial<Record<Outcome, number>>>;
-}
+const n = z.number();
+const ms = z.number().nonnegative();
+const strings = z.record(z.string(), z.string());
+const outcomeCounts = z.strictObject(Object.fromEntries(OUTCOMES.map((o) => [o, n])) as Record<(typeof OUTCOMES)[number], typeof n>);
 
-/** The kernel's view at one instant (the probe's /state, through the sampler). */
-export interface ProbeSample {
-  readonly t: number;
-  readonly listening: boolean;
-  readonly acceptQueue: number;
-  readonly acceptQueueMax: number | null;
-  readonly synRecv: number;
-  readonly established: number;
-  readonly unaccepted: number;
-  readonly closeWait: number;
+/** The server's own metrics at one instant (from the sampler), stamped when read. */
+export const ServerSampleSchema = z.strictObject({
+  t: n,
+  accepted: n,
+  active: n,
+  inService: n,
+  threads: n,
+  processes: n,
+  rssBytes: n,
+  cpuSeconds: n,
+  handled: z.partialRecord(z.enum(OUTCOMES), n),
+});
+export type ServerSample = z.infer<typeof ServerSampleSchema>;
+
+/** The kernel's view at one instant (the probe's /state, through the sampler), stamped when the probe read it. */
+export const ProbeSampleSchema = z.strictObject({
+  t: n,
+  listening: z.boolean(),
+  acceptQueue: n,
+  acceptQueueMax: n.nullable(),
+  synRecv: n,
+  established: n,
+  unaccepted: n,
+  closeWait: n,
   /** Threads of the processes in the server's PID namespace (the probe's thread view), when it has one. */
-  readonly threads: number | null;
+  threads: n.nullable(),
   /** Absolute kernel counters of the namespace, by kernel name ("TcpExt ListenOverflows", ...). */
-  readonly counters: Readonly<Record<string, number>>;
-}
+  counters: z.record(z.string(), n),
+});
+export type ProbeSample = z.infer<typeof ProbeSampleSchema>;
 
 /** The swarms' live counts at one instant (their metrics, through the sampler). */
-export interface LiveSample {
-  readonly t: number;
-  readonly outcomes: Readonly<Record<Outcome, number>>;
-  readonly inFlight: number;
-}
+export const LiveSampleSchema = z.strictObject({ t: n, outcomes: outcomeCounts, inFlight: n });
+export type LiveSample = z.infer<typeof LiveSampleSchema>;
 
-export interface ExitReport {
-  readonly code: number;
-  readonly oomKilled: boolean;
+/** One reading of a container's resource use by the engine (about one a second). */
+export const StatsSampleSchema = z.strictObject({
+  t: n,
+  memoryBytes: n,
+  /** CPU in cores since the previous reading (1 = one core busy). */
+  cpuCores: n,
+  pids: n,
+});
+
+export const ExitReportSchema = z.strictObject({
+  code: n,
+  oomKilled: z.boolean(),
   /** For people: "exit 137: killed (SIGKILL), out of memory (OOM)". */
-  readonly explanation: string;
+  explanation: z.string(),
   /** The container's memory limit, when it had one and the kernel killed it for hitting it. */
-  readonly memoryLimitBytes?: number;
-}
+  memoryLimitBytes: n.optional(),
+});
+export type ExitReport = z.infer<typeof ExitReportSchema>;
 
-export interface ServerResult {
-  readonly name: string;
-  readonly model: string;
+export const ServerResultSchema = z.strictObject({
+  name: z.string(),
+  model: z.string(),
   /** A server of one's own (an image or a Python file), observed from outside. */
-  readonly own: boolean;
-  readonly port: number;
+  own: z.boolean(),
+  port: n,
   /** Its clients ran in its own network namespace against 127.0.0.1 (it listened on loopback only). */
-  readonly localhost: boolean;
-  readonly container: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly sysctls: Readonly<Record<string, string>>;
+  localhost: z.boolean(),
+  container: z.string(),
+  env: strings,
+  sysctls: strings,
   /** Set when the server stopped during the trial (it should not). */
-  readonly died: ExitReport | null;
-  readonly samples: readonly ServerSample[];
-  readonly probe: readonly ProbeSample[];
-  readonly stats: readonly StatsSample[];
-  readonly shaping: ShapingAnswer | null;
+  died: ExitReportSchema.nullable(),
+  samples: z.array(ServerSampleSchema),
+  probe: z.array(ProbeSampleSchema),
+  stats: z.array(StatsSampleSchema),
+  shaping: ShapingAnswerSchema.nullable(),
   /** Namespace sysctls as the probe read them. */
-  readonly sysctlsSeen: Readonly<Record<string, string>> | null;
+  sysctlsSeen: strings.nullable(),
   /** Which of this server's data are missing, and why. */
-  readonly missing: readonly string[];
-}
+  missing: z.array(z.string()),
+});
+export type ServerResult = z.infer<typeof ServerResultSchema>;
 
-export interface SwarmResult {
-  readonly name: string;
-  readonly target: string;
-  readonly clients: number;
-  readonly args: readonly string[];
-  readonly exit: ExitReport | null;
-  readonly summary: SwarmSummary | null;
-  readonly waves: readonly string[];
-  readonly missing: readonly string[];
-}
+export const SwarmResultSchema = z.strictObject({
+  name: z.string(),
+  target: z.string(),
+  clients: n,
+  args: z.array(z.string()),
+  exit: ExitReportSchema.nullable(),
+  summary: SwarmSummarySchema.nullable(),
+  waves: z.array(z.string()),
+  missing: z.array(z.string()),
+});
+export type SwarmResult = z.infer<typeof SwarmResultSchema>;
 
-export interface TrialResult {
-  readonly id: string;
-  readonly cell: Readonly<Record<string, string>>;
-  readonly repetition: number;
-  readonly startedAt: string;
-  /** When the swarms started (epoch ms): time zero of the trial's charts. */
-  readonly swarmsStartedAt: number;
+/** Where a trial's time went, in ms: the engine's own work around the experiment, phase by phase. */
+export const TrialTimingsSchema = z.strictObject({
+  /** Creating and starting its containers (for a server of one's own: until its clients' containers could start). */
+  startMs: ms,
+  /** Until servers, probes and clients were ready and a reading of each server at rest had come in. */
+  readinessMs: ms,
+  /** From setting the clients off until the last one was done. */
+  experimentMs: ms,
+  /** A last reading of each server and the clients' summaries. */
+  collectMs: ms,
+  /** Killing and removing its containers (with compare, while the next trial starts). */
+  teardownMs: ms,
+});
+export type TrialTimings = z.infer<typeof TrialTimingsSchema>;
+
+export const TrialResultSchema = z.strictObject({
+  id: z.string(),
+  cell: strings,
+  repetition: n,
+  startedAt: z.string(),
+  /** When the first swarm started (epoch ms, the clock the samples are stamped with): time zero of the charts. */
+  swarmsStartedAt: n,
   /** From the swarms' start to the last one's end. */
-  readonly durationMs: number;
-  readonly servers: readonly ServerResult[];
-  readonly swarms: readonly SwarmResult[];
-  readonly live: readonly LiveSample[];
-  readonly interrupted: boolean;
-}
+  durationMs: n,
+  servers: z.array(ServerResultSchema),
+  swarms: z.array(SwarmResultSchema),
+  live: z.array(LiveSampleSchema),
+  interrupted: z.boolean(),
+  timings: TrialTimingsSchema,
+});
+export type TrialResult = z.infer<typeof TrialResultSchema>;
 
-export interface Manifest {
-  readonly socklabVersion: string;
-  readonly gitCommit: string | null;
-  readonly node: string;
-  readonly host: { readonly platform: string; readonly arch: string };
-  readonly engine: EngineInfo | null;
-  readonly images: Readonly<Record<string, string | null>>;
+/** Where a run's time went outside its trials, in ms. */
+export const RunTimingsSchema = z.strictObject({
+  /** Asking the engine and checking the images, before anything was made. */
+  preflightMs: ms,
+  /** Creating the run's network and the swarms' client hosts (and attaching a live-view Prometheus). */
+  networkMs: ms,
+  /** Removing the network and whatever else the run's label still finds. */
+  cleanupMs: ms,
+  /** From the preflight to the end of the cleanup. */
+  totalMs: ms,
+});
+export type RunTimings = z.infer<typeof RunTimingsSchema>;
+
+export const ManifestSchema = z.strictObject({
+  socklabVersion: z.string(),
+  gitCommit: z.string().nullable(),
+  node: z.string(),
+  host: z.strictObject({ platform: z.string(), arch: z.string() }),
+  engine: z.strictObject({ version: z.string(), os: z.string(), arch: z.string(), kernel: z.string(), cgroup: z.string() }).nullable(),
+  images: z.record(z.string(), z.string().nullable()),
   /** What the kernel offers for shaping (from the first probe): netem, or the NFQUEUE fallback. */
-  readonly kernel: { readonly shapingMethod: string; readonly netem: boolean; readonly nfqueue: boolean; readonly ifb: boolean; readonly tbf: boolean } | null;
-  readonly sysctls: Readonly<Record<string, string>> | null;
-  readonly seed: number;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-}
+  kernel: z.strictObject({ shapingMethod: z.string(), netem: z.boolean(), nfqueue: z.boolean(), ifb: z.boolean(), tbf: z.boolean() }).nullable(),
+  sysctls: strings.nullable(),
+  seed: n,
+  startedAt: z.string(),
+  finishedAt: z.string(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
 
-export interface ExpectationCheck {
-  readonly trial: string;
-  readonly key: ExpectationKey;
-  readonly expected: string;
-  readonly measured: number | null;
-  readonly met: boolean;
-}
+export const ExpectationCheckSchema = z.strictObject({
+  trial: z.string(),
+  key: z.enum(EXPECTATION_KEYS),
+  expected: z.string(),
+  measured: n.nullable(),
+  met: z.boolean(),
+});
+export type ExpectationCheck = z.infer<typeof ExpectationCheckSchema>;
 
-export interface Results {
-  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
-  readonly runId: string;
-  readonly kind: 'run' | 'compare';
-  readonly plan: RunPlan;
-  readonly manifest: Manifest;
-  readonly trials: readonly TrialResult[];
-  readonly expectations: readonly ExpectationCheck[];
-  readonly interrupted: boolean;
+/** The plan a run ran, as plan.json has it: checked for its version and scenario, the rest taken as written. */
+const RunPlanSchema = z.custom<RunPlan>((v) => {
+  const p = v as { planVersion?: unknown; runId?: unknown; scenario?: { name?: unknown; title?: unknown; question?: unknown }; trials?: unknown };
+  return p?.planVersion === PLAN_VERSION && typeof p.runId === 'string' && typeof p.scenario?.name === 'string' && Array.isArray(p.trials);
+}, `a plan of version ${PLAN_VERSION}`);
+
+export const ResultsSchema = z.strictObject({
+  schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
+  runId: z.string(),
+  kind: z.enum(['run', 'compare']),
+  plan: RunPlanSchema,
+  manifest: ManifestSchema,
+  trials: z.array(TrialResultSchema),
+  expectations: z.array(ExpectationCheckSchema),
+  interrupted: z.boolean(),
   /** Run-wide problems worth a line in the report (a trial that failed to start, ...). */
-  readonly problems: readonly string[];
-}
+  problems: z.array(z.string()),
+  timings: RunTimingsSchema,
+});
+export type Results = z.infer<typeof ResultsSchema>;

@@ -2,9 +2,10 @@ import { IMAGES, LAB_PORT, PROBE_PORT, SHAPING_ENV, parseShaping, type ShapingEn
 import { decode, ProbeStateSchema, ShapingAnswerSchema, type ProbeState, type ShapingAnswer } from '@socklab/shared/results';
 import type { ServerInput } from '@socklab/shared/scenario';
 import { SocklabError } from '../errors.js';
-import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerSpec } from '../runtime/spec.js';
 import type { ContainerHandle, ContainerRuntime } from '../runtime/runtime.js';
-import { fetchInside, roleLabels, startRole } from './common.js';
+import { fetchInside, roleLabels } from './common.js';
+import { startRole } from './ready.js';
 import type { RoleContext } from './server.js';
 
 export const PROBE_READY = 'socklab probe: watching';
@@ -85,5 +86,5 @@ export async function postShaping(handle: ContainerHandle, body: Record<string, 
 }
 
 export async function startProbe(rt: ContainerRuntime, spec: ContainerSpec, signal?: AbortSignal): Promise<StartedProbe> {
-  return new StartedProbe(await startRole(rt, spec, signal), spec);
+  return new StartedProbe(await startRole(rt, spec, { ...(signal && { signal }) }), spec);
 }

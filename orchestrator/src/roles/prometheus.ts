@@ -24,7 +24,11 @@ export function trialTargets(plan: RunPlan, trial: TrialPlan): TargetGroup[] {
   }
   for (const w of trial.swarms) {
     const model = trial.servers.find((s) => s.name === w.target)?.model ?? '';
-    groups.push({ targets: [`${w.container.name}:${SWARM_METRICS_PORT}`], labels: { ...base, model, server: w.target, role: 'swarm' } });
+    // A swarm joins its client host's namespace: it answers at the host's address (inside a server's own
+    // namespace, on loopback, it is not reachable from Prometheus at all).
+    const net = w.container.network;
+    const host = net.kind === 'bridge' ? w.container.name : plan.clientHosts.find((h) => h.name === net.of)?.name;
+    if (host) groups.push({ targets: [`${host}:${SWARM_METRICS_PORT}`], labels: { ...base, model, server: w.target, role: 'swarm' } });
   }
   return groups;
 }

@@ -1,12 +1,13 @@
 import { IMAGES, PROBE_PORT, SERVER_METRICS_PORT, SWARM_METRICS_PORT } from '@socklab/shared';
-import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerSpec } from '../runtime/spec.js';
 import { roleLabels } from './common.js';
 import type { RoleContext } from './server.js';
 
 /**
  * The sampler of a server (probe image, its own container in the server's namespace): one JSON line per tick
- * with the server's metrics, the probe's /state and each swarm's metrics. Its own container, so a dying probe
- * does not take the server's samples with it.
+ * with the server's metrics, a fresh reading of the probe's /state (stamped when it was taken), the probe's
+ * shaping once, and each swarm's metrics. Its own container, so a dying probe does not take the server's
+ * samples with it.
  */
 export function samplerSpec(
   ctx: RoleContext,
@@ -23,7 +24,8 @@ export function samplerSpec(
       INTERVAL: `${everyMs}ms`,
       // A server of one's own has no metrics endpoint: its threads and memory come from the probe and the engine.
       SERVER: serverMetrics ? `http://127.0.0.1:${SERVER_METRICS_PORT}/metrics` : '',
-      PROBE: `http://127.0.0.1:${PROBE_PORT}/state`,
+      PROBE: `http://127.0.0.1:${PROBE_PORT}/state?fresh=1`,
+      SHAPING: `http://127.0.0.1:${PROBE_PORT}/shaping`,
       SWARMS: swarms.map((s) => `${s.name}=http://${s.host}:${s.port ?? SWARM_METRICS_PORT}/metrics`).join(','),
     },
     cmd: [],

@@ -1,8 +1,9 @@
 import { IMAGES, LAB_PORT, LABELS, parseServerConfig, SERVER_METRICS_PORT, type ServerEnv } from '@socklab/shared';
 import { parseSize, type ServerInput } from '@socklab/shared/scenario';
-import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerSpec } from '../runtime/spec.js';
 import type { ContainerHandle, ContainerRuntime } from '../runtime/runtime.js';
-import { fetchInside, roleLabels, startRole } from './common.js';
+import { fetchInside, roleLabels } from './common.js';
+import { startRole, type ReadyOptions } from './ready.js';
 
 /** Where a role's container goes: the run, its network, and the prefix that makes container names unique. */
 export interface RoleContext {
@@ -15,6 +16,8 @@ export interface RoleContext {
 /** The server's log line once it listens (the lab port is open by then). */
 export const SERVER_READY = 'socklab server: model=';
 export const SERVER_READY_MS = 30_000;
+/** How long a server of one's own may take to listen on its port. */
+export const OWN_READY_MS = 30_000;
 
 /** The environment the server image reads, from a scenario's server (validated by the image's own parser). */
 export function serverEnv(s: Partial<ServerInput>): Record<string, string> {
@@ -74,7 +77,7 @@ export function ownServerSpec(ctx: RoleContext, s: Partial<ServerInput> & { name
     ...serverBase(ctx, s, ownModel(s)),
     image: program ? IMAGES.python : String(s.image),
     env: program ? { SOCKLAB_PROGRAM: programSource ?? '', SOCKLAB_PROGRAM_NAME: String(s.program).split(/[\\/]/).pop() ?? 'server.py' } : {},
-    ready: { kind: 'none' },
+    ready: { kind: 'listening', port: s.port ?? LAB_PORT, timeoutMs: OWN_READY_MS },
   };
 }
 
@@ -109,6 +112,6 @@ export class StartedServer {
   }
 }
 
-export async function startServer(rt: ContainerRuntime, spec: ContainerSpec, signal?: AbortSignal): Promise<StartedServer> {
-  return new StartedServer(await startRole(rt, spec, signal), spec);
+export async function startServer(rt: ContainerRuntime, spec: ContainerSpec, o: ReadyOptions = {}): Promise<StartedServer> {
+  return new StartedServer(await startRole(rt, spec, o), spec);
 }

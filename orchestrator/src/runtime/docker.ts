@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { LABELS } from '@socklab/shared';
 import { EngineLostError, SocklabError } from '../errors.js';
-import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerSpec } from './spec.js';
 import type {
   ContainerHandle,
   ContainerRuntime,
@@ -407,6 +407,10 @@ class DockerContainer implements ContainerHandle {
     } finally {
       signal.removeEventListener('abort', abort);
     }
+  }
+
+  async signal(name: string): Promise<void> {
+    await this.c.kill({ signal: name }).catch(gone);
   }
 
   async stop(timeoutSeconds = 5): Promise<void> {

@@ -1,17 +1,22 @@
 import { LABELS } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
-import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerSpec } from './spec.js';
 import type { ContainerHandle, ContainerRuntime, EngineInfo, ExecOutput, ExitInfo, ImageInfo, LabelledResources, LogLine, StatsSample } from './runtime.js';
 
 /** How a fake container behaves: lines it prints (each after `afterMs`), when it exits, what exec answers. */
+/** A line a fake container prints: fixed text, or text made when it is printed (a reading stamped with the time). */
+export type FakeLine = { readonly stream: LogLine['stream']; readonly line: string | (() => string); readonly afterMs?: number };
+
 export interface FakeScript {
-  readonly lines?: ReadonlyArray<LogLine & { readonly afterMs?: number }>;
+  readonly lines?: readonly FakeLine[];
   /** Exit this long after start (never, when absent: it runs until removed). */
   readonly exitAfterMs?: number;
   readonly exitCode?: number;
   readonly oomKilled?: boolean;
   readonly exec?: (cmd: readonly string[]) => ExecOutput;
   readonly stats?: readonly StatsSample[];
+  /** What it goes on to do when it receives this signal (a swarm waiting for its start). */
+  readonly onSignal?: { readonly signal: string; readonly script: FakeScript };
 }
 
 class FakeContainer implements ContainerHandle {
@@ -28,8 +33,20 @@ class FakeContainer implements ContainerHandle {
     private readonly onRemove: () => void,
   ) {
     this.id = `fake-${spec.name}`;
+    this.play(script);
+  }
+
+  private play(script: FakeScript): void {
     for (const l of script.lines ?? []) this.timers.push(setTimeout(() => this.print(l), l.afterMs ?? 0));
     if (script.exitAfterMs !== undefined) this.timers.push(setTimeout(() => this.exit({ code: script.exitCode ?? 0, oomKilled: script.oomKilled ?? false }), script.exitAfterMs));
+  }
+
+  readonly signals: string[] = [];
+
+  async signal(name: string): Promise<void> {
+    if (this.exitInfo) return;
+    this.signals.push(name);
+    if (this.script.onSignal?.signal === name) this.play(this.script.onSignal.script);
   }
 
   get name(): string {
@@ -40,9 +57,9 @@ class FakeContainer implements ContainerHandle {
     for (const l of this.listeners) l();
   }
 
-  private print(l: LogLine): void {
+  private print(l: FakeLine): void {
     if (this.exitInfo) return;
-    this.printed.push({ stream: l.stream, line: l.line });
+    this.printed.push({ stream: l.stream, line: typeof l.line === 'function' ? l.line() : l.line });
     this.notify();
   }
 

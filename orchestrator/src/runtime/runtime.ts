@@ -1,4 +1,4 @@
-import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerSpec } from './spec.js';
 
 /** What the engine is: shown in `doctor` and recorded in every run's manifest. */
 export interface EngineInfo {
@@ -47,7 +47,7 @@ export interface LogLine {
   readonly line: string;
 }
 
-/** A started container. Every method tolerates a container that is gone already. */
+/** A started container. Every method but exec tolerates a container that is gone already. */
 export interface ContainerHandle {
   readonly id: string;
   readonly name: string;
@@ -62,9 +62,12 @@ export interface ContainerHandle {
   exec(cmd: readonly string[]): Promise<ExecOutput>;
   /** Resource readings until the signal aborts or the container stops. */
   stats(onSample: (s: StatsSample) => void, signal: AbortSignal): Promise<void>;
+  /** Send it a signal (SIGUSR2 sets a waiting swarm off); nothing happens when it has ended. */
+  signal(name: string): Promise<void>;
   stop(timeoutSeconds?: number): Promise<void>;
   pause(): Promise<void>;
   unpause(): Promise<void>;
+  /** Kill and remove it at once (nothing in a lab container is worth a graceful stop). */
   remove(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 /** Scripted containers for the fake runtime: a backlog-1 server overflowing under ten clients, as data. */
-import type { ContainerSpec } from '../plan/types.js';
+import type { ContainerSpec } from '../runtime/spec.js';
 import type { FakeScript } from '../runtime/fake.js';
 
 export const T0 = 1_700_000_000_000;
@@ -33,6 +33,7 @@ export function swarmSummary(): Record<string, unknown> {
   ];
   return {
     target: 'server:7000',
+    startedAtMs: T0 + 500,
     clients: 10,
     waves: 1,
     outcomes: { ok: 6, refused: 0, reset: 0, connect_timeout: 4, read_timeout: 0, error: 0 },
@@ -98,26 +99,34 @@ export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: bo
             return { exitCode: 0, stdout: JSON.stringify({ status: 200, body: JSON.stringify(body) }), stderr: '' };
           },
         };
-      case 'sampler':
+      case 'sampler': {
+        const reading = (i: number, t: number): string =>
+          JSON.stringify({
+            t,
+            server: serverMetrics(i, 8),
+            ...(opts.probeDies && i > 0 ? { probeError: 'ECONNREFUSED' } : { probe: { ...probeState(Math.min(i, 2), i * 4), updatedAt: new Date(t).toISOString() } }),
+            ...(i === 0 && { shaping: SHAPING_ANSWER }),
+            swarms: { nervous: { 'socklab_swarm_connections_total{outcome="ok"}': Math.min(i, 6), socklab_swarm_connections_in_flight: Math.max(0, 10 - i) } },
+          });
         return {
-          lines: Array.from({ length: 8 }, (_, i) => ({
-            stream: 'stdout' as const,
-            afterMs: i * 15,
-            line: JSON.stringify({
-              t: T0 + i * 250,
-              server: serverMetrics(i, 8),
-              ...(opts.probeDies && i > 0 ? { probeError: 'ECONNREFUSED' } : { probe: probeState(Math.min(i, 2), i * 4) }),
-              swarms: { nervous: { 'socklab_swarm_connections_total{outcome="ok"}': i, socklab_swarm_connections_in_flight: 10 - i } },
-            }),
-          })),
+          lines: Array.from({ length: 7 }, (_, i) => ({ stream: 'stdout' as const, afterMs: i * 15, line: reading(i, T0 + i * 250) })),
+          // Asked for a last reading once the clients are done: one stamped now.
+          onSignal: { signal: 'SIGUSR2', script: { lines: [{ stream: 'stdout', line: () => reading(7, Date.now()) }] } },
         };
+      }
       case 'swarm':
         return {
-          lines: [
-            { stream: 'stderr', line: 'swarm -> server:7000: 10 clients' },
-            { stream: 'stdout', line: JSON.stringify(swarmSummary()), afterMs: 140 },
-          ],
-          exitAfterMs: 150,
+          lines: [{ stream: 'stderr', line: 'socklab swarm: ready' }],
+          onSignal: {
+            signal: 'SIGUSR2',
+            script: {
+              lines: [
+                { stream: 'stderr', line: 'swarm -> server:7000: 10 clients' },
+                { stream: 'stdout', line: JSON.stringify(swarmSummary()), afterMs: 140 },
+              ],
+              exitAfterMs: 150,
+            },
+          },
         };
       default:
         return {};

@@ -12,14 +12,34 @@ const UNSHAPED_PORTS = `${SERVER_METRICS_PORT},${PROBE_PORT}`;
 
 /** Find out what this kernel offers: netem, ifb, tbf, NFQUEUE (the helper and iptables). */
 export async function detectCapabilities(iface: string): Promise<Capabilities> {
-  const netem = (await run('tc', ['qdisc', 'add', 'dev', iface, 'root', 'netem', 'delay', '0ms'])).ok;
-  if (netem) await run('tc', ['qdisc', 'del', 'dev', iface, 'root']);
-  const tbf = (await run('tc', ['qdisc', 'add', 'dev', iface, 'root', 'tbf', 'rate', '1gbit', 'burst', '64kb', 'latency', '50ms'])).ok;
-  if (tbf) await run('tc', ['qdisc', 'del', 'dev', iface, 'root']);
-  const ifb = (await run('ip', ['link', 'add', IFB, 'type', 'ifb'])).ok;
-  if (ifb) await run('ip', ['link', 'del', IFB]);
-  const nfqueue = existsSync(HELPER) && (await run('iptables', ['-S'])).ok;
-  return { netem, ifb, nfqueue, tbf };
+  // The root-qdisc trials share the interface and go one after the other; the rest are independent.
+  const qdiscs = async (): Promise<{ netem: boolean; tbf: boolean }> => {
+    const netem = (await run('tc', ['qdisc', 'add', 'dev', iface, 'root', 'netem', 'delay', '0ms'])).ok;
+    if (netem) await run('tc', ['qdisc', 'del', 'dev', iface, 'root']);
+    const tbf = (await run('tc', ['qdisc', 'add', 'dev', iface, 'root', 'tbf', 'rate', '1gbit', 'burst', '64kb', 'latency', '50ms'])).ok;
+    if (tbf) await run('tc', ['qdisc', 'del', 'dev', iface, 'root']);
+    return { netem, tbf };
+  };
+  const link = async (): Promise<boolean> => {
+    const ok = (await run('ip', ['link', 'add', IFB, 'type', 'ifb'])).ok;
+    if (ok) await run('ip', ['link', 'del', IFB]);
+    return ok;
+  };
+  const [{ netem, tbf }, ifb, iptables] = await Promise.all([qdiscs(), link(), run('iptables', ['-S'])]);
+  return { netem, ifb, nfqueue: existsSync(HELPER) && iptables.ok, tbf };
+}
+
+/**
+ * Whether a namespace holds shaping of socklab's (a previous probe's, left behind by a crash): our chains, our
+ * ifb, or a netem, tbf or ingress qdisc on a lab interface. A fresh namespace holds none, and needs no clearing.
+ */
+export async function leftovers(ifaces: readonly string[]): Promise<boolean> {
+  const [rules, links, ...qdiscs] = await Promise.all([
+    run('iptables', ['-S']),
+    run('ip', ['-o', 'link', 'show']),
+    ...ifaces.map((i) => run('tc', ['qdisc', 'show', 'dev', i])),
+  ]);
+  return rules.output.includes('SOCKLAB') || links.output.includes(IFB) || qdiscs.some((q) => /\b(netem|tbf|ingress)\b/.test(q.output));
 }
 
 /**
@@ -29,6 +49,8 @@ export async function detectCapabilities(iface: string): Promise<Capabilities> {
 export class Shaper {
   private readonly helper: NfqueueHelper;
   private current: ShapingConfig | undefined;
+  /** What there may be to remove: nothing after a clear or in a fresh namespace (`leftovers` says). */
+  private dirty = { link: true, refusal: true };
   plan: ShapingPlan = { method: 'none', effects: [] };
 
   constructor(
@@ -57,6 +79,7 @@ export class Shaper {
       this.helper.set(cfg.delayMs * 1000, cfg.jitterMs * 1000, cfg.loss * 1e6);
     } else {
       await this.clearLink();
+      this.dirty.link = true;
       await this.applyLink(cfg, plan);
     }
     await this.applyRefusal(cfg.refusal);
@@ -116,10 +139,14 @@ export class Shaper {
   }
 
   private async applyRefusal(refusal: Refusal): Promise<void> {
-    await run('iptables', ['-D', 'INPUT', '-p', 'tcp', '--syn', '--dport', String(this.labPort), '-j', 'SOCKLAB-REFUSE']);
-    await run('iptables', ['-F', 'SOCKLAB-REFUSE']);
-    await run('iptables', ['-X', 'SOCKLAB-REFUSE']);
+    if (this.dirty.refusal) {
+      await run('iptables', ['-D', 'INPUT', '-p', 'tcp', '--syn', '--dport', String(this.labPort), '-j', 'SOCKLAB-REFUSE']);
+      await run('iptables', ['-F', 'SOCKLAB-REFUSE']);
+      await run('iptables', ['-X', 'SOCKLAB-REFUSE']);
+      this.dirty.refusal = false;
+    }
     if (refusal.kind !== 'reject-above') return;
+    this.dirty.refusal = true;
     // Clients beyond N concurrent connections get a RST to their SYN: ECONNREFUSED, as some other systems answer a full backlog.
     await must('iptables', ['-N', 'SOCKLAB-REFUSE']);
     await must('iptables', ['-A', 'SOCKLAB-REFUSE', '-p', 'tcp', '-m', 'connlimit', '--connlimit-above', String(refusal.n), '--connlimit-mask', '0',
@@ -130,6 +157,7 @@ export class Shaper {
 
   private async clearLink(): Promise<void> {
     await this.helper.stop();
+    if (!this.dirty.link) return;
     for (const [chain, parent] of [[CHAIN_IN, 'INPUT'], [CHAIN_OUT, 'OUTPUT']] as const) {
       await run('iptables', ['-D', parent, '-j', chain]);
       await run('iptables', ['-F', chain]);
@@ -140,6 +168,12 @@ export class Shaper {
       await run('tc', ['qdisc', 'del', 'dev', iface, 'ingress']);
     }
     await run('ip', ['link', 'del', IFB]);
+    this.dirty.link = false;
+  }
+
+  /** A namespace found clean (`leftovers`): nothing to clear before the first shaping. */
+  assumeClean(): void {
+    this.dirty = { link: false, refusal: false };
   }
 
   /** Remove every trace of shaping from the namespace (the server's, which outlives the probe). */

@@ -1,0 +1,124 @@
+import type { ShapingAnswer } from '@socklab/shared/results';
+import type { ServerPlan } from '../plan/types.js';
+import type { ExitReport, ProbeSample, ServerResult, ServerSample } from '../results/types.js';
+import type { StatsSample } from '../runtime/runtime.js';
+import type { TrialOutput } from './outputs.js';
+import type { DecodedLine } from './sampler.js';
+
+type Wanted = (line: DecodedLine) => boolean;
+
+/** What one server of a trial produced while it ran, kept as it arrives. */
+export class ServerRecord {
+  readonly samples: ServerSample[] = [];
+  readonly probe: ProbeSample[] = [];
+  readonly stats: StatsSample[] = [];
+  readonly missing: string[] = [];
+  serverErrors = 0;
+  probeErrors = 0;
+  lastProbeError = '';
+  shaping: ShapingAnswer | null = null;
+  sysctls: Readonly<Record<string, string>> | null = null;
+  died: ExitReport | null = null;
+  /** Its clients ran in its own network namespace against 127.0.0.1. */
+  localhost = false;
+  private waiting: Array<{ wanted: Wanted; resolve: (got: boolean) => void }> = [];
+
+  constructor(readonly plan: ServerPlan) {}
+
+  add(d: DecodedLine): void {
+    if (d.server) this.samples.push(d.server);
+    else this.serverErrors += 1;
+    // A fresh reading is taken per request; one the probe was already taking is shared, so skip a repeat.
+    if (d.probe && d.probe.t !== this.probe[this.probe.length - 1]?.t) this.probe.push(d.probe);
+    else if (!d.probe) {
+      this.probeErrors += 1;
+      this.lastProbeError = d.probeError ?? 'no state';
+    }
+    if (d.shaping && !this.shaping) this.shaping = d.shaping;
+    if (d.sysctls && !this.sysctls) this.sysctls = d.sysctls;
+    const still: typeof this.waiting = [];
+    for (const w of this.waiting) (w.wanted(d) ? w.resolve(true) : still.push(w));
+    this.waiting = still;
+  }
+
+  /** Resolves true at the next line that is `wanted`, false when the signal aborts first. */
+  next(wanted: Wanted, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const entry = { wanted, resolve: (got: boolean): void => (signal.removeEventListener('abort', onAbort), resolve(got)) };
+      const onAbort = (): void => {
+        this.waiting = this.waiting.filter((w) => w !== entry);
+        resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  /** A reading of the whole server at rest: its own metrics (a socklab model) and the kernel's view. */
+  static complete(own: boolean): Wanted {
+    return (d) => d.probe !== null && (own || d.server !== null);
+  }
+
+  /** What is missing, said once the trial is over. */
+  private gaps(): string[] {
+    const m = [...this.missing];
+    if (this.samples.length === 0 && !this.plan.own) m.push(`server metrics: no sample (${this.serverErrors} failed reads)`);
+    if (this.probe.length === 0) m.push(`probe state: no sample (${this.lastProbeError || 'the probe never answered'})`);
+    else if (this.probeErrors > this.probe.length) {
+      // The probe lives in the server's PID namespace: when the server dies, the kernel ends the probe with it.
+      const why = this.died ? '; the probe shares the server\'s PID namespace and ended when the server died' : '';
+      m.push(`probe state: ${this.probeErrors} of ${this.probeErrors + this.probe.length} reads failed (last: ${this.lastProbeError})${why}`);
+    }
+    if (this.stats.length === 0) m.push('container stats: none');
+    return m;
+  }
+
+  result(): ServerResult {
+    const p = this.plan;
+    return {
+      name: p.name,
+      model: p.model,
+      own: p.own,
+      port: p.port,
+      localhost: this.localhost,
+      container: p.server.name,
+      env: p.server.env,
+      sysctls: p.server.sysctls,
+      died: this.died,
+      samples: this.samples,
+      probe: this.probe,
+      stats: this.stats,
+      shaping: this.shaping,
+      sysctlsSeen: this.sysctls,
+      missing: this.gaps(),
+    };
+  }
+}
+
+/** The result builder of a trial: one record per server, fed as an output of the trial's collection. */
+export class TrialRecorder implements TrialOutput {
+  readonly servers: ReadonlyMap<string, ServerRecord>;
+
+  constructor(plans: readonly ServerPlan[]) {
+    this.servers = new Map(plans.map((p) => [p.name, new ServerRecord(p)]));
+  }
+
+  of(server: string): ServerRecord {
+    const r = this.servers.get(server);
+    if (!r) throw new Error(`no server ${server} in this trial`);
+    return r;
+  }
+
+  sample(server: string, _raw: string, line: DecodedLine | null): void {
+    if (line) this.of(server).add(line);
+  }
+
+  stats(server: string, s: StatsSample): void {
+    this.of(server).stats.push(s);
+  }
+
+  lost(server: string, what: string): void {
+    this.of(server).missing.push(what);
+  }
+}

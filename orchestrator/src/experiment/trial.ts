@@ -1,0 +1,279 @@
+import { sleep } from '@socklab/shared';
+import { SocklabError } from '../errors.js';
+import { fanOut, rawFiles, type TrialOutput } from '../collect/outputs.js';
+import { ServerRecord, TrialRecorder } from '../collect/record.js';
+import { decodeSamplerLine } from '../collect/sampler.js';
+import type { RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
+import { waitReady } from '../roles/ready.js';
+import { StartedSwarm, type SwarmRun } from '../roles/swarm.js';
+import type { RunDir } from '../results/run-dir.js';
+import type { SwarmResult, TrialResult, TrialTimings } from '../results/types.js';
+import type { ContainerHandle, ContainerRuntime } from '../runtime/runtime.js';
+import type { ContainerSpec } from '../runtime/spec.js';
+import type { Emit, Phase } from './events.js';
+import { exitReport } from './exits.js';
+import { LiveOutput } from './live.js';
+import { TrialStack } from './stack.js';
+
+/** Asks a sampler for a reading now (images/probe/src/sampler.ts). */
+const SAMPLE_NOW = 'SIGUSR2';
+
+export interface TrialOptions {
+  readonly rt: ContainerRuntime;
+  readonly plan: RunPlan;
+  readonly dir: RunDir;
+  readonly emit: Emit;
+  /** The run's: aborted by Ctrl-C / SIGTERM. */
+  readonly signal: AbortSignal;
+  /**
+   * The trial before this one, once it has collected: its containers are removed while this one's start (the
+   * engine is busy making this trial's namespaces first), and before this one's clients are set off.
+   */
+  readonly previous?: Promise<TrialRun | undefined>;
+  /** Called once the clients are done (or the trial failed first): the next trial may start its containers. */
+  readonly onExperimentEnd?: () => void;
+}
+
+/** A trial that has run: its result, and its teardown, which the next trial starts when it suits it (compare). */
+export interface TrialRun {
+  readonly result: Omit<TrialResult, 'timings'> & { readonly timings: Omit<TrialTimings, 'teardownMs'> };
+  /** Remove everything of the trial (started once, however often it is called); resolves with how long it took, in ms. */
+  readonly teardown: () => Promise<number>;
+}
+
+/** One server of a trial once its containers run: the sampler to ask for a last reading, where it is ready. */
+interface ServerStarted {
+  readonly plan: ServerPlan;
+  readonly server: ContainerHandle;
+  readonly sampler: ContainerHandle;
+  /** Resolves when the server and its probe are ready and a whole reading of it at rest has come in. */
+  readonly ready: Promise<void>;
+}
+
+/** Follow a server's sampler and stats into the trial's outputs, and watch for its death. */
+function collect(stack: TrialStack, record: ServerRecord, out: Required<TrialOutput>, server: ContainerHandle, sampler: ContainerHandle): void {
+  const name = record.plan.name;
+  stack.follow(
+    (async () => {
+      for await (const l of sampler.lines(stack.signal)) if (l.stream === 'stdout') out.sample(name, l.line, decodeSamplerLine(l.line));
+    })().catch((e: unknown) => out.lost(name, `samples: ${(e as Error).message}`)),
+  );
+  stack.follow(server.stats((s) => out.stats(name, s), stack.signal).catch((e: unknown) => out.lost(name, `container stats: ${(e as Error).message}`)));
+  stack.follow(
+    server.wait().then(
+      (e) => {
+        if (!stack.signal.aborted) record.died = exitReport(e, record.plan.server.memoryBytes);
+      },
+      () => {}, // a lost engine: what waits on the swarms reports it
+    ),
+  );
+}
+
+/**
+ * Start one server's containers: the server, then (as soon as it runs, not once it is ready) its probe, its
+ * sampler and the swarms aimed at it, which boot and wait for the start signal. A server of one's own is ready
+ * once its port listens, and where it listens decides where its clients run.
+ */
+async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, swarms: TrialPlan['swarms'], record: ServerRecord, out: Required<TrialOutput>, started: Map<string, StartedSwarm>): Promise<ServerStarted> {
+  const mine = swarms.filter((w) => w.target === s.name);
+  const startSwarms = (spec: (w: (typeof mine)[number]) => ContainerSpec): Promise<unknown> =>
+    Promise.all(mine.map(async (w) => started.set(w.name, new StartedSwarm(await stack.start(spec(w)), spec(w), (line) => swarmLine(o, w.name, line)))));
+  if (!s.own) {
+    // Its swarms join their client hosts while it starts (they look the server up only once they are set off);
+    // the probe and sampler join the server as soon as it runs.
+    const [server] = await Promise.all([stack.start(s.server), startSwarms((w) => w.container)]);
+    const [probe, sampler] = await Promise.all([stack.start(s.probe), stack.start(s.sampler)]);
+    collect(stack, record, out, server, sampler);
+    const ready = Promise.all([waitReady(server, s.server, { signal: stack.signal }), waitReady(probe, s.probe, { signal: stack.signal })]).then(() => atRest(stack, record, sampler));
+    return { plan: s, server, sampler, ready };
+  }
+  const server = await stack.start(s.server);
+  let probe = await stack.start(s.probe);
+  await waitReady(probe, s.probe, { signal: stack.signal });
+  const { listeners = [] } = await waitReady(server, s.server, { signal: stack.signal, observer: probe });
+  const loopback = s.localhost === 'auto' && listeners.every((l) => l.loopback) ? s.loopback : undefined;
+  record.localhost = s.localhost === true || loopback !== undefined;
+  if (loopback && loopback.probe !== s.probe && JSON.stringify(loopback.probe) !== JSON.stringify(s.probe)) {
+    // Its traffic goes over loopback now: the link to shape is lo. A probe that shapes lo takes over.
+    await stack.replace(probe);
+    probe = await stack.start(loopback.probe);
+    await waitReady(probe, loopback.probe, { signal: stack.signal });
+  }
+  if (record.localhost) {
+    const at = listeners.map((l) => `${l.address}:${l.port}`).join(', ');
+    o.emit({ type: 'line', trial: '-', source: s.name, text: `listens on ${at} only: its clients run in its own network namespace against 127.0.0.1 (--localhost)` });
+  }
+  const [sampler] = await Promise.all([stack.start(loopback?.sampler ?? s.sampler), startSwarms((w) => loopback?.swarms[w.name] ?? w.container)]);
+  collect(stack, record, out, server, sampler);
+  return { plan: s, server, sampler, ready: atRest(stack, record, sampler) };
+}
+
+/**
+ * The figures at rest: the first whole reading of the server (its metrics, the kernel's view), asked for at once
+ * now that both answer.
+ */
+async function atRest(stack: TrialStack, record: ServerRecord, sampler: ContainerHandle): Promise<void> {
+  const next = record.next(ServerRecord.complete(record.plan.own), stack.signal);
+  await sampler.signal(SAMPLE_NOW).catch(() => {});
+  const got = await next;
+  if (!got && !stack.signal.aborted) throw new SocklabError(`no reading of ${record.plan.name} came in`);
+}
+
+function swarmLine(o: TrialOptions, name: string, line: string): void {
+  if (line.includes('wave ') || line.includes('warning')) o.emit({ type: 'line', trial: '-', source: name, text: line });
+}
+
+/** The swarms' results: each summary, how it exited, and what is missing. */
+function swarmResults(o: TrialOptions, trial: TrialPlan, runs: ReadonlyArray<SwarmRun | undefined>): SwarmResult[] {
+  return trial.swarms.map((w, i) => {
+    const r = runs[i];
+    const missing: string[] = [];
+    if (!r) missing.push('the swarm did not finish: no summary');
+    else if (!r.summary) missing.push(`summary: ${r.summaryError ?? 'none'}`);
+    if (r?.summary) o.dir.json(`trial-${trial.id}/swarm-${w.name}.json`, r.summary);
+    return {
+      name: w.name,
+      target: w.target,
+      clients: w.clients,
+      args: [...w.container.cmd],
+      exit: r ? exitReport(r.exit) : null,
+      summary: r?.summary ?? null,
+      waves: r ? r.stderr.filter((l) => /wave \d+:/.test(l)) : [],
+      missing,
+    };
+  });
+}
+
+/** Until every swarm's clients are done (its summary is out), or the trial's bound or an abort ends the wait. */
+async function awaitSwarms(o: TrialOptions, trial: TrialPlan, swarms: readonly StartedSwarm[], stop: AbortSignal): Promise<void> {
+  const bound = AbortSignal.any([stop, AbortSignal.timeout(trial.timeoutMs)]);
+  await Promise.race([Promise.all(swarms.map((s) => s.summarized)), sleep(trial.timeoutMs + 1000, bound)]);
+  if (!stop.aborted && bound.aborted) o.emit({ type: 'warn', message: `trial ${trial.id}: swarms still running after ${trial.timeoutMs} ms; stopping them` });
+}
+
+/** Each swarm's result once it has exited (a moment after its summary), or undefined if it did not end. */
+function swarmRuns(swarms: readonly StartedSwarm[], stop: AbortSignal): Promise<Array<SwarmRun | undefined>> {
+  const bound = AbortSignal.any([stop, AbortSignal.timeout(5000)]);
+  return Promise.all(swarms.map((s) => Promise.race([s.done, sleep(6000, bound).then(() => undefined)])));
+}
+
+/**
+ * Run one trial: its containers started (servers first, everything else as soon as its server runs), ready by
+ * waiting, the swarms set off together, a last reading once they are done, and the teardown handed back to
+ * the caller so the next trial can start meanwhile.
+ */
+export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<TrialRun> {
+  const of = o.plan.trials.length;
+  const phase = (p: Phase, detail: string): void => o.emit({ type: 'phase', trial: trial.id, of, phase: p, detail });
+  const stack = new TrialStack(o.rt, o.signal);
+  const recorder = new TrialRecorder(trial.servers);
+  let goAt: number | null = null;
+  const live = new LiveOutput(trial, o.emit, () => goAt);
+  const out = fanOut([rawFiles(o.dir, trial.id), recorder, live]);
+  const swarms = new Map<string, StartedSwarm>();
+  const startedAt = new Date();
+  const mark = ((t = performance.now()) => () => performance.now() - t)();
+  let timings: Omit<TrialTimings, 'teardownMs'>;
+  let runs: Array<SwarmRun | undefined> = [];
+  try {
+    const cellText = Object.entries(trial.cell).map(([k, v]) => `${k}=${v}`).join(' ');
+    phase('servers', `${trial.servers.map((s) => `${s.model} (${s.name})`).join(', ')}${cellText ? ` [${cellText}]` : ''}${trial.repetition > 1 ? ` repetition ${trial.repetition}` : ''}`);
+    const starting = trial.servers.map((s) => startServer(o, stack, s, trial.swarms, recorder.of(s.name), out, swarms));
+    const servers = await settleAll(starting, stack);
+    const startMs = mark();
+    const previousGone = o.previous?.then((p) => p?.teardown());
+    phase('ready', 'servers, probes and clients ready; a reading at rest');
+    await settleAll<unknown>([...servers.map((s) => s.ready), ...[...swarms.values()].map((w) => waitReady(w.handle, w.spec, { signal: stack.signal }))], stack);
+    await previousGone; // the trial before this one is gone: nothing else runs during the experiment
+    if (stack.signal.aborted) throw new SocklabError('interrupted');
+    const readinessMs = mark() - startMs;
+    phase('swarm', trial.swarms.map((w) => `${w.name}: ${w.clients} client(s) -> ${w.target}`).join(', '));
+    goAt = Date.now();
+    const ordered = trial.swarms.map((w) => swarms.get(w.name)!);
+    await Promise.all(ordered.map((w) => w.start()));
+    await awaitSwarms(o, trial, ordered, stack.signal);
+    const experimentMs = mark() - startMs - readinessMs;
+    o.onExperimentEnd?.();
+    phase('collect', 'a last reading of each server; the clients\' summaries');
+    [runs] = await Promise.all([swarmRuns(ordered, stack.signal), lastReadings(servers, recorder, stack.signal, o.plan.sampleEveryMs)]);
+    await noteDeaths(servers, recorder);
+    timings = { startMs, readinessMs, experimentMs, collectMs: mark() - startMs - readinessMs - experimentMs };
+  } catch (e) {
+    o.onExperimentEnd?.();
+    await o.previous?.then((p) => p?.teardown()).catch(() => {});
+    await noteDeaths([...recorder.servers.values()].map((r) => ({ plan: r.plan, server: stack.started.find((h) => h.name === r.plan.server.name) })), recorder).catch(() => {});
+    phase('cleanup', `removing ${stack.started.length} container(s)`);
+    await stack.teardown();
+    throw e;
+  }
+  const swarmsOut = swarmResults(o, trial, runs);
+  const starts = swarmsOut.map((w) => w.summary?.startedAtMs).filter((x): x is number => x !== undefined);
+  return {
+    result: {
+      id: trial.id,
+      cell: trial.cell,
+      repetition: trial.repetition,
+      startedAt: startedAt.toISOString(),
+      // Time zero of every chart: when the first swarm started, on the clock the samples are stamped with.
+      swarmsStartedAt: starts.length > 0 ? Math.min(...starts) : (goAt ?? Date.now()),
+      durationMs: timings.experimentMs,
+      servers: [...recorder.servers.values()].map((r) => r.result()),
+      swarms: swarmsOut,
+      live: live.series,
+      interrupted: o.signal.aborted,
+      timings,
+    },
+    teardown: once(() => {
+      phase('cleanup', `removing ${stack.started.length} container(s)`);
+      return stack.teardown();
+    }),
+  };
+}
+
+/** A function that does its work the first time it is called, and answers the same promise after. */
+function once<T>(work: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= work());
+}
+
+/** Wait for every start; on the first failure stop the others (their waits end on the trial's signal), then throw it. */
+async function settleAll<T>(work: ReadonlyArray<Promise<T>>, stack: TrialStack): Promise<T[]> {
+  const guarded = work.map((p) =>
+    p.catch((e: unknown) => {
+      stack.abort();
+      throw e;
+    }),
+  );
+  const settled = await Promise.allSettled(guarded);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+/** One more reading of each server after the clients are done (asked for at once), so final counts are in. */
+async function lastReadings(servers: readonly ServerStarted[], recorder: TrialRecorder, run: AbortSignal, everyMs: number): Promise<void> {
+  const bound = AbortSignal.any([run, AbortSignal.timeout(Math.max(1000, everyMs * 3))]);
+  const after = Date.now();
+  await Promise.all(
+    servers.map(async (s) => {
+      const next = recorder.of(s.plan.name).next((d) => (d.probe?.t ?? d.server?.t ?? 0) >= after, bound);
+      await s.sampler.signal(SAMPLE_NOW).catch(() => {});
+      await next;
+    }),
+  );
+}
+
+/**
+ * A server that stopped during the trial died (its own wait may still be on its way: the engine reports an exit
+ * only after tearing the network down). Ask the engine before anything is removed.
+ */
+async function noteDeaths(servers: ReadonlyArray<{ plan: ServerPlan; server?: ContainerHandle | undefined }>, recorder: TrialRecorder): Promise<void> {
+  await Promise.all(
+    servers.map(async (s) => {
+      const record = recorder.of(s.plan.name);
+      if (!s.server || record.died) return;
+      const e = await s.server.exited().catch(() => null);
+      if (e) record.died = exitReport(e, s.plan.server.memoryBytes);
+    }),
+  );
+}

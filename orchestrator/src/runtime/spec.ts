@@ -1,0 +1,37 @@
+import type { Role } from '@socklab/shared';
+
+/** How a container joins the network: on the run's bridge under an alias, or inside another container's namespace. */
+export type NetworkAttach =
+  | { readonly kind: 'bridge'; readonly network: string; readonly aliases: readonly string[] }
+  | { readonly kind: 'container'; readonly of: string };
+
+/**
+ * When a started container is ready, each kind with its own bound and failure message (roles/ready.ts waits):
+ * a line in its log; a TCP port listening in its network namespace (a server of one's own, which says nothing
+ * socklab knows); or nothing beyond having started.
+ */
+export type Readiness =
+  | { readonly kind: 'log'; readonly pattern: string; readonly timeoutMs: number }
+  | { readonly kind: 'listening'; readonly port: number; readonly timeoutMs: number }
+  | { readonly kind: 'none' };
+
+/** Everything needed to create one container: pure data, serializable into plan.json. */
+export interface ContainerSpec {
+  /** Container name, unique on the engine: `<run>-<trial>-<role name>`. */
+  readonly name: string;
+  readonly role: Role;
+  readonly image: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly cmd: readonly string[];
+  readonly entrypoint?: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly network: NetworkAttach;
+  /** Join this container's PID namespace (the probe sees the server's threads). */
+  readonly pidOf?: string;
+  readonly sysctls: Readonly<Record<string, string>>;
+  readonly capAdd: readonly string[];
+  readonly memoryBytes?: number;
+  /** Open-file limit (the swarm at C10K needs more than the default 1024). */
+  readonly nofile?: number;
+  readonly ready: Readiness;
+}
