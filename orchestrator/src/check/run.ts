@@ -108,7 +108,8 @@ export async function runCheck(rt: ContainerRuntime, t: CheckTarget, o: { outDir
   const page = dir.write('check.html', renderCheckHtml(target, verdict.criteria, verdict.mistakes, nervous, o.lang));
   let png: string | null = null;
   const exe = chromium();
-  if (exe) {
+  // Interrupted: the table and page are written, but no browser is started for the picture.
+  if (exe && !o.signal.aborted) {
     const { chromium: launcher } = await import('playwright-core');
     const browser = await launcher.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     try {

@@ -24,23 +24,31 @@ export function registerLab(program: Command): void {
       const compose = await composeCommand();
       const v1 = compose[0] === 'docker-compose';
       const grafana = await grafanaAvailable(rt);
-      const down = async (): Promise<void> => {
-        await composeForeground(compose, labDownArgs({ v1 }), REPO_ROOT);
-        await rt.removeLabelled('lab');
+      // Ctrl-C (which Compose receives too, in the same process group) or SIGTERM: nothing in the lab is worth
+      // Compose's graceful stop, so every container of it is killed and removed at once, and Compose, finding its
+      // containers gone, ends.
+      const stop = new AbortController();
+      const onSignal = (): void => {
+        if (stop.signal.aborted) return;
+        stop.abort();
+        console.error('\nsocklab lab: stopping; removing every container, network and volume of the lab');
+        void rt.removeLabelled('lab').catch(() => {});
       };
-      // Compose receives Ctrl-C itself (same process group) and stops the containers; we then remove them.
-      const ignore = (): void => {};
-      process.on('SIGINT', ignore);
-      process.on('SIGTERM', ignore);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         const prometheus = `http://localhost:${process.env.SOCKLAB_PROMETHEUS_PORT ?? '9090'}`;
         if (grafana.ok) console.error(`socklab lab: starting; open http://localhost:${process.env.SOCKLAB_GRAFANA_PORT ?? '3000'} (Grafana) or ${prometheus} (Prometheus); Ctrl-C stops and removes the lab`);
         else console.error(`socklab lab: Grafana's image ${grafanaImage()} cannot be pulled here (${grafana.why}); starting the rest: Prometheus on ${prometheus}; Ctrl-C stops and removes the lab`);
-        await composeForeground(compose, labUpArgs({ v1, grafana: grafana.ok }), REPO_ROOT);
+        await composeForeground(compose, labUpArgs({ v1, grafana: grafana.ok }), REPO_ROOT, stop.signal);
       } finally {
-        await down();
-        process.off('SIGINT', ignore);
-        process.off('SIGTERM', ignore);
+        // Compose's own down when the lab ended by itself; after a signal, everything labelled is removed (again:
+        // Compose may have made a container while the first removal ran).
+        if (!stop.signal.aborted) await composeForeground(compose, labDownArgs({ v1 }), REPO_ROOT);
+        await rt.removeLabelled('lab');
+        if (stop.signal.aborted) process.exitCode = 130;
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ContainerHandle, ContainerRuntime } from '../runtime/runtime.js';
 import type { ContainerSpec } from '../runtime/spec.js';
 
@@ -17,6 +18,8 @@ export class TrialStack {
     private readonly rt: ContainerRuntime,
     run: AbortSignal,
   ) {
+    // Every stream and wait of the trial listens to it: a trial of several servers has dozens, none leaked.
+    setMaxListeners(0, this.stopper.signal);
     const onAbort = (): void => this.stopper.abort();
     if (run.aborted) this.stopper.abort();
     else run.addEventListener('abort', onAbort, { once: true });

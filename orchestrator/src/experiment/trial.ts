@@ -84,7 +84,7 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
     const [server] = await Promise.all([stack.start(s.server), startSwarms((w) => w.container)]);
     const [probe, sampler] = await Promise.all([stack.start(s.probe), stack.start(s.sampler)]);
     collect(stack, record, out, server, sampler);
-    const ready = Promise.all([waitReady(server, s.server, { signal: stack.signal }), waitReady(probe, s.probe, { signal: stack.signal })]).then(() => atRest(stack, record, sampler));
+    const ready = Promise.all([waitReady(server, s.server, { signal: stack.signal }), waitReady(probe, s.probe, { signal: stack.signal })]).then(() => atRest(o, stack, record, sampler));
     return { plan: s, server, sampler, ready };
   }
   const server = await stack.start(s.server);
@@ -105,18 +105,24 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
   }
   const [sampler] = await Promise.all([stack.start(loopback?.sampler ?? s.sampler), startSwarms((w) => loopback?.swarms[w.name] ?? w.container)]);
   collect(stack, record, out, server, sampler);
-  return { plan: s, server, sampler, ready: atRest(stack, record, sampler) };
+  return { plan: s, server, sampler, ready: atRest(o, stack, record, sampler) };
 }
+
+/** How long a trial waits for a whole reading of a ready server before it goes on without one. */
+const AT_REST_MS = 5000;
 
 /**
  * The figures at rest: the first whole reading of the server (its metrics, the kernel's view), asked for at once
- * now that both answer.
+ * now that both answer. One that does not come in time is noted as missing, and the trial goes on.
  */
-async function atRest(stack: TrialStack, record: ServerRecord, sampler: ContainerHandle): Promise<void> {
-  const next = record.next(ServerRecord.complete(record.plan.own), stack.signal);
+async function atRest(o: TrialOptions, stack: TrialStack, record: ServerRecord, sampler: ContainerHandle): Promise<void> {
+  const bound = AbortSignal.any([stack.signal, AbortSignal.timeout(AT_REST_MS)]);
+  const next = record.next(ServerRecord.complete(record.plan.own), bound);
   await sampler.signal(SAMPLE_NOW).catch(() => {});
-  const got = await next;
-  if (!got && !stack.signal.aborted) throw new SocklabError(`no reading of ${record.plan.name} came in`);
+  if ((await next) || stack.signal.aborted) return;
+  const why = `no whole reading of it at rest within ${AT_REST_MS} ms (server metrics: ${record.samples.length} read, ${record.serverErrors} failed; probe: ${record.probe.length} read, last error ${record.lastProbeError || 'none'})`;
+  record.missing.push(`figures at rest: ${why}`);
+  o.emit({ type: 'warn', message: `${record.plan.name}: ${why}; going on` });
 }
 
 function swarmLine(o: TrialOptions, name: string, line: string): void {

@@ -33,6 +33,8 @@ describe('reports, rendered from results alone', () => {
     assert.match(md, /\| 1 \(#1\) \| server \(sequential\) \| 2\/1 \| 28 \|/);
     assert.match(md, /!\[Client outcomes over time\]\(charts\/outcomes-1\.svg\)/);
     assert.match(md, /- \*\*shaping\*\*: nfqueue \(netem no, NFQUEUE yes/);
+    const t = r.trials[0]!.timings;
+    assert.match(md, new RegExp(`- \\*\\*time\\*\\*: [\\d.]+ s in all: preflight \\d+ ms, network \\d+ ms; the trial: start ${Math.round(t.startMs)} ms, ready ${Math.round(t.readinessMs)} ms, clients ${Math.round(t.experimentMs)} ms, collect ${Math.round(t.collectMs)} ms, teardown ${Math.round(t.teardownMs)} ms, cleanup \\d+ ms`), 'where the time went, phase by phase');
   });
 
   it('the HTML is one self-contained file with a chart per figure, each with data', async () => {

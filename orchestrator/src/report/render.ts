@@ -62,8 +62,18 @@ export function reportModel(r: Results, lang: Lang = 'en'): ReportModel {
       ['seed', String(m.seed)],
       ['scenario', r.plan.source],
       ['host', `${m.host.platform} ${m.host.arch}, Node ${m.node}`],
+      ['time', timeSpent(r)],
     ],
   };
+}
+
+/** Where the run's time went, phase by phase (a trial's figures are medians when there are several). */
+function timeSpent(r: Results): string {
+  const t = r.timings;
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
+  const per = (k: keyof Results['trials'][number]['timings']): string => `${Math.round(median(r.trials.map((x) => x.timings[k])))} ms`;
+  const trials = r.trials.length === 0 ? '' : `; ${r.trials.length > 1 ? `per trial (median of ${r.trials.length})` : 'the trial'}: start ${per('startMs')}, ready ${per('readinessMs')}, clients ${per('experimentMs')}, collect ${per('collectMs')}, teardown ${per('teardownMs')}`;
+  return `${(t.totalMs / 1000).toFixed(1)} s in all: preflight ${Math.round(t.preflightMs)} ms, network ${Math.round(t.networkMs)} ms${trials}, cleanup ${Math.round(t.cleanupMs)} ms`;
 }
 
 function mdTable(t: Table): string {

@@ -11,12 +11,22 @@ export async function composeCommand(): Promise<string[]> {
   });
 }
 
-/** Run compose in the foreground with the terminal attached; resolves with its exit code. */
-export function composeForeground(cmd: readonly string[], args: readonly string[], cwd: string): Promise<number> {
+/**
+ * Run compose in the foreground with the terminal attached; resolves with its exit code. When the signal aborts,
+ * compose is given `graceMs` to notice its containers are gone and end, then killed.
+ */
+export function composeForeground(cmd: readonly string[], args: readonly string[], cwd: string, signal?: AbortSignal, graceMs = 1000): Promise<number> {
   return new Promise((resolve, reject) => {
     const [bin = 'docker', ...pre] = cmd;
     const child = spawn(bin, [...pre, ...args], { cwd, stdio: 'inherit' });
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => void (timer = setTimeout(() => child.kill('SIGKILL'), graceMs));
+    signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', reject);
-    child.on('close', (code) => resolve(code ?? 1));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(code ?? 1);
+    });
   });
 }

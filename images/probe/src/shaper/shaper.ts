@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, formatRefusal, PROBE_PORT, SERVER_METRICS_PORT, type Refusal, type ShapingConfig } from '@socklab/shared';
+import { ConfigError, formatRefusal, SERVER_METRICS_PORT, type Refusal, type ShapingConfig } from '@socklab/shared';
 import { choosePlan, describePlan, type Capabilities, type ShapingPlan } from './plan.js';
 import { HELPER, NfqueueHelper, QUEUE } from './nfqueue.js';
 import { labInterfaces, must, run } from './system.js';
@@ -8,7 +8,11 @@ const IFB = 'socklab-ifb0';
 const CHAIN_IN = 'SOCKLAB-IN';
 const CHAIN_OUT = 'SOCKLAB-OUT';
 /** Metrics and control traffic is never shaped, so dashboards and the control endpoint keep working. */
-const UNSHAPED_PORTS = `${SERVER_METRICS_PORT},${PROBE_PORT}`;
+/**
+ * The lab's observation traffic is never shaped, either way: the server's metrics, the probe's, and those of
+ * swarms run in the server's namespace (9466 up), as source or destination port.
+ */
+const UNSHAPED_PORTS = `${SERVER_METRICS_PORT}:${SERVER_METRICS_PORT + 16}`;
 
 /** Find out what this kernel offers: netem, ifb, tbf, NFQUEUE (the helper and iptables). */
 export async function detectCapabilities(iface: string): Promise<Capabilities> {
@@ -125,8 +129,14 @@ export class Shaper {
       await this.helper.start(cfg.delayMs * 1000, cfg.jitterMs * 1000, cfg.loss * 1e6);
       await this.chains();
       const q = ['-j', 'NFQUEUE', '--queue-num', String(QUEUE), '--queue-bypass'];
-      if (uses('nfqueue', 'egress')) await must('iptables', ['-A', CHAIN_OUT, '-p', 'tcp', '-m', 'multiport', '!', '--sports', UNSHAPED_PORTS, ...q]);
-      if (uses('nfqueue', 'ingress')) await must('iptables', ['-A', CHAIN_IN, '-p', 'tcp', '-m', 'multiport', '!', '--dports', UNSHAPED_PORTS, ...q]);
+      // Only the shaped interfaces, as netem would: loopback stays unshaped unless it is the link (IFACES=lo).
+      for (const iface of this.ifaces) {
+        for (const [chain, dir, flag] of [[CHAIN_OUT, 'egress', '-o'], [CHAIN_IN, 'ingress', '-i']] as const) {
+          if (!uses('nfqueue', dir)) continue;
+          await must('iptables', ['-A', chain, flag, iface, '-p', 'tcp', '-m', 'multiport', '--ports', UNSHAPED_PORTS, '-j', 'RETURN']);
+          await must('iptables', ['-A', chain, flag, iface, '-p', 'tcp', ...q]);
+        }
+      }
     }
   }
 
