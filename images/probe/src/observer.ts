@@ -97,8 +97,11 @@ export class Observer {
     this.m.threadsBlocked.reset();
     this.m.threadsStalledRecv.reset();
     for (const p of threads) {
-      for (const [state, n] of Object.entries(p.byState)) this.m.threads.inc({ process: p.comm, state }, n);
-      for (const [call, n] of Object.entries(p.byCall)) this.m.threadsBlocked.inc({ process: p.comm, call }, n);
+      for (const [owner, states] of Object.entries(p.byOwnerState)) {
+        if (p.byOwner[owner as keyof typeof p.byOwner] === 0) continue;
+        for (const [state, n] of Object.entries(states)) this.m.threads.inc({ process: p.comm, state, owner }, n);
+        for (const [call, n] of Object.entries(p.byOwnerCall[owner as keyof typeof p.byOwnerCall])) this.m.threadsBlocked.inc({ process: p.comm, call, owner }, n);
+      }
       this.m.threadsStalledRecv.inc({ process: p.comm }, p.stalledRecv);
     }
     this.m.sysctl.reset();

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { classify, classifyWchan, syscallName } from './syscalls.js';
-import { parseStat, parseSyscall, ThreadReader } from './threads.js';
+import { ownerOf, parseStat, parseSyscall, stackPointerOf, ThreadReader } from './threads.js';
 
 describe('where threads are blocked', () => {
   it('names system calls by architecture: x86_64 and aarch64 differ', () => {
@@ -109,5 +109,68 @@ describe('what is not the server\'s', () => {
     }
     const ps = await new ThreadReader(0, 'x86_64', root).read(async () => new Map());
     assert.deepEqual(ps.map((p) => [p.comm, p.threads]), [['python3', 1]]);
+  });
+});
+
+describe('whose threads, and what their stacks cost', () => {
+  /** A fake /proc with one process: threads as [tid, comm, state, syscall], and its smaps. */
+  function procTree(threads: Array<[number, string, string, string]>, smaps: string): string {
+    const root = mkdtempSync(path.join(tmpdir(), 'socklab-proc-'));
+    mkdirSync(path.join(root, 'self'));
+    writeFileSync(path.join(root, 'self', 'cgroup'), '0::/probe\n');
+    const pid = threads[0]![0];
+    mkdirSync(path.join(root, String(pid), 'fd'), { recursive: true });
+    writeFileSync(path.join(root, String(pid), 'cgroup'), '0::/server\n');
+    writeFileSync(path.join(root, String(pid), 'stat'), `${pid} (${threads[0]![1]}) S 1`);
+    writeFileSync(path.join(root, String(pid), 'smaps'), smaps);
+    for (const [tid, comm, state, syscall] of threads) {
+      const t = path.join(root, String(pid), 'task', String(tid));
+      mkdirSync(t, { recursive: true });
+      writeFileSync(path.join(t, 'stat'), `${tid} (${comm}) ${state} 1`);
+      writeFileSync(path.join(t, 'syscall'), syscall);
+      writeFileSync(path.join(t, 'wchan'), 'wait_woken');
+    }
+    return root;
+  }
+  const mapping = (start: number, end: number, rssKb: number): string =>
+    `${start.toString(16)}-${end.toString(16)} rw-p 00000000 00:00 0\nSize:           ${(end - start) / 1024} kB\nRss:            ${rssKb} kB\n`;
+
+  it('a socklab model: its sl-* threads are the model\'s, the rest the runtime\'s; calls of its own threads apart', async () => {
+    const root = procTree(
+      [
+        [10, 'node', 'S', '232 0x3 0 0 0 0 0 0x7ffd0 0x1'],
+        [11, 'V8 DefaultWorke', 'S', '202 0x3 0 0 0 0 0 0x7ffd0 0x1'],
+        [12, 'sl-acceptor', 'S', '288 0x3 0 0 0 0 0 0x7f0000010000 0x1'],
+        [13, 'sl-conn', 'S', '45 0x4 0 0 0 0 0 0x7f0000810000 0x1'],
+        [14, 'sl-conn', 'S', '45 0x5 0 0 0 0 0 0x7f0001010000 0x1'],
+      ],
+      [mapping(0x7f0000000000, 0x7f0000800000, 12), mapping(0x7f0000800000, 0x7f0001000000, 16), mapping(0x7f0001000000, 0x7f0001800000, 20)].join(''),
+    );
+    const [p] = await new ThreadReader(60_000, 'x86_64', root).read(async (i) => new Map([...i].map((x) => [x, 0])));
+    assert.deepEqual(p?.byOwner, { model: 3, runtime: 2, program: 0 });
+    assert.deepEqual(p?.ownByCall, { accept: 1, recv: 2, send: 0, connect: 0, poll: 0, sleep: 0, futex: 0, other: 0 });
+    assert.equal(p?.byOwnerCall.runtime.futex, 1, 'the runtime\'s own waits are counted apart');
+    assert.deepEqual(p?.stack, { threads: 3, mappedBytes: 8 * 1024 * 1024, residentBytes: 16 * 1024 }, 'each stack: 8 MiB mapped, the median 16 KiB resident');
+  });
+
+  it('a program of one\'s own (no sl-* thread) is shown whole; its main thread\'s stack is not a thread stack', async () => {
+    const root = procTree(
+      [
+        [20, 'python3', 'S', '232 0x3 0 0 0 0 0 0x7ffd0 0x1'],
+        [21, 'python3', 'S', '45 0x4 0 0 0 0 0 0x7f0000010000 0x1'],
+      ],
+      mapping(0x7f0000000000, 0x7f0000800000, 8) + mapping(0x7ffc0, 0x7fff0, 132),
+    );
+    const [p] = await new ThreadReader(60_000, 'x86_64', root).read(async () => new Map());
+    assert.deepEqual(p?.byOwner, { model: 0, runtime: 0, program: 2 });
+    assert.deepEqual(p?.stack, { threads: 1, mappedBytes: 8 * 1024 * 1024, residentBytes: 8 * 1024 });
+  });
+
+  it('reads the stack pointer from the syscall file; a running thread has none', () => {
+    assert.equal(stackPointerOf('45 0x4 0x7f 0x1 0x0 0x0 0x0 0x7f0000010000 0x7f12'), 0x7f0000010000);
+    assert.equal(stackPointerOf('running'), null);
+    assert.deepEqual(ownerOf('sl-conn', true), 'model');
+    assert.deepEqual(ownerOf('node', true), 'runtime');
+    assert.deepEqual(ownerOf('node', false), 'program');
   });
 });

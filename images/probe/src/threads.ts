@@ -1,6 +1,6 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { BLOCKING_CALLS, THREAD_STATES, type BlockingCall, type ThreadState } from '@socklab/shared';
+import { BLOCKING_CALLS, MODEL_THREAD_PREFIX, THREAD_OWNERS, THREAD_STATES, type BlockingCall, type ThreadOwner, type ThreadState } from '@socklab/shared';
 import { classify, classifyWchan, currentArch, syscallName, takesFd, type Arch } from './syscalls.js';
 
 /** One thread as /proc shows it. */
@@ -14,6 +14,17 @@ export interface ThreadView {
   readonly wchan: string;
   /** Socket inode when blocked on a socket descriptor. */
   readonly socket: number | null;
+  /** Its stack pointer while blocked in a system call (the syscall file's next-to-last field), else null. */
+  readonly sp: number | null;
+}
+
+/** What a thread's stack costs: the mapping the kernel made for it, and how much of that is resident (smaps). */
+export interface StackCost {
+  /** Threads whose stack was found (blocked ones, whose stack pointer the kernel shows). */
+  readonly threads: number;
+  /** The median size of their stack mappings (virtual: what was reserved), and of what is resident in them. */
+  readonly mappedBytes: number;
+  readonly residentBytes: number;
 }
 
 /** A process of the server's PID namespace (the probe's own are left out), summed by state and call. */
@@ -27,7 +38,56 @@ export interface ProcessThreads {
   readonly syscalls: Record<string, number>;
   /** Threads blocked in recv on a socket with nothing to read for longer than the threshold. */
   readonly stalledRecv: number;
+  /** Threads by owner: the model's own (named sl-*), the runtime's, or, for a program of one's own, all of it. */
+  readonly byOwner: Record<ThreadOwner, number>;
+  /** Blocked threads of the model's own (or of a program of one's own) by the call they wait in. */
+  readonly ownByCall: Record<BlockingCall, number>;
+  /** Threads by owner and state, and blocked ones by owner and call (what the probe's metrics export). */
+  readonly byOwnerState: Record<ThreadOwner, Record<ThreadState, number>>;
+  readonly byOwnerCall: Record<ThreadOwner, Record<BlockingCall, number>>;
+  /** The stacks of its own threads (the model's, or the program's but its main thread), measured now and then. */
+  readonly stack: StackCost | null;
 }
+
+/** Whose a thread is: sl-* names are a socklab model's own; beside them the rest is the runtime's; else the program's. */
+export function ownerOf(comm: string, processHasModelThreads: boolean): ThreadOwner {
+  if (!processHasModelThreads) return 'program';
+  return comm.startsWith(MODEL_THREAD_PREFIX) ? 'model' : 'runtime';
+}
+
+/** The syscall file's stack pointer (its next-to-last field), as a number (user addresses fit in 53 bits). */
+export function stackPointerOf(text: string): number | null {
+  const f = text.trim().split(/\s+/);
+  if (f.length < 3 || f[0] === 'running') return null;
+  const sp = Number.parseInt(f[f.length - 2] ?? '', 16);
+  return Number.isFinite(sp) && sp > 0 ? sp : null;
+}
+
+/** /proc/<pid>/smaps -> each mapping's range, size and resident bytes. */
+export function parseSmaps(text: string): Array<{ start: number; end: number; sizeBytes: number; rssBytes: number }> {
+  const out: Array<{ start: number; end: number; sizeBytes: number; rssBytes: number }> = [];
+  let cur: { start: number; end: number; sizeBytes: number; rssBytes: number } | undefined;
+  for (const line of text.split('\n')) {
+    const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (range) {
+      cur = { start: Number.parseInt(range[1] ?? '0', 16), end: Number.parseInt(range[2] ?? '0', 16), sizeBytes: 0, rssBytes: 0 };
+      out.push(cur);
+    } else if (cur && line.startsWith('Size:')) cur.sizeBytes = Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
+    else if (cur && line.startsWith('Rss:')) cur.rssBytes = Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
+  }
+  return out;
+}
+
+/** The stack mapping of each stack pointer (the mapping holding it, with the guard page next to it left out). */
+export function stackCost(sps: readonly number[], maps: ReturnType<typeof parseSmaps>): StackCost | null {
+  const found = sps.flatMap((sp) => maps.filter((m) => sp >= m.start && sp < m.end));
+  if (found.length === 0) return null;
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
+  return { threads: found.length, mappedBytes: median(found.map((m) => m.sizeBytes)), residentBytes: median(found.map((m) => m.rssBytes)) };
+}
+
+/** How often the stacks of a process are measured (smaps of thousands of threads is long to read). */
+const STACK_EVERY_MS = 2000;
 
 const zero = <K extends string>(keys: readonly K[]): Record<K, number> => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 
@@ -116,10 +176,11 @@ export class ThreadReader {
     private readonly exclude: 'own-cgroup' | 'own-process' = 'own-cgroup',
   ) {}
 
-  async read(rxQueueOf: (inodes: ReadonlySet<number>) => Promise<Map<number, number>>): Promise<ProcessThreads[]> {
+  /** The processes of the server's PID namespace (the probe's own left out), each with its threads as /proc shows them. */
+  private async processes(): Promise<Array<{ pid: number; comm: string; owner: { uid: number; gid: number } | null; threads: ThreadView[] }>> {
     this.ownCgroup ??= await read(`${this.root}/self/cgroup`);
     const pids = (await readdir(this.root).catch(() => [] as string[])).filter((d) => /^\d+$/.test(d)).map(Number);
-    const out: Array<{ pid: number; comm: string; threads: ThreadView[] }> = [];
+    const out: Array<{ pid: number; comm: string; owner: { uid: number; gid: number } | null; threads: ThreadView[] }> = [];
     for (const pid of pids) {
       if (pid === process.pid) continue;
       if (this.exclude === 'own-cgroup') {
@@ -138,11 +199,15 @@ export class ThreadReader {
       // A process's syscall and fd files answer only its own user (or CAP_SYS_PTRACE, which the probe does not
       // have): read them as that user for a moment, synchronously, so nothing else runs meanwhile.
       const threads = asUser(owner, () => tids.flatMap((tid) => this.thread(pid, tid)));
-      out.push({ pid, comm: stat.comm, threads });
+      out.push({ pid, comm: stat.comm, owner, threads });
     }
-    // Threads in recv: how long on the same socket, and whether that socket has anything to read.
+    return out;
+  }
+
+  /** Threads blocked in recv on the same socket for longer than the threshold, with nothing to read on it. */
+  private async stalled(threads: readonly ThreadView[], rxQueueOf: (inodes: ReadonlySet<number>) => Promise<Map<number, number>>): Promise<Set<number>> {
     const now = Date.now();
-    const inRecv = out.flatMap((p) => p.threads).filter((t) => t.call === 'recv' && t.socket !== null);
+    const inRecv = threads.filter((t) => t.call === 'recv' && t.socket !== null);
     const seen = new Set<number>();
     for (const t of inRecv) {
       seen.add(t.tid);
@@ -152,18 +217,66 @@ export class ThreadReader {
     for (const tid of [...this.since.keys()]) if (!seen.has(tid)) this.since.delete(tid);
     const long = inRecv.filter((t) => now - (this.since.get(t.tid)?.at ?? now) >= this.stallMs);
     const queues = long.length > 0 ? await rxQueueOf(new Set(long.map((t) => t.socket!))) : new Map<number, number>();
-    const stalled = new Set(long.filter((t) => (queues.get(t.socket!) ?? 0) === 0).map((t) => t.tid));
+    return new Set(long.filter((t) => (queues.get(t.socket!) ?? 0) === 0).map((t) => t.tid));
+  }
 
+  private readonly stacks = new Map<number, { at: number; cost: StackCost | null }>();
+
+  /**
+   * The stacks of a process's own threads (but its main thread), from the mapping each blocked thread's stack
+   * pointer falls in (smaps, read as the process's user): measured at most every STACK_EVERY_MS, since smaps of a
+   * process with thousands of threads is long to read.
+   */
+  private stackOf(pid: number, owner: { uid: number; gid: number } | null, own: readonly ThreadView[]): StackCost | null {
+    const last = this.stacks.get(pid);
+    if (last && Date.now() - last.at < STACK_EVERY_MS) return last.cost;
+    const sps = own.filter((t) => t.tid !== pid && t.sp !== null).map((t) => t.sp!);
+    const cost = sps.length === 0 ? null : stackCost(sps, parseSmaps(asUser(owner, () => readSync(`${this.root}/${pid}/smaps`)) ?? ''));
+    this.stacks.set(pid, { at: Date.now(), cost: cost ?? last?.cost ?? null });
+    return cost ?? last?.cost ?? null;
+  }
+
+  async read(rxQueueOf: (inodes: ReadonlySet<number>) => Promise<Map<number, number>>): Promise<ProcessThreads[]> {
+    const out = await this.processes();
+    const stalled = await this.stalled(out.flatMap((p) => p.threads), rxQueueOf);
+    for (const pid of [...this.stacks.keys()]) if (!out.some((p) => p.pid === pid)) this.stacks.delete(pid);
     return out.map((p) => {
       const byState = zero(THREAD_STATES);
       const byCall = zero(BLOCKING_CALLS);
+      const byOwner = zero(THREAD_OWNERS);
+      const ownByCall = zero(BLOCKING_CALLS);
+      const byOwnerCall = Object.fromEntries(THREAD_OWNERS.map((o) => [o, zero(BLOCKING_CALLS)])) as Record<ThreadOwner, Record<BlockingCall, number>>;
+      const byOwnerState = Object.fromEntries(THREAD_OWNERS.map((o) => [o, zero(THREAD_STATES)])) as Record<ThreadOwner, Record<ThreadState, number>>;
       const syscalls: Record<string, number> = {};
+      const modelThreads = p.threads.some((t) => t.comm.startsWith(MODEL_THREAD_PREFIX));
+      const own: ThreadView[] = [];
       for (const t of p.threads) {
+        const o = ownerOf(t.comm, modelThreads);
         byState[t.state] += 1;
-        if (t.call) byCall[t.call] += 1;
+        byOwnerState[o][t.state] += 1;
+        byOwner[o] += 1;
+        if (o !== 'runtime') own.push(t);
+        if (t.call) {
+          byCall[t.call] += 1;
+          byOwnerCall[o][t.call] += 1;
+          if (o !== 'runtime') ownByCall[t.call] += 1;
+        }
         if (t.syscall) syscalls[t.syscall] = (syscalls[t.syscall] ?? 0) + 1;
       }
-      return { pid: p.pid, comm: p.comm, threads: p.threads.length, byState, byCall, syscalls, stalledRecv: p.threads.filter((t) => stalled.has(t.tid)).length };
+      return {
+        pid: p.pid,
+        comm: p.comm,
+        threads: p.threads.length,
+        byState,
+        byCall,
+        syscalls,
+        stalledRecv: p.threads.filter((t) => stalled.has(t.tid)).length,
+        byOwner,
+        ownByCall,
+        byOwnerState,
+        byOwnerCall,
+        stack: this.stackOf(p.pid, p.owner, own),
+      };
     });
   }
 
@@ -173,7 +286,8 @@ export class ThreadReader {
     const s = parseStat(readSync(`${base}/stat`) ?? '');
     if (!s) return [];
     const wchan = readSync(`${base}/wchan`) ?? '';
-    const call = s.state === 'blocked' ? parseSyscall(readSync(`${base}/syscall`) ?? '') : null;
+    const syscallText = s.state === 'blocked' ? (readSync(`${base}/syscall`) ?? '') : '';
+    const call = s.state === 'blocked' ? parseSyscall(syscallText) : null;
     let socket: number | null = null;
     let name: string | null = null;
     let group: BlockingCall | null = null;
@@ -188,7 +302,7 @@ export class ThreadReader {
       // No syscall to read (Yama's ptrace_scope=1, say): where it sleeps in the kernel still tells.
       group = classifyWchan(wchan) ?? 'other';
     }
-    return [{ tid, comm: s.comm, state: s.state, syscall: name, call: group, wchan, socket }];
+    return [{ tid, comm: s.comm, state: s.state, syscall: name, call: group, wchan, socket, sp: stackPointerOf(syscallText) }];
   }
 }
 

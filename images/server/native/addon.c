@@ -212,6 +212,26 @@ static napi_value js_serve_one(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* spinCpu(ms): compute on the calling thread until it has had ms of CPU (an event loop's cpu: work). */
+static napi_value js_spin_cpu(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sl_spin_cpu_us((int64_t)(arg_f64(env, argv[0]) * 1000));
+  return NULL;
+}
+
+/* nameThread(name): name the calling thread (the event loop's main thread, a Worker's). */
+static napi_value js_name_thread(napi_env env, napi_callback_info info) {
+  size_t argc = 1, len = 0;
+  napi_value argv[1];
+  char name[16];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
+  sl_name_thread(name);
+  return NULL;
+}
+
 static napi_value js_now_ns(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -248,6 +268,7 @@ static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
 static void *acceptor_thread(void *p) {
   acceptor *ac = p;
   sl_server *s = ac->s;
+  sl_name_thread("sl-acceptor");
   while (!atomic_load(&s->stopping)) {
     int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -314,6 +335,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"startAcceptor", NULL, js_start_acceptor, NULL, NULL, NULL, napi_default, NULL},
       {"shutdownListener", NULL, js_shutdown, NULL, NULL, NULL, napi_default, NULL},
       {"nowNs", NULL, js_now_ns, NULL, NULL, NULL, napi_default, NULL},
+      {"spinCpu", NULL, js_spin_cpu, NULL, NULL, NULL, napi_default, NULL},
+      {"nameThread", NULL, js_name_thread, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

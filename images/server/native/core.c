@@ -25,15 +25,30 @@ static void sleep_us(int64_t us) {
   }
 }
 
-static void spin_us(int64_t us) {
-  int64_t end = sl_now_ns() + us * 1000;
-  while (sl_now_ns() < end) {
+/* CPU time this thread has had (not wall-clock time: a thread that waits for a core does not count). */
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Compute until this thread has had `us` of CPU: real work that shares the cores like any other, so ten threads
+ * each doing 200 ms on one core take about two seconds, and an event loop doing it serves no one meanwhile. */
+void sl_spin_cpu_us(int64_t us) {
+  int64_t end = thread_cpu_ns() + us * 1000;
+  volatile uint64_t x = 0;
+  while (thread_cpu_ns() < end) {
+    for (int i = 0; i < 2000; i++) x += (uint64_t)i * 2654435761u;
   }
 }
 
+/* Name the calling thread (15 characters at most): the probe and the server tell the model's own threads,
+ * named "sl-...", from the runtime's by it (/proc/<pid>/task/<tid>/comm). */
+void sl_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
+
 static void do_work(const sl_server *s) {
   if (s->work_kind == SL_WORK_IO) sleep_us(s->work_us);
-  else if (s->work_kind == SL_WORK_CPU) spin_us(s->work_us);
+  else if (s->work_kind == SL_WORK_CPU) sl_spin_cpu_us(s->work_us);
 }
 
 void sl_block_init(sl_block *b, const double *bounds, int nbounds) {
@@ -182,6 +197,7 @@ typedef struct {
 static void *conn_thread(void *p) {
   conn_arg a = *(conn_arg *)p;
   free(p);
+  sl_name_thread("sl-conn");
   sl_serve(a.s, a.fd, a.t);
   return NULL;
 }
@@ -305,7 +321,7 @@ void sl_poll_loop(sl_server *s) {
       if (memchr(c->buf, '\n', c->have)) {
         begin_service(s->block);
         c->working = 1;
-        if (s->work_kind == SL_WORK_CPU) spin_us(s->work_us); /* CPU work blocks the only thread */
+        if (s->work_kind == SL_WORK_CPU) sl_spin_cpu_us(s->work_us); /* CPU work blocks the only thread */
         c->done_ns = sl_now_ns() + (s->work_kind == SL_WORK_IO ? s->work_us * 1000 : 0);
       } else if (c->have >= LINE_MAX_BYTES) {
         poll_close(s, c, SL_ERROR);
@@ -330,6 +346,8 @@ void sl_poll_loop(sl_server *s) {
 
 static void *loop_thread(void *p) {
   sl_server *s = p;
+  static const char *names[] = {[SL_SEQUENTIAL] = "sl-sequential", [SL_THREADED] = "sl-acceptor", [SL_POOL] = "sl-pool", [SL_POLLING] = "sl-polling"};
+  sl_name_thread(names[s->mode]);
   if (s->mode == SL_POLLING) sl_poll_loop(s);
   else sl_accept_loop(s);
   return NULL;

@@ -15,6 +15,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   prctl(PR_SET_PDEATHSIG, SIGTERM); /* die with the parent, never orphaned */
+  sl_name_thread("sl-prefork");
   sl_block *block = mmap(NULL, sizeof(sl_block), PROT_READ | PROT_WRITE, MAP_SHARED, 4, 0);
   if (block == MAP_FAILED) {
     perror("socklab-prefork: mmap counters");

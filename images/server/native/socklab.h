@@ -48,6 +48,10 @@ typedef struct {
 } sl_server;
 
 int64_t sl_now_ns(void);
+/* Compute until the calling thread has had `us` of CPU time (CLOCK_THREAD_CPUTIME_ID). */
+void sl_spin_cpu_us(int64_t us);
+/* Name the calling thread: the model's own threads are "sl-...", the rest are the runtime's. */
+void sl_name_thread(const char *name);
 /* A dual-stack TCP listener on [::]:port with the given backlog; -errno on failure. */
 int sl_listen(int port, int backlog);
 /* Serve one accepted connection to the end, in the calling thread, with blocking calls. */

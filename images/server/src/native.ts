@@ -16,7 +16,12 @@ export interface Native {
   startAcceptor(id: number, onAccept: (fd: number, acceptedNs: number) => void): void;
   shutdownListener(id: number): void;
   nowNs(): number;
+  /** Compute on the calling thread until it has had `ms` of CPU time. */
+  spinCpu(ms: number): void;
+  /** Name the calling thread (15 characters at most); the model's own threads are named "sl-...". */
+  nameThread(name: string): void;
 }
+
 
 export const NATIVE_MODE = { sequential: 0, threaded: 1, pool: 2, polling: 3 } as const;
 const WORK_KIND = { none: 0, io: 1, cpu: 2 } as const;

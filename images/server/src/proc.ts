@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { MODEL_THREAD_PREFIX } from '@socklab/shared';
 
 export interface ProcStatus {
   readonly threads: number;
@@ -17,6 +18,19 @@ export function readProcStatus(pid: number | 'self' = 'self'): ProcStatus | null
   }
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
   return { threads: field('Threads'), rssBytes: field('VmRSS') * 1024, rssPeakBytes: field('VmHWM') * 1024 };
+}
+
+/** The model's own threads of a process: those named sl-* (/proc/<pid>/task/<tid>/comm). */
+export function modelThreadsOf(pid: number | 'self' = 'self'): number {
+  let n = 0;
+  for (const tid of safeReaddir(`/proc/${pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').startsWith(MODEL_THREAD_PREFIX)) n += 1;
+    } catch {
+      /* the thread ended while we read */
+    }
+  }
+  return n;
 }
 
 /** Direct children of a process (prefork's workers), from /proc/<pid>/task/<pid>/children. */

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { formatWork, LATENCY_BUCKETS, SERVER_METRICS, type ServerConfig } from '@socklab/shared';
 import { registerMetrics } from '@socklab/shared/prom';
 import { readSnapshot, SLOTS, type CounterSnapshot } from './counters.js';
-import { childPids, readProcStatus, readSomaxconn } from './proc.js';
+import { childPids, modelThreadsOf, readProcStatus, readSomaxconn } from './proc.js';
 
 /** What a running model exposes to metrics. */
 export interface StatsSource {
@@ -23,6 +23,7 @@ export class ServerStats {
   private readonly m;
   private readonly labels: { model: string };
   private threadsPeak = 0;
+  private modelThreadsPeak = 0;
 
   constructor(
     readonly config: ServerConfig,
@@ -61,6 +62,7 @@ export class ServerStats {
     const l = this.labels;
     const pids = [process.pid, ...(this.source.childProcesses ? childPids().filter((p) => !this.ignored.has(p)) : [])];
     let threads = 0;
+    let modelThreads = 0;
     let rss = 0;
     let rssPeak = 0;
     let alive = 0;
@@ -69,12 +71,16 @@ export class ServerStats {
       if (!st) continue;
       alive += 1;
       threads += st.threads;
+      modelThreads += modelThreadsOf(pid);
       rss += st.rssBytes;
       rssPeak += st.rssPeakBytes;
     }
     this.threadsPeak = Math.max(this.threadsPeak, threads);
     this.m.threads.set(l, threads);
     this.m.threadsPeak.set(l, this.threadsPeak);
+    this.modelThreadsPeak = Math.max(this.modelThreadsPeak, modelThreads);
+    this.m.modelThreads.set(l, modelThreads);
+    this.m.modelThreadsPeak.set(l, this.modelThreadsPeak);
     this.m.rss.set(l, rss);
     this.m.rssPeak.set(l, rssPeak);
     this.m.processes.set(l, this.source.childProcesses ? Math.max(alive - 1, 0) : 1);

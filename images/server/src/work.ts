@@ -1,11 +1,12 @@
 import type { Work } from '@socklab/shared';
+import { native } from './native.js';
 
-/** Spin the CPU for `ms` milliseconds on the calling thread (blocks an event loop on purpose). */
+/**
+ * Compute on the calling thread until it has had `ms` of CPU time (the addon counts the thread's own CPU clock,
+ * not the wall clock): an event loop doing it serves no one meanwhile, and threads doing it share the cores.
+ */
 export function spin(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    /* busy */
-  }
+  native().spinCpu(ms);
 }
 
 /** The request's work, the event-loop way: io is a timer (the loop stays free), cpu blocks the loop. */

@@ -69,6 +69,18 @@ export const SERVER_METRICS = {
     type: 'gauge',
     labelNames: ['model'],
   }),
+  modelThreads: def({
+    name: 'socklab_server_model_threads',
+    help: 'The model\'s own OS threads (named sl-*: the loop, the acceptor, one per connection, the pool, the prefork workers), apart from the runtime\'s',
+    type: 'gauge',
+    labelNames: ['model'],
+  }),
+  modelThreadsPeak: def({
+    name: 'socklab_server_model_threads_peak',
+    help: 'Highest count of the model\'s own threads seen since the server started',
+    type: 'gauge',
+    labelNames: ['model'],
+  }),
   threadsPeak: def({
     name: 'socklab_server_threads_peak',
     help: 'Highest OS thread count seen since the server started',
@@ -184,6 +196,15 @@ export const PROBE_TCP_STATES = ['syn_recv', 'established', 'established_unaccep
 export type ProbeTcpState = (typeof PROBE_TCP_STATES)[number];
 
 /** Where a thread can be blocked, grouped as students meet it (poll covers poll, select and epoll). */
+/**
+ * Whose a thread is: the server model's own (socklab names them "sl-..."), the runtime's that hosts the model (the
+ * Node main thread of a blocking model, V8's and libuv's), or a program of one's own (shown whole: all its threads).
+ */
+export const THREAD_OWNERS = ['model', 'runtime', 'program'] as const;
+export type ThreadOwner = (typeof THREAD_OWNERS)[number];
+/** The prefix of the names of a socklab model's own threads (pthread_setname_np; /proc/<pid>/task/<tid>/comm). */
+export const MODEL_THREAD_PREFIX = 'sl-';
+
 export const BLOCKING_CALLS = ['accept', 'recv', 'send', 'connect', 'poll', 'sleep', 'futex', 'other'] as const;
 export type BlockingCall = (typeof BLOCKING_CALLS)[number];
 /** A thread's scheduler state from /proc/<pid>/task/<tid>/stat: R running, S or D blocked, anything else other. */
@@ -251,15 +272,15 @@ export const PROBE_METRICS = {
   }),
   threads: def({
     name: 'socklab_probe_threads',
-    help: 'Threads of the processes in the server\'s PID namespace, by state (running, blocked, other), from /proc/<pid>/task/<tid>/stat',
+    help: 'Threads of the processes in the server\'s PID namespace, by state (running, blocked, other) and owner (model: the server model\'s own, named sl-*; runtime: its host runtime\'s; program: a server of one\'s own, whole), from /proc/<pid>/task/<tid>/{stat,comm}',
     type: 'gauge',
-    labelNames: ['process', 'state'],
+    labelNames: ['process', 'state', 'owner'],
   }),
   threadsBlocked: def({
     name: 'socklab_probe_threads_blocked',
-    help: 'Blocked threads by the call they wait in (accept, recv, send, connect, poll, sleep, futex, other), from /proc/<pid>/task/<tid>/syscall',
+    help: 'Blocked threads by the call they wait in (accept, recv, send, connect, poll, sleep, futex, other) and owner (model, runtime, program), from /proc/<pid>/task/<tid>/syscall',
     type: 'gauge',
-    labelNames: ['process', 'call'],
+    labelNames: ['process', 'call', 'owner'],
   }),
   threadsStalledRecv: def({
     name: 'socklab_probe_threads_stalled_recv',

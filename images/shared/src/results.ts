@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { OUTCOMES } from './outcomes.js';
 import { DIRECTIONS, SHAPING_METHODS } from './shaping-config.js';
-import { BLOCKING_CALLS, PROBE_TCP_STATES, THREAD_STATES } from './metrics.js';
+import { BLOCKING_CALLS, PROBE_TCP_STATES, THREAD_OWNERS, THREAD_STATES } from './metrics.js';
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -42,15 +42,19 @@ export const SwarmSummarySchema = z.strictObject({
   /** Histogram of total connection times over LATENCY_BUCKETS (ms upper bounds), every connection counted. */
   totalHistogramMs: z.array(z.strictObject({ le: z.number(), count })),
   durationMs: ms,
-  /** Each connection in start order, for the first DETAIL_LIMIT connections. */
+  /** Each connection in start order, for the first DETAIL_LIMIT connections: when it started (ms after startedAtMs) and how long it took. */
   connections: z
-    .array(z.strictObject({ outcome: outcomeEnum, totalMs: ms, connectMs: ms.optional(), errno: z.string().optional() }))
+    .array(z.strictObject({ outcome: outcomeEnum, startMs: ms, totalMs: ms, connectMs: ms.optional(), errno: z.string().optional() }))
     .optional(),
   /** How many connections ran in all (the per-connection list stops at DETAIL_LIMIT). */
   connectionsTotal: count,
   truncated: z.boolean(),
 });
 export type SwarmSummary = z.infer<typeof SwarmSummarySchema>;
+
+const byState = z.strictObject(Object.fromEntries(THREAD_STATES.map((s) => [s, count])) as Record<(typeof THREAD_STATES)[number], typeof count>);
+const byCall = z.strictObject(Object.fromEntries(BLOCKING_CALLS.map((s) => [s, count])) as Record<(typeof BLOCKING_CALLS)[number], typeof count>);
+const byOwner = <T extends z.ZodType>(v: T) => z.strictObject(Object.fromEntries(THREAD_OWNERS.map((o) => [o, v])) as Record<(typeof THREAD_OWNERS)[number], T>);
 
 export const ProbeStateSchema = z.strictObject({
   port: z.number().int(),
@@ -71,10 +75,18 @@ export const ProbeStateSchema = z.strictObject({
         pid: count,
         comm: z.string(),
         threads: count,
-        byState: z.strictObject(Object.fromEntries(THREAD_STATES.map((s) => [s, count])) as Record<(typeof THREAD_STATES)[number], typeof count>),
-        byCall: z.strictObject(Object.fromEntries(BLOCKING_CALLS.map((s) => [s, count])) as Record<(typeof BLOCKING_CALLS)[number], typeof count>),
+        byState,
+        byCall,
         syscalls: z.record(z.string(), count),
         stalledRecv: count,
+        /** Threads by owner: the model's own (named sl-*), the runtime's, or a program of one's own (whole). */
+        byOwner: byOwner(count),
+        /** Blocked threads of the model's own (or a program of one's own) by call. */
+        ownByCall: byCall,
+        byOwnerState: byOwner(byState),
+        byOwnerCall: byOwner(byCall),
+        /** The stacks of its own threads but the main one: median mapping size and median resident part (smaps). */
+        stack: z.strictObject({ threads: count, mappedBytes: count, residentBytes: count }).nullable(),
       }),
     )
     .optional(),

@@ -89,6 +89,12 @@ export const ServerSchema = z
       .describe('per-namespace sysctls of the server container'),
     shaping: ShapingSchema.optional(),
     memory: parsed('a size like 128m or 1g', (t) => parseSize(t), 'memory limit of the server container').optional(),
+    cpus: z
+      .number({ error: () => 'expected a number of cores from 0.1 to 64, e.g. 1 or 0.5' })
+      .min(0.1, { error: () => 'expected a number of cores from 0.1 to 64, e.g. 1 or 0.5' })
+      .max(64, { error: () => 'expected a number of cores from 0.1 to 64, e.g. 1 or 0.5' })
+      .describe('CPU limit of the server container in cores (1: one core, as the course\'s machines)')
+      .optional(),
   })
   .describe('a server model and its probe');
 
@@ -127,14 +133,43 @@ export const ExpectSchema = z
   .strictObject(Object.fromEntries(EXPECTATION_KEYS.map((k) => [k, bound.optional()])) as Record<ExpectationKey, z.ZodOptional<typeof bound>>)
   .describe('expected measurements: a number (exactly) or {min, max}; outcomes are summed over the swarms');
 
+/**
+ * The kind of question a scenario asks, which decides how its report answers it first: yes or no, and the two or
+ * three measured numbers that show it (report/answers.ts). `outcomes` (the default) says how the clients fared.
+ */
+export const QUESTION_KINDS = [
+  'outcomes',
+  'one-at-a-time',
+  'refused-or-timed-out',
+  'threads',
+  'one-thread',
+  'capacity',
+  'deadlock',
+  'deadlock-fix',
+  'cpu',
+  'cpu-vs-io',
+  'refusal-policy',
+  'slow-link',
+  'memory-limit',
+] as const;
+export type QuestionKind = (typeof QUESTION_KINDS)[number];
+
+const Translation = z
+  .strictObject({ title: z.string().describe('the title in that language'), question: z.string().describe('the question in that language') })
+  .describe('the scenario\'s title and question in another language');
+
 export const ScenarioSchema = z
   .strictObject({
     $schema: z.string().optional(),
     name: name('scenario id'),
     title: z.string().describe('one line: what the scenario shows'),
-    stage: z.string().describe('the seed lab stage it reproduces, e.g. 1.2').optional(),
-    seed: z.string().describe('the seed programs it stands for, e.g. servergargalo.py + clientenervoso.py').optional(),
+    stage: z.string().describe('the lab guide\'s stage it reproduces, e.g. 1.2 (or notebook, talk, extra)').optional(),
+    reproduces: z.string().describe('the course\'s programs it reproduces, e.g. servergargalo.py + clientenervoso.py').optional(),
+    // The random seed is --seed; an old `seed:` key (the course programs) is named with where it went.
+    seed: z.never({ error: () => 'unknown key: the course\'s programs a scenario reproduces go in `reproduces`, and the random seed is `--seed`' }).optional(),
     question: z.string().describe('the question the scenario answers'),
+    asks: oneOf(QUESTION_KINDS, 'the kind of question, which decides how the report answers it first').optional(),
+    translations: z.strictObject({ 'pt-BR': Translation.optional() }).describe('the title and question in the report\'s other languages').optional(),
     repeat: int(1, 20, 'run the whole experiment this many times').optional(),
     servers: z.array(ServerSchema).min(1, { error: () => 'expected at least one server' }).max(8, { error: () => 'expected at most 8 servers' }),
     swarms: z.array(SwarmSchema).min(1, { error: () => 'expected at least one swarm' }).max(8, { error: () => 'expected at most 8 swarms' }),

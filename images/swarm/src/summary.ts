@@ -97,6 +97,7 @@ export class SummaryBuilder {
       durationMs: round(meta.durationMs),
       connections: [...this.details].sort((a, b) => a.seq - b.seq).map((r) => ({
         outcome: r.outcome,
+        startMs: round(Math.max(0, r.startedAt - this.startedAt)),
         totalMs: round(r.totalMs),
         ...(r.connectMs !== undefined && { connectMs: round(r.connectMs) }),
         ...(r.errno !== undefined && { errno: r.errno }),

@@ -6,7 +6,8 @@ import type { Emit } from '../experiment/events.js';
 import { runExperiment } from '../experiment/run.js';
 import { buildPlan } from '../plan/build.js';
 import { trialCharts } from '../report/charts.js';
-import { WORDS, type Lang } from '../report/i18n.js';
+import type { Lang } from '../report/lang.js';
+import { WORDS } from '../report/words.js';
 import { RunDir } from '../results/run-dir.js';
 import type { Results } from '../results/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
@@ -34,7 +35,7 @@ function scenario(t: CheckTarget, clients: number, readTimeout: string): Scenari
     name: clients === 200 ? 'check-challenge' : 'check-nervous',
     title: clients === 200 ? 'socklab check: the 200-connection challenge' : 'socklab check: ten nervous clients',
     stage: '3.3',
-    seed: 'server_async.py + clientenervoso.py',
+    reproduces: 'server_async.py + clientenervoso.py',
     question: 'Does the server serve every client, concurrently, on one thread?',
     servers: [{ name: 'server', ...(t.program ? { program: t.program.path } : { image: t.image }), port: t.port }],
     swarms: [{ name: clients === 200 ? 'challenge' : 'nervous', target: 'server', clients, connectTimeout: '10s', readTimeout, maxDuration: '3m' }],
@@ -53,7 +54,7 @@ const html = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;
 export function renderCheckHtml(target: string, criteria: readonly Criterion[], mistakes: readonly string[], nervous: Results | null, lang: Lang): string {
   const w = WORDS[lang];
   const rows = criteria.map((c) => `<tr class="${c.passed === false ? 'fail' : c.passed ? 'pass' : 'skip'}"><td>${html(c.label)}</td><td>${html(c.measured)}</td><td>${c.passed === null ? w.notRun : c.passed ? w.pass : w.fail}</td></tr>`);
-  const charts = nervous?.trials[0] ? trialCharts(nervous.trials[0]).filter((c) => c.id.startsWith('outcomes') || c.id.startsWith('threads') || c.id.startsWith('queue')) : [];
+  const charts = nervous?.trials[0] ? trialCharts(nervous, nervous.trials[0], lang).filter((c) => c.id.startsWith('outcomes') || c.id.startsWith('threads') || c.id.startsWith('queue')) : [];
   return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>socklab check: ${html(target)}</title><style>
 body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:1.5rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem}
 tr.pass td:last-child{color:#2e7d32;font-weight:600}tr.fail td:last-child{color:#c62828;font-weight:600}tr.skip td:last-child{color:#777}.charts{display:flex;flex-wrap:wrap;gap:.5rem}

@@ -85,6 +85,8 @@ export class ServerRecord {
       container: p.server.name,
       env: p.server.env,
       sysctls: p.server.sysctls,
+      memoryLimitBytes: p.server.memoryBytes ?? null,
+      cpus: p.server.cpus ?? null,
       died: this.died,
       samples: this.samples,
       probe: this.probe,

@@ -29,6 +29,7 @@ export function serverSample(t: number, m: Flat): ServerSample {
     active: family(m, S.connectionsActive.name) ?? 0,
     inService: family(m, S.inService.name) ?? 0,
     threads: family(m, S.threads.name) ?? 0,
+    modelThreads: family(m, S.modelThreads.name) ?? 0,
     processes: family(m, S.processes.name) ?? 1,
     rssBytes: family(m, S.rss.name) ?? 0,
     cpuSeconds: family(m, 'process_cpu_seconds_total') ?? 0,
@@ -54,6 +55,10 @@ export function probeSample(t: number, state: unknown): ProbeSample & { sysctls:
     unaccepted: s.connections.established_unaccepted,
     closeWait: s.connections.close_wait,
     threads: s.threads ? s.threads.reduce((a, p) => a + p.threads, 0) : null,
+    ownThreads: s.threads ? s.threads.reduce((a, p) => a + p.byOwner.model + p.byOwner.program, 0) : null,
+    stalledRecv: s.threads ? s.threads.reduce((a, p) => a + p.stalledRecv, 0) : 0,
+    // The stacks of the process with the most threads of its own (the server, not a helper beside it).
+    stack: [...(s.threads ?? [])].sort((a, b) => b.byOwner.model + b.byOwner.program - (a.byOwner.model + a.byOwner.program))[0]?.stack ?? null,
     counters: s.counters,
   };
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError, parseInteger } from '@socklab/shared';
 import { renderCheckText, runCheck } from '../check/run.js';
 import { endProgress, terminalProgress } from '../experiment/progress.js';
-import { LANGS } from '../report/i18n.js';
+import { LANGS } from '../report/lang.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { parseLang } from './experiment-flags.js';
 

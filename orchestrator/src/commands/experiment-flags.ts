@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { ARRIVALS, DIRECTIONS, MODELS, PROTOCOLS, SWARM_PRESETS } from '@socklab/shared';
 import { EXPECTATION_KEYS } from '@socklab/shared/scenario';
 import { DEFAULT_SAMPLE_EVERY_MS } from '../plan/build.js';
-import { LANGS, type Lang } from '../report/i18n.js';
+import { LANGS, type Lang } from '../report/lang.js';
 import { ConfigError } from '@socklab/shared';
 
 /** --lang, checked: the bad value and the valid ones named (exit 2). */
@@ -35,6 +35,7 @@ export function experimentFlags(cmd: Command, opts: { matrix: boolean }): Comman
     .option('--recv-timeout <duration>', "SO_RCVTIMEO on accepted sockets (the notebook's deadlock fix)")
     .option('--sysctl <key=value>', 'per-namespace sysctl of the server, repeatable (e.g. net.ipv4.tcp_abort_on_overflow=1)', collect)
     .option('--memory <size>', 'memory limit of the server container, e.g. 256m')
+    .option('--cpus <n>', 'CPU limit of the server container in cores, e.g. 1 (one core) or 0.5')
     .option('--jitter <duration>', 'random variation of the delay, e.g. 10ms')
     .option('--loss <percent>', 'packet loss, e.g. 1%')
     .option('--rate <rate>', 'link rate, e.g. 1mbit')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readResults, writeReport } from '../results/io.js';
 import { RunDir } from '../results/run-dir.js';
-import { LANGS } from '../report/i18n.js';
+import { LANGS } from '../report/lang.js';
 import { parseLang } from './experiment-flags.js';
 
 export function registerReport(program: Command): void {

@@ -5,7 +5,7 @@ import { writeResults } from '../results/io.js';
 import type { Results } from '../results/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { Emit } from './events.js';
-import type { Lang } from '../report/i18n.js';
+import type { Lang } from '../report/lang.js';
 import { checkImages, executePlan } from './execute.js';
 
 export interface ExperimentOutcome {

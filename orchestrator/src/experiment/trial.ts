@@ -62,7 +62,7 @@ function collect(stack: TrialStack, record: ServerRecord, out: Required<TrialOut
   stack.follow(
     server.wait().then(
       (e) => {
-        if (!stack.signal.aborted) record.died = exitReport(e, record.plan.server.memoryBytes);
+        if (!stack.signal.aborted) record.died = { ...exitReport(e, record.plan.server.memoryBytes), at: Date.now() };
       },
       () => {}, // a lost engine: what waits on the swarms reports it
     ),
@@ -141,6 +141,9 @@ function swarmResults(o: TrialOptions, trial: TrialPlan, runs: ReadonlyArray<Swa
       name: w.name,
       target: w.target,
       clients: w.clients,
+      connectTimeoutMs: w.connectTimeoutMs,
+      readTimeoutMs: w.readTimeoutMs,
+      expectGreeting: w.expectGreeting,
       args: [...w.container.cmd],
       exit: r ? exitReport(r.exit) : null,
       summary: r?.summary ?? null,

@@ -1,15 +1,20 @@
 /**
  * Charts as SVG strings, drawn by Apache ECharts' server-side renderer (no DOM, no browser). Each chart is
- * disposed after rendering, and animation is off: the output is a finished picture.
+ * disposed after rendering, and animation is off: the output is a finished picture. Every series is on the
+ * trial's one clock (seconds after the first swarm started); a reading that could not be taken is a gap in its
+ * line, never an interpolated point.
  */
 import { createRequire } from 'node:module';
 import type * as Echarts from 'echarts';
 import { OUTCOMES, type Outcome } from '@socklab/shared';
-import { trialMeasures } from '../results/measures.js';
+import { trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
 import type { Results, ServerResult, TrialResult } from '../results/types.js';
+import { fmt, type Lang } from './lang.js';
+import { WORDS } from './words.js';
 
 export interface Chart {
   readonly id: string;
+  /** What it shows, for people (the image's alternative text and the figure's title). */
   readonly title: string;
   readonly svg: string;
 }
@@ -24,8 +29,8 @@ export const OUTCOME_COLOURS: Record<Outcome, string> = {
   error: '#6d4c41',
 };
 
-const WIDTH = 720;
-const HEIGHT = 300;
+const WIDTH = 760;
+const HEIGHT = 320;
 
 /**
  * ECharts, loaded on the first chart and as its one-file CommonJS build: a third of the time of its ES modules,
@@ -34,13 +39,20 @@ const HEIGHT = 300;
 let loaded: typeof Echarts | undefined;
 const echartsLib = (): typeof Echarts => (loaded ??= createRequire(import.meta.url)('echarts') as typeof Echarts);
 
-function render(option: Echarts.EChartsOption, height = HEIGHT): string {
+/**
+ * The layout every chart shares, so text never overlaps: the title on top, the legend on a line of its own
+ * below it, axis names beside their axes (not at their ends, where the legend is), the plot below both.
+ */
+function render(option: Echarts.EChartsOption, lang: Lang, height = HEIGHT): string {
+  void lang;
   const chart = echartsLib().init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
   try {
     chart.setOption({
       animation: false,
       textStyle: { fontFamily: 'system-ui, sans-serif' },
-      grid: { left: 64, right: 64, top: 72, bottom: 56 },
+      title: { left: 'center', top: 6, textStyle: { fontSize: 14 } },
+      legend: { top: 32, left: 'center', itemGap: 14, textStyle: { fontSize: 12 } },
+      grid: { left: 72, right: 72, top: 76, bottom: 56 },
       ...option,
     });
     return chart.renderToSVGString();
@@ -49,15 +61,54 @@ function render(option: Echarts.EChartsOption, height = HEIGHT): string {
   }
 }
 
-const seconds = (t: number, t0: number): number => Math.round((t - t0) / 100) / 10;
+type Point = [number, number | null];
+const secondsOf = (t: number, t0: number): number => Math.round((t - t0) / 10) / 100;
 
-function outcomesOverTime(t: TrialResult): Chart | null {
+/** Points on the trial clock, with a gap (null) wherever two readings are more than 2.5 sampling periods apart. */
+function withGaps(points: ReadonlyArray<{ t: number; v: number }>, t0: number, everyMs: number): Point[] {
+  const out: Point[] = [];
+  points.forEach((p, i) => {
+    const prev = points[i - 1];
+    if (prev && p.t - prev.t > 2.5 * everyMs) out.push([secondsOf((prev.t + p.t) / 2, t0), null]);
+    out.push([secondsOf(p.t, t0), p.v]);
+  });
+  return out;
+}
+
+/** A value axis for seconds on the trial clock (negative: before the clients started). */
+const timeAxis = (lang: Lang, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  type: 'value',
+  name: WORDS[lang].chart.axisSeconds,
+  nameLocation: 'middle',
+  nameGap: 28,
+  axisLabel: { formatter: (v: number) => fmt(lang).num(v) },
+  ...extra,
+});
+
+/** A value axis named beside it (rotated), its line at the plot's left edge whatever the x range. */
+const valueAxis = (lang: Lang, name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  type: 'value',
+  name,
+  nameLocation: 'middle',
+  nameGap: 48,
+  axisLine: { show: true, onZero: false },
+  axisLabel: { formatter: (v: number) => fmt(lang).num(v) },
+  ...extra,
+});
+
+const serverLabel = (s: ServerResult): string => (s.name === s.model || s.model.startsWith(`${s.name}`) ? s.name : `${s.name} (${s.model})`);
+
+function outcomesOverTime(t: TrialResult, lang: Lang): Chart | null {
+  const w = WORDS[lang].chart;
+  // Each swarm counts its seconds from its own start: moved onto the trial's clock.
   const rows = new Map<number, Partial<Record<Outcome, number>>>();
-  for (const w of t.swarms) {
-    for (const b of w.summary?.timeline ?? []) {
-      const row = rows.get(b.second) ?? {};
+  for (const sw of t.swarms) {
+    if (!sw.summary) continue;
+    const offset = Math.round((sw.summary.startedAtMs - t.swarmsStartedAt) / 1000);
+    for (const b of sw.summary.timeline) {
+      const row = rows.get(b.second + offset) ?? {};
       for (const o of OUTCOMES) row[o] = (row[o] ?? 0) + (b[o] ?? 0);
-      rows.set(b.second, row);
+      rows.set(b.second + offset, row);
     }
   }
   if (rows.size === 0) return null;
@@ -66,153 +117,225 @@ function outcomesOverTime(t: TrialResult): Chart | null {
   const present = OUTCOMES.filter((o) => [...rows.values()].some((r) => (r[o] ?? 0) > 0));
   return {
     id: `outcomes-${t.id}`,
-    title: 'Client outcomes over time',
-    svg: render({
-      title: { text: 'Connections ended per second, by outcome', left: 'center', textStyle: { fontSize: 14 } },
-      legend: { top: 28 },
-      xAxis: { type: 'category', name: 's after the clients started', nameLocation: 'middle', nameGap: 24, data: xs.map(String) },
-      yAxis: { type: 'value', name: 'connections', minInterval: 1 },
-      series: present.map((o) => ({ type: 'bar', stack: 'o', name: o, itemStyle: { color: OUTCOME_COLOURS[o] }, data: xs.map((x) => rows.get(x)?.[o] ?? 0) })),
-    }),
+    title: w.outcomesAlt,
+    svg: render(
+      {
+        title: { text: w.outcomesTitle },
+        xAxis: { type: 'category', name: w.axisSeconds, nameLocation: 'middle', nameGap: 28, data: xs.map(String) },
+        yAxis: valueAxis(lang, w.connections, { minInterval: 1 }),
+        series: present.map((o) => ({ type: 'bar', stack: 'o', name: o, itemStyle: { color: OUTCOME_COLOURS[o] }, data: xs.map((x) => rows.get(x)?.[o] ?? 0) })),
+      },
+      lang,
+    ),
   };
 }
 
-function acceptQueue(t: TrialResult, s: ServerResult): Chart | null {
+function acceptQueue(t: TrialResult, s: ServerResult, everyMs: number, lang: Lang): Chart | null {
   if (s.probe.length === 0) return null;
+  const w = WORDS[lang].chart;
   const t0 = t.swarmsStartedAt;
   const limit = s.probe.find((p) => p.acceptQueueMax !== null)?.acceptQueueMax ?? null;
+  const name = serverLabel(s);
   return {
     id: `queue-${t.id}-${s.name}`,
-    title: `Accept queue of ${s.name} (${s.model})`,
-    svg: render({
-      title: { text: `Accept queue and SYN_RECV (${s.model})`, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { top: 28 },
-      xAxis: { type: 'value', name: 's after the clients started', nameLocation: 'middle', nameGap: 24 },
-      yAxis: { type: 'value', name: 'connections', minInterval: 1 },
-      series: [
-        {
-          type: 'line',
-          name: 'accept queue',
-          step: 'end',
-          showSymbol: false,
-          color: '#1565c0',
-          data: s.probe.map((p) => [seconds(p.t, t0), p.acceptQueue]),
-          ...(limit !== null && {
-            markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: `limit ${limit}`, position: 'insideEndTop' }, data: [{ yAxis: limit }] },
-          }),
-        },
-        { type: 'line', name: 'SYN_RECV', step: 'end', showSymbol: false, color: '#8e24aa', data: s.probe.map((p) => [seconds(p.t, t0), p.synRecv]) },
-      ],
-    }),
+    title: w.queueAlt(name),
+    svg: render(
+      {
+        title: { text: w.queueTitle(name) },
+        xAxis: timeAxis(lang),
+        yAxis: valueAxis(lang, w.connections, { minInterval: 1, max: (v: { max: number }) => Math.max(v.max, (limit ?? 0) + 1) }),
+        series: [
+          {
+            type: 'line',
+            name: w.queue,
+            step: 'end',
+            showSymbol: false,
+            connectNulls: false,
+            color: '#1565c0',
+            data: withGaps(s.probe.map((p) => ({ t: p.t, v: p.acceptQueue })), t0, everyMs),
+            ...(limit !== null && {
+              markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: w.limit(limit), position: 'insideEndTop' }, data: [{ yAxis: limit }] },
+            }),
+          },
+          { type: 'line', name: w.synRecv, step: 'end', showSymbol: false, connectNulls: false, color: '#8e24aa', data: withGaps(s.probe.map((p) => ({ t: p.t, v: p.synRecv })), t0, everyMs) },
+        ],
+      },
+      lang,
+    ),
   };
 }
 
-type Point = [number, number];
 const MIB = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 /**
- * Threads (and requests in service) on the left axis, memory on the right. A socklab model reports its own
- * figures; a server of one's own is seen from outside: threads by the probe, memory by the engine's stats.
+ * Threads (the model's own, or a program's seen by the probe; and requests in service) on top, memory below: two
+ * panels on one clock, so neither hides the other. A death is marked where the engine told of it.
  */
-function threadsMemory(t: TrialResult, s: ServerResult): Chart | null {
+function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, everyMs: number, lang: Lang): Chart | null {
+  const w = WORDS[lang].chart;
   const t0 = t.swarmsStartedAt;
-  const own = s.samples.length === 0;
-  const threads: Point[] = own
-    ? s.probe.flatMap((p) => (p.threads === null ? [] : [[seconds(p.t, t0), p.threads] as Point]))
-    : s.samples.map((x) => [seconds(x.t, t0), x.threads]);
-  const inService: Point[] = own ? [] : s.samples.map((x) => [seconds(x.t, t0), x.inService]);
-  const memory: Point[] = own ? s.stats.map((x) => [seconds(x.t, t0), MIB(x.memoryBytes)]) : s.samples.map((x) => [seconds(x.t, t0), MIB(x.rssBytes)]);
+  const own = s.own;
+  const threads = own
+    ? s.probe.flatMap((p) => (p.ownThreads === null ? [] : [{ t: p.t, v: p.ownThreads }]))
+    : s.samples.map((x) => ({ t: x.t, v: x.modelThreads }));
+  const memory = own ? s.stats.map((x) => ({ t: x.t, v: MIB(x.memoryBytes) })) : s.samples.map((x) => ({ t: x.t, v: MIB(x.rssBytes) }));
   if (threads.length === 0 && memory.length === 0) return null;
-  const line = (name: string, color: string, data: Point[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'line', name, showSymbol: false, color, data, ...extra });
+  const died = s.died?.at !== undefined ? secondsOf(s.died.at, t0) : null;
+  const killed = died === null ? {} : { markLine: { symbol: 'none', lineStyle: { color: '#b71c1c', type: 'solid', width: 2 }, label: { formatter: w.killed, position: 'insideEndTop' }, data: [{ xAxis: died }] } };
+  const line = (name: string, color: string, data: Point[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'line', name, showSymbol: false, connectNulls: false, color, data, ...extra });
+  const series: Array<Record<string, unknown>> = [
+    line(own ? w.programThreads : w.ownThreads, '#00838f', withGaps(threads, t0, everyMs), { step: 'end', ...killed }),
+    ...(own ? [] : [line(w.inService, '#9e9d24', withGaps(s.samples.map((x) => ({ t: x.t, v: x.inService })), t0, everyMs), { step: 'end' })]),
+    line(own ? w.containerMemory : w.rss, '#5d4037', withGaps(memory, t0, own ? 1000 : everyMs), { xAxisIndex: 1, yAxisIndex: 1, ...killed }),
+  ];
+  const name = serverLabel(s);
+  void m;
   return {
     id: `threads-${t.id}-${s.name}`,
-    title: `Threads and memory of ${s.name} (${s.model})`,
-    svg: render({
-      title: { text: own ? `Threads (seen by the probe) and container memory (${s.model})` : `Threads and resident memory (${s.model})`, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { top: 28 },
-      xAxis: { type: 'value', name: 's after the clients started', nameLocation: 'middle', nameGap: 24 },
-      yAxis: [
-        { type: 'value', name: 'threads', minInterval: 1 },
-        { type: 'value', name: 'MiB', splitLine: { show: false } },
-      ],
-      series: [
-        line('threads', '#00838f', threads, { step: 'end' }),
-        ...(own ? [] : [line('in service', '#9e9d24', inService, { step: 'end' })]),
-        line(own ? 'container memory (MiB)' : 'resident memory (MiB)', '#5d4037', memory, { yAxisIndex: 1 }),
-      ] as Echarts.SeriesOption[],
-    }),
+    title: w.threadsAlt(name),
+    svg: render(
+      {
+        title: { text: w.threadsTitle(name) },
+        grid: [
+          { left: 72, right: 40, top: 76, height: 118 },
+          { left: 72, right: 40, top: 236, height: 118 },
+        ],
+        xAxis: [timeAxis(lang, { gridIndex: 0, name: '', axisLabel: { show: false } }), timeAxis(lang, { gridIndex: 1 })],
+        yAxis: [valueAxis(lang, w.threads, { gridIndex: 0, minInterval: 1 }), valueAxis(lang, 'MiB', { gridIndex: 1, scale: true })],
+        series: series as Echarts.SeriesOption[],
+      },
+      lang,
+      410,
+    ),
   };
 }
 
-function latency(t: TrialResult): Chart | null {
-  const buckets = new Map<number, number>();
-  for (const w of t.swarms) for (const b of w.summary?.totalHistogramMs ?? []) buckets.set(b.le, (buckets.get(b.le) ?? 0) + b.count);
-  const nonEmpty = [...buckets.entries()].sort(([a], [b]) => a - b);
-  const firstIdx = nonEmpty.findIndex(([, c]) => c > 0);
-  const lastIdx = nonEmpty.length - 1 - [...nonEmpty].reverse().findIndex(([, c]) => c > 0);
-  if (firstIdx < 0) return null;
-  const shown = nonEmpty.slice(firstIdx, lastIdx + 1);
-  const label = (le: number): string => (le >= 1e9 ? '> 60 s' : le >= 1000 ? `≤ ${le / 1000} s` : `≤ ${le} ms`);
+/** CPU over time: before the clients (negative seconds) and while they run, from the server's own counter. */
+function cpuOverTime(t: TrialResult, s: ServerResult, lang: Lang): Chart | null {
+  const w = WORDS[lang].chart;
+  const t0 = t.swarmsStartedAt;
+  const points =
+    s.samples.length > 1
+      ? s.samples.slice(1).flatMap((x, i) => {
+          const prev = s.samples[i]!;
+          const dt = (x.t - prev.t) / 1000;
+          return dt > 0 ? [{ t: x.t, v: Math.max(0, Math.round(((x.cpuSeconds - prev.cpuSeconds) / dt) * 100) / 100) }] : [];
+        })
+      : s.stats.map((x) => ({ t: x.t, v: x.cpuCores }));
+  if (points.length < 2) return null;
+  const name = serverLabel(s);
+  return {
+    id: `cpu-${t.id}-${s.name}`,
+    title: w.cpuTitle(name),
+    svg: render(
+      {
+        title: { text: w.cpuTitle(name) },
+        xAxis: timeAxis(lang),
+        yAxis: valueAxis(lang, w.cores, { min: 0 }),
+        series: [
+          {
+            type: 'line',
+            name: w.cores,
+            showSymbol: false,
+            connectNulls: false,
+            color: '#e65100',
+            areaStyle: { opacity: 0.2 },
+            data: withGaps(points, t0, s.samples.length > 1 ? 250 : 1500),
+            markLine: { symbol: 'none', lineStyle: { color: '#555', type: 'dashed' }, label: { formatter: w.clientsStart, position: 'insideEndTop' }, data: [{ xAxis: 0 }] },
+          },
+        ],
+      },
+      lang,
+    ),
+  };
+}
+
+/**
+ * How long each connection took, in equal bins, stacked by outcome: from the connections the swarms list one by
+ * one (all of them up to a thousand per swarm).
+ */
+function latency(t: TrialResult, m: TrialMeasures, lang: Lang): Chart | null {
+  const w = WORDS[lang].chart;
+  const f = fmt(lang);
+  const each = m.servers.flatMap((s) => s.clients.each).map((c) => ({ outcome: c.outcome, ms: c.endMs - c.startMs }));
+  if (each.length === 0) return null;
+  const top = Math.max(...each.map((c) => c.ms));
+  const bins = 20;
+  const raw = Math.max(1, top / bins);
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const width = [1, 2, 2.5, 5, 10].map((k) => k * magnitude).find((x) => x >= raw) ?? raw;
+  const n = Math.max(1, Math.ceil((top + 1e-9) / width));
+  const present = OUTCOMES.filter((o) => each.some((c) => c.outcome === o));
+  const label = (i: number): string => `${f.num(i * width, 0)}–${f.num((i + 1) * width, 0)}`;
   return {
     id: `latency-${t.id}`,
-    title: 'Connection time distribution',
-    svg: render({
-      title: { text: 'Connection time, connect to end (all outcomes)', left: 'center', textStyle: { fontSize: 14 } },
-      xAxis: { type: 'category', data: shown.map(([le]) => label(le)), axisLabel: { rotate: 30 } },
-      yAxis: { type: 'value', name: 'connections', minInterval: 1 },
-      grid: { left: 64, right: 32, top: 72, bottom: 72 },
-      series: [{ type: 'bar', name: 'connections', color: '#3949ab', data: shown.map(([, c]) => c) }],
-    }),
+    title: w.latencyAlt,
+    svg: render(
+      {
+        title: { text: w.latencyTitle },
+        xAxis: { type: 'category', name: w.latencyAxis, nameLocation: 'middle', nameGap: 46, data: Array.from({ length: n }, (_, i) => label(i)), axisLabel: { rotate: 30, fontSize: 10 } },
+        yAxis: valueAxis(lang, w.connections, { minInterval: 1 }),
+        grid: { left: 72, right: 40, top: 76, bottom: 80 },
+        series: present.map((o) => ({
+          type: 'bar',
+          stack: 'o',
+          name: o,
+          itemStyle: { color: OUTCOME_COLOURS[o] },
+          data: Array.from({ length: n }, (_, i) => each.filter((c) => c.outcome === o && Math.min(n - 1, Math.floor(c.ms / width)) === i).length),
+        })),
+      },
+      lang,
+      360,
+    ),
   };
 }
 
-/** The charts of one trial: outcomes over time, accept queue against its limit, threads and memory, latency. */
-export function trialCharts(t: TrialResult): Chart[] {
-  const out = [outcomesOverTime(t)];
-  for (const s of t.servers) out.push(acceptQueue(t, s), threadsMemory(t, s));
-  out.push(latency(t));
+/** The charts of one trial: outcomes over time, and for each server its accept queue, threads and memory, CPU; latency. */
+export function trialCharts(r: Results, t: TrialResult, lang: Lang = 'en', m: TrialMeasures = trialMeasures(t)): Chart[] {
+  const everyMs = r.plan.sampleEveryMs;
+  const out = [outcomesOverTime(t, lang)];
+  t.servers.forEach((s, i) => out.push(acceptQueue(t, s, everyMs, lang), threadsMemory(t, s, m.servers[i]!, everyMs, lang), cpuOverTime(t, s, lang)));
+  out.push(latency(t, m, lang));
   return out.filter((c): c is Chart => c !== null);
 }
 
 /** Across a compare's cells: completion time, peak threads and memory, and outcomes. */
-export function compareCharts(r: Results): Chart[] {
+export function compareCharts(r: Results, lang: Lang = 'en'): Chart[] {
+  const w = WORDS[lang].chart;
   const cells = r.trials.map((t) => ({ t, m: trialMeasures(t), label: Object.values(t.cell).join(' / ') + (t.repetition > 1 ? ` #${t.repetition}` : '') }));
   if (cells.length === 0) return [];
   const models = [...new Set(r.trials.map((t) => t.cell.model ?? '?'))];
-  const groups = [...new Set(r.trials.map((t) => `${t.cell.clients} clients${t.cell.delay && t.cell.delay !== '0ms' ? ` ${t.cell.delay}` : ''}`))];
-  const key = (t: TrialResult): string => `${t.cell.clients} clients${t.cell.delay && t.cell.delay !== '0ms' ? ` ${t.cell.delay}` : ''}`;
-  // Median over repetitions of the same cell.
-  const median = (xs: number[]): number | null => (xs.length === 0 ? null : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? null);
+  const key = (t: TrialResult): string => w.clientsGroup(t.cell.clients ?? '?', t.cell.delay && t.cell.delay !== '0ms' ? t.cell.delay : null);
+  const groups = [...new Set(r.trials.map(key))];
+  // The median over repetitions of the same cell: the middle value, or the mean of the two middle ones.
+  const median = (xs: number[]): number | null => {
+    const s = [...xs].sort((a, b) => a - b);
+    if (s.length === 0) return null;
+    return s.length % 2 ? (s[(s.length - 1) / 2] ?? null) : ((s[s.length / 2 - 1] ?? 0) + (s[s.length / 2] ?? 0)) / 2;
+  };
   const at = (model: string, group: string, f: (c: (typeof cells)[number]) => number | null): number | null =>
     median(cells.filter((c) => c.t.cell.model === model && key(c.t) === group).map(f).filter((x): x is number => x !== null));
   const grouped = (id: string, title: string, unit: string, f: (c: (typeof cells)[number]) => number | null): Chart => ({
     id,
     title,
-    svg: render({
-      title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { top: 28 },
-      xAxis: { type: 'category', data: groups },
-      yAxis: { type: 'value', name: unit },
-      series: models.map((m) => ({ type: 'bar', name: m, data: groups.map((g) => at(m, g, f)) })),
-    }),
+    svg: render({ title: { text: title }, xAxis: { type: 'category', data: groups }, yAxis: valueAxis(lang, unit), series: models.map((m) => ({ type: 'bar', name: m, data: groups.map((g) => at(m, g, f)) })) }, lang),
   });
   return [
-    grouped('compare-completion', 'Completion time by model and clients', 's', (c) => (c.m.completionMs === null ? null : c.m.completionMs / 1000)),
-    grouped('compare-threads', 'Peak threads by model and clients', 'threads', (c) => c.m.servers[0]?.threadsPeak ?? null),
-    grouped('compare-memory', 'Peak resident memory by model and clients', 'MiB', (c) => {
+    grouped('compare-completion', w.completionTitle, 's', (c) => (c.m.completionMs === null ? null : c.m.completionMs / 1000)),
+    grouped('compare-threads', w.threadsPeakTitle, w.threads, (c) => c.m.servers[0]?.threadsPeak ?? null),
+    grouped('compare-memory', w.memoryTitle, 'MiB', (c) => {
       const b = c.m.servers[0]?.rssPeakBytes;
       return b === null || b === undefined ? null : Math.round((b / 1024 / 1024) * 10) / 10;
     }),
     {
       id: 'compare-outcomes',
-      title: 'Outcomes by cell',
+      title: w.outcomesByCell,
       svg: render(
         {
-          title: { text: 'Client outcomes by cell', left: 'center', textStyle: { fontSize: 14 } },
-          legend: { top: 28 },
-          grid: { left: 160, right: 32, top: 72, bottom: 56 },
+          title: { text: w.outcomesByCell },
+          grid: { left: 180, right: 40, top: 76, bottom: 56 },
           yAxis: { type: 'category', data: cells.map((c) => c.label), inverse: true },
-          xAxis: { type: 'value', name: 'connections' },
+          xAxis: { type: 'value', name: w.connections, nameLocation: 'middle', nameGap: 28 },
           series: OUTCOMES.filter((o) => cells.some((c) => c.m.outcomes[o] > 0)).map((o) => ({
             type: 'bar',
             stack: 'o',
@@ -221,7 +344,8 @@ export function compareCharts(r: Results): Chart[] {
             data: cells.map((c) => c.m.outcomes[o]),
           })),
         },
-        Math.max(HEIGHT, 60 + cells.length * 28),
+        lang,
+        Math.max(HEIGHT, 110 + cells.length * 28),
       ),
     },
   ];

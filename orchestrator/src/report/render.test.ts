@@ -9,32 +9,46 @@ import { loadScenario } from '../scenario/load.js';
 import { runExperiment } from '../experiment/run.js';
 import { backlogScript } from '../testing/fixtures.js';
 import { trialMeasures } from '../results/measures.js';
+import { fmt } from './lang.js';
 import { renderHtml, renderMarkdown, renderText, reportModel } from './render.js';
 
-async function backlogResults() {
-  const rt = new FakeRuntime(backlogScript());
-  const plan = buildPlan(loadScenario('backlog').scenario, { source: 'builtin:backlog', seed: 1 });
+async function backlogResults(opts: Parameters<typeof backlogScript>[0] = {}, memory?: string) {
+  const rt = new FakeRuntime(backlogScript(opts));
+  const sc = loadScenario('backlog').scenario;
+  const plan = buildPlan(memory ? { ...sc, servers: [{ ...sc.servers[0]!, memory }] } : sc, { source: 'builtin:backlog', seed: 1 });
   return (await runExperiment(rt, plan, { outDir: mkdtempSync(path.join(tmpdir(), 'socklab-rep-')), emit: () => {}, signal: new AbortController().signal })).results;
 }
 
 describe('reports, rendered from results alone', () => {
-  it('the answer is written from the measured values', async () => {
+  it('opens with the answer to its question, in the numbers the tables show', async () => {
     const r = await backlogResults();
     const m = trialMeasures(r.trials[0]!);
+    const s = m.servers[0]!;
     const md = renderMarkdown(reportModel(r));
     assert.match(md, /^# 1\.2 listen\(1\) under ten nervous clients/);
-    assert.match(md, /\*\*Question\.\*\* Why did clientenervoso\.py fail/);
-    assert.match(md, new RegExp(`${m.outcomes.ok} of ${m.connections} connections ended ok; ${m.outcomes.connect_timeout} connect_timeout`));
-    assert.match(md, new RegExp(`The accept queue held ${m.servers[0]!.acceptQueuePeak} connection\\(s\\) against a limit of 1 \\(listen backlog 1`));
-    assert.match(md, new RegExp(`TcpExt ListenOverflows \\+${m.servers[0]!.listenOverflows}`));
+    assert.match(md, /Lab guide stage 1\.2 \(reproduces servergargalo\.py/);
+    const answer = /\*\*Answer\.\*\* (.*)/.exec(md)?.[1] ?? '';
+    assert.match(answer, /^Timeouts, not refusals\./, 'yes or no first');
+    assert.match(answer, new RegExp(`queued at most ${s.acceptQueuePeak} connections`));
+    assert.match(answer, new RegExp(`ListenOverflows \\+${s.listenOverflows}\\)`));
+    assert.match(answer, new RegExp(`${s.clients.outcomes.connect_timeout} of ${s.clients.connections} clients timed out connecting`));
+    // The same figures in the tables.
+    assert.match(md, new RegExp(`\\| 1 \\(#1\\) \\| server \\(sequential\\) \\| ${s.acceptQueuePeak}/${s.acceptQueueMax} \\| ${s.listenOverflows} \\|`));
+    assert.match(md, /\| 1 \(#1\) \| server \(sequential\) \| 6 \| 0 \| 0 \| 4 \| 0 \| 0 \|/);
+    assert.ok(md.indexOf('**Answer.**') < md.indexOf('## What happened'), 'the answer comes before the details');
     assert.match(md, /4 of 10 clients timed out connecting after 3\.00 s: their SYNs, and the client.s retries, were dropped unanswered/);
-    assert.match(md, /Linux dropped, never refused/);
-    assert.match(md, /\| 1 \(#1\) \| sequential \| 6 \| 0 \| 0 \| 4 \| 0 \| 0 \|/);
-    assert.match(md, /\| 1 \(#1\) \| server \(sequential\) \| 2\/1 \| 28 \|/);
     assert.match(md, /!\[Client outcomes over time\]\(charts\/outcomes-1\.svg\)/);
     assert.match(md, /- \*\*shaping\*\*: nfqueue \(netem no, NFQUEUE yes/);
     const t = r.trials[0]!.timings;
-    assert.match(md, new RegExp(`- \\*\\*time\\*\\*: [\\d.]+ s in all: preflight \\d+ ms, network \\d+ ms; the trial: start ${Math.round(t.startMs)} ms, ready ${Math.round(t.readinessMs)} ms, clients ${Math.round(t.experimentMs)} ms, collect ${Math.round(t.collectMs)} ms, teardown ${Math.round(t.teardownMs)} ms, cleanup \\d+ ms`), 'where the time went, phase by phase');
+    const f = fmt('en');
+    assert.match(md, new RegExp(`- \\*\\*time\\*\\*: [\\d.]+ s in all: preflight [\\d.,]+ ms, network [\\d.,]+ ms; the trial: start ${f.ms(t.startMs)}, ready ${f.ms(t.readinessMs)}, clients ${f.ms(t.experimentMs)}, collect ${f.ms(t.collectMs)}, teardown ${f.ms(t.teardownMs)}, cleanup [\\d.,]+ ms`), 'where the time went, phase by phase');
+  });
+
+  it('puts every connection on the trial\'s clock: started at, ended at', async () => {
+    const md = renderMarkdown(reportModel(await backlogResults()));
+    // The swarm started 500 ms after the sampler's first reading; its first client at 0, ended at 2 s.
+    assert.match(md, /\| #1 \| ok \| 0\.00 s \| 1\.0 ms \| 2\.00 s \|/);
+    assert.match(md, /\| #7 \| connect_timeout \| 0\.06 s \| - \| 3\.06 s \| ETIMEDOUT \|/);
   });
 
   it('the HTML is one self-contained file with a chart per figure, each with data', async () => {
@@ -43,42 +57,70 @@ describe('reports, rendered from results alone', () => {
     assert.doesNotMatch(html.replace(/xmlns(:\w+)?="http:\/\/www\.w3\.org\/[^"]+"/g, ''), /(src|href)="https?:/, 'nothing fetched from the network');
     assert.doesNotMatch(html, /<script/);
     const figures = html.match(/<figure class="chart"[^>]*>/g) ?? [];
-    assert.deepEqual(figures.map((f) => /id="([^"]+)"/.exec(f)?.[1]), ['outcomes-1', 'queue-1-server', 'threads-1-server', 'latency-1']);
+    assert.deepEqual(figures.map((x) => /id="([^"]+)"/.exec(x)?.[1]), ['outcomes-1', 'queue-1-server', 'threads-1-server', 'cpu-1-server', 'latency-1']);
     for (const id of ['outcomes-1', 'latency-1']) {
       const svg = html.slice(html.indexOf(`id="${id}"`), html.indexOf('</figure>', html.indexOf(`id="${id}"`)));
       assert.ok((svg.match(/<path/g) ?? []).length > 5, `${id} has drawn marks`);
     }
+    assert.match(html, /<p class="answer"><strong>Answer\.<\/strong> Timeouts, not refusals\./);
   });
 
   it('a server the kernel killed for memory: the kill, its limit and the threads it reached; no deadlock claimed', async () => {
-    const rt = new FakeRuntime(backlogScript({ oomKilled: true, probeDies: true }));
-    const sc = loadScenario('backlog').scenario;
-    const plan = buildPlan({ ...sc, servers: [{ ...sc.servers[0]!, memory: '128m' }] }, { source: 'builtin:backlog', seed: 1 });
-    const r = (await runExperiment(rt, plan, { outDir: mkdtempSync(path.join(tmpdir(), 'socklab-rep-')), emit: () => {}, signal: new AbortController().signal })).results;
+    const r = await backlogResults({ oomKilled: true, probeDies: true }, '128m');
     assert.equal(r.trials[0]!.servers[0]!.died?.memoryLimitBytes, 128 * 1024 * 1024);
     const md = renderMarkdown(reportModel(r));
-    assert.match(md, /The sequential server died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached 2600 threads and [\d.]+ MiB resident/);
+    assert.match(md, /It died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached 2,600 threads and [\d.]+ MiB resident, its container [\d.]+ MiB/);
     assert.doesNotMatch(md, /speak first/);
     assert.match(md, /probe state: \d+ of \d+ reads failed \(last: ECONNREFUSED\); the probe shares the server's PID namespace and ended when the server died/);
     const pt = renderMarkdown(reportModel(r, 'pt-BR'));
-    assert.match(pt, /O servidor sequential morreu durante a execução: saída 137: morto pelo kernel por falta de memória \(OOM\), no seu limite de 128\.0 MiB\. Antes de morrer chegou a 2600 threads/);
+    assert.match(pt, /Ele morreu durante a execução: saída 137: morto pelo kernel por falta de memória \(OOM\), no seu limite de 128,0 MiB\. Antes de morrer chegou a 2\.600 threads/);
   });
 
-  it('in Portuguese, the same facts, with the kernel\'s terms kept', async () => {
+  it('in Portuguese: everything translated, the language\'s own numbers and plurals, the kernel\'s terms kept', async () => {
     const r = await backlogResults();
     const md = renderMarkdown(reportModel(r, 'pt-BR'));
-    assert.match(md, /\*\*Pergunta\.\*\* Why did clientenervoso/);
+    assert.match(md, /^# 1\.2 listen\(1\) sob dez clientes nervosos/);
+    assert.match(md, /\*\*Pergunta\.\*\* Por que o clientenervoso\.py falhou/);
+    assert.match(md, /\*\*Resposta\.\*\* Timeouts, não recusas\./);
     assert.match(md, /## O que aconteceu/);
     assert.match(md, /6 de 10 conexões terminaram ok; 4 connect_timeout/);
-    assert.match(md, /A accept queue chegou a 2 conexão\(ões\) para um limite de 1 \(backlog do listen 1/);
+    assert.match(md, /A accept queue chegou a 2 conexões para um limite de 1 \(backlog do listen 1/);
     assert.match(md, /TcpExt ListenOverflows \+28/);
     assert.match(md, /O Linux descartou, nunca recusou/);
-    assert.match(renderHtml(reportModel(r, 'pt-BR')), /<html lang="pt-BR">/);
+    assert.match(md, /\| ensaio \| servidor \| ok \| refused \| reset \| connect_timeout \| read_timeout \| error \| terminou em \|/, 'table heads translated, outcomes kept');
+    assert.match(md, /\| 12,0 s \| 3\.000 ms \| 12\.000 ms \|/, 'one number format: decimal comma, thousands point');
+    assert.match(md, /- \*\*semente aleatória\*\*: 1/);
+    assert.doesNotMatch(md, /\(ões\)|\(s\)\b|conexão\(|pacote\(s\)/, 'no patched plurals');
+    assert.doesNotMatch(md, /\b\d+\.\d{1,2} (s|MiB|KiB|ms)\b/, 'no English decimals in the Portuguese report');
+    const html = renderHtml(reportModel(r, 'pt-BR'));
+    assert.match(html, /<html lang="pt-BR">/);
+    assert.match(html, /s após o início dos clientes/, 'chart axes translated');
+    assert.doesNotMatch(html, /s after the clients started/);
   });
 
-  it('the terminal text carries the table and the expectations', async () => {
+  it('the terminal text carries the answer, the table and the expectations', async () => {
     const text = renderText(reportModel(await backlogResults()));
+    assert.match(text, /^1\.2 listen\(1\)/);
+    assert.match(text, /Answer: Timeouts, not refusals\./);
     assert.match(text, /Expectations:\ntrial +measure/);
     assert.match(text, /listenOverflows +>= 1 +28 +yes/);
+  });
+});
+
+describe('how numbers read in each language', () => {
+  it('Intl formats: decimals, thousands, lists and plural rules', () => {
+    const en = fmt('en');
+    const pt = fmt('pt-BR');
+    assert.equal(en.secs(8014), '8.01 s');
+    assert.equal(pt.secs(8014), '8,01 s');
+    assert.equal(pt.mib(72.6 * 1024 * 1024), '72,6 MiB');
+    assert.equal(en.num(2592, 0), '2,592');
+    assert.equal(pt.num(2592, 0), '2.592');
+    assert.equal(en.list(['a', 'b', 'c']), 'a, b, and c');
+    assert.equal(pt.list(['a', 'b', 'c']), 'a, b e c');
+    assert.equal(en.count(1, { one: 'connection', other: 'connections' }), '1 connection');
+    assert.equal(en.count(2, { one: 'connection', other: 'connections' }), '2 connections');
+    assert.equal(pt.count(1, { one: 'conexão', other: 'conexões' }), '1 conexão');
+    assert.equal(pt.count(2, { one: 'conexão', other: 'conexões' }), '2 conexões');
   });
 });

@@ -1,7 +1,8 @@
 import { OUTCOMES } from '@socklab/shared';
-import { trialMeasures } from '../results/measures.js';
+import { trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
 import type { Results, TrialResult } from '../results/types.js';
-import { mib, msText, num, secs } from './format.js';
+import { fmt, type Lang } from './lang.js';
+import { WORDS } from './words.js';
 
 export interface Table {
   readonly head: readonly string[];
@@ -13,54 +14,74 @@ const trialLabel = (t: TrialResult): string => {
   return `${t.id}${cell ? ` ${cell}` : ''}${t.repetition > 1 || cell === '' ? ` (#${t.repetition})` : ''}`;
 };
 
-/** One row per trial: the clients' outcomes, completion and latency. */
-export function outcomesTable(r: Results): Table {
-  const head = ['trial', 'model', ...OUTCOMES, 'done in', 'p50', 'p99'];
-  const rows = r.trials.map((t) => {
-    const m = trialMeasures(t);
-    const lat = t.swarms.length === 1 ? t.swarms[0]?.summary?.latencyMs.total : undefined;
-    return [trialLabel(t), m.servers.map((x) => x.model).join(', '), ...OUTCOMES.map((o) => String(m.outcomes[o])), secs(m.completionMs), msText(lat?.p50), msText(lat?.p99)];
-  });
+/** One row per server of each trial: what its clients saw (outcomes, completion, latency). */
+export function outcomesTable(r: Results, lang: Lang, measures: ReadonlyMap<TrialResult, TrialMeasures> = measuresOf(r)): Table {
+  const f = fmt(lang);
+  const h = WORDS[lang].head;
+  const head = [h.trial, h.server, ...OUTCOMES, h.doneIn, h.p50, h.p99];
+  const rows = r.trials.flatMap((t) =>
+    (measures.get(t)?.servers ?? []).map((s) => {
+      const swarms = t.swarms.filter((w) => w.target === s.name);
+      const lat = swarms.length === 1 ? swarms[0]?.summary?.latencyMs.total : undefined;
+      return [trialLabel(t), `${s.name} (${s.model})`, ...OUTCOMES.map((o) => f.num(s.clients.outcomes[o], 0)), f.secs(s.clients.completionMs), f.ms(lat?.p50), f.ms(lat?.p99)];
+    }),
+  );
   return { head, rows };
 }
 
+const stackText = (s: ServerMeasures, lang: Lang): string => (s.stack ? `${fmt(lang).size(s.stack.mappedBytes)} / ${fmt(lang).size(s.stack.residentBytes)}` : '-');
+
 /** One row per server of each trial: what the kernel and the process showed. */
-export function serversTable(r: Results): Table {
-  const head = ['trial', 'server', 'accept queue peak/limit', 'ListenOverflows', 'SYN_RECV peak', 'threads rest→peak', 'in service peak', 'RSS rest→peak', 'CPU cores (mean)'];
+export function serversTable(r: Results, lang: Lang, measures: ReadonlyMap<TrialResult, TrialMeasures> = measuresOf(r)): Table {
+  const f = fmt(lang);
+  const h = WORDS[lang].head;
+  const head = [h.trial, h.server, h.queue, h.overflows, h.synRecv, h.threads, h.runtime, h.stack, h.inService, h.rss, h.cpu];
   const rows: string[][] = [];
   for (const t of r.trials) {
-    for (const s of trialMeasures(t).servers) {
+    for (const s of measures.get(t)?.servers ?? []) {
       rows.push([
         trialLabel(t),
         `${s.name} (${s.model})`,
-        `${s.acceptQueuePeak ?? '-'}/${s.acceptQueueMax ?? '-'}`,
-        num(s.listenOverflows),
-        num(s.synRecvPeak),
-        `${s.threadsIdle ?? '-'}→${s.threadsPeak ?? '-'}`,
-        num(s.inServicePeak),
-        `${mib(s.rssIdleBytes)}→${mib(s.rssPeakBytes)}`,
-        num(s.cpuCoresMean),
+        `${f.num(s.acceptQueuePeak, 0)}/${f.num(s.acceptQueueMax, 0)}`,
+        f.num(s.listenOverflows, 0),
+        f.num(s.synRecvPeak, 0),
+        `${f.num(s.threadsIdle, 0)}→${f.num(s.threadsPeak, 0)}`,
+        s.own || s.allThreadsPeak === null || s.threadsPeak === null ? '-' : f.num(Math.max(0, s.allThreadsPeak - s.threadsPeak), 0),
+        stackText(s, lang),
+        f.num(s.inServicePeak, 0),
+        `${f.mib(s.rssIdleBytes)}→${f.mib(s.rssPeakBytes)}`,
+        `${f.cores(s.cpuAtRestCores)} / ${f.cores(s.cpuServingCores)}`,
       ]);
     }
   }
   return { head, rows };
 }
 
-/** Each connection of a small run (the seeds' 3 or 10 clients), in start order. */
-export function connectionsTable(t: TrialResult, limit = 20): Table | null {
-  const conns = t.swarms.flatMap((w) => (w.summary?.connections ?? []).map((c, i) => ({ swarm: w.name, i: i + 1, ...c })));
+/** Each connection of a small run (the course's 3 or 10 clients), in start order, on the trial's clock. */
+export function connectionsTable(t: TrialResult, lang: Lang, limit = 20): Table | null {
+  const f = fmt(lang);
+  const h = WORDS[lang].head;
+  const m = trialMeasures(t);
+  const conns = m.servers.flatMap((s) => s.clients.each.map((c) => ({ server: s.name, ...c })));
   if (conns.length === 0 || conns.length > limit) return null;
+  const counter = new Map<string, number>();
   return {
-    head: ['client', 'outcome', 'connected after', 'ended after', 'errno'],
-    rows: conns.map((c) => [`${t.swarms.length > 1 ? `${c.swarm} ` : ''}#${c.i}`, c.outcome, msText(c.connectMs), msText(c.totalMs), c.errno ?? '']),
+    head: [h.client, h.outcome, h.started, h.connected, h.ended, h.errno],
+    rows: conns.map((c) => {
+      const i = (counter.get(c.swarm) ?? 0) + 1;
+      counter.set(c.swarm, i);
+      return [`${t.swarms.length > 1 ? `${c.swarm} ` : ''}#${i}`, c.outcome, f.secs(c.startMs), f.ms(c.connectMs), f.secs(c.endMs), c.errno ?? ''];
+    }),
   };
 }
 
-export function expectationsTable(r: Results): Table | null {
+export function expectationsTable(r: Results, lang: Lang): Table | null {
   if (r.expectations.length === 0) return null;
+  const w = WORDS[lang];
+  const f = fmt(lang);
   return {
-    head: ['trial', 'measure', 'expected', 'measured', 'met'],
-    rows: r.expectations.map((e) => [e.trial, e.key, e.expected, e.measured === null ? 'missing' : String(e.measured), e.met ? 'yes' : 'NO']),
+    head: [w.head.trial, w.head.measure, w.head.expected, w.value, w.head.met],
+    rows: r.expectations.map((e) => [e.trial, e.key, e.expected, e.measured === null ? w.missingValue : f.num(e.measured), e.met ? w.yes : w.no]),
   };
 }
 
@@ -73,6 +94,11 @@ export function missingData(r: Results): string[] {
   }
   if (r.interrupted) out.push('the run was interrupted: later trials did not run');
   return out;
+}
+
+/** Each trial's measures, computed once for the whole report. */
+export function measuresOf(r: Results): Map<TrialResult, TrialMeasures> {
+  return new Map(r.trials.map((t) => [t, trialMeasures(t)]));
 }
 
 /** A plain-text table for the terminal. */

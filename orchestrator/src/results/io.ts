@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError } from '@socklab/shared';
 import type { Chart } from '../report/charts.js';
 import { renderHtml, renderMarkdown, reportModel } from '../report/render.js';
-import type { Lang } from '../report/i18n.js';
+import type { Lang } from '../report/lang.js';
 import { RunDir } from './run-dir.js';
 import { RESULTS_SCHEMA_VERSION, ResultsSchema, type Results } from './types.js';
 

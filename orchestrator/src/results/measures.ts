@@ -1,30 +1,82 @@
 import { emptyOutcomeCounts, OUTCOMES, type Outcome } from '@socklab/shared';
-import type { ServerResult, TrialResult } from './types.js';
+import type { ServerResult, SwarmResult, TrialResult } from './types.js';
 
-/** Figures derived from a server's samples: what the report states and expectations check. */
+/**
+ * The figures a report states and expectations check, computed once from a trial's results: the report's text,
+ * its tables and its charts all read them from here, so a number cannot differ between them.
+ */
+
+/** One connection of a swarm on the trial's clock: when it started and ended (ms after the first swarm started). */
+export interface ConnectionTimes {
+  readonly swarm: string;
+  readonly outcome: Outcome;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly connectMs: number | null;
+  readonly errno: string | null;
+}
+
+/** What a server's clients saw (the swarms aimed at it). */
+export interface ClientMeasures {
+  readonly swarms: readonly string[];
+  readonly clients: number;
+  readonly connections: number;
+  readonly outcomes: Readonly<Record<Outcome, number>>;
+  /** From the first swarm's start until the last of these connections ended (trial clock). */
+  readonly completionMs: number | null;
+  /** Each connection (up to the swarms' detail limit), in start order, on the trial's clock. */
+  readonly each: readonly ConnectionTimes[];
+  readonly connectP50Ms: number | null;
+  readonly connectP99Ms: number | null;
+  /** The clients' own timeouts, as the plan set them (0: none). */
+  readonly connectTimeoutMs: number | null;
+  readonly readTimeoutMs: number | null;
+  readonly expectGreeting: boolean;
+}
+
+/** Figures derived from a server's samples. */
 export interface ServerMeasures {
   readonly name: string;
   readonly model: string;
+  readonly own: boolean;
+  readonly clients: ClientMeasures;
   readonly backlog: number | null;
   readonly acceptQueuePeak: number | null;
   readonly acceptQueueMax: number | null;
+  /** When the accept queue was first seen non-empty (trial clock), if it was. */
+  readonly acceptQueueFirstMs: number | null;
   readonly listenOverflows: number | null;
   readonly listenDrops: number | null;
   readonly synRetrans: number | null;
   readonly resets: number | null;
   readonly synRecvPeak: number | null;
+  /** The model's own threads (or a program of one's own, whole) at rest and at the peak: what the course counts. */
   readonly threadsIdle: number | null;
   readonly threadsPeak: number | null;
+  /** Every thread of the process at the peak, the runtime's included (Node's V8 and libuv threads, say). */
+  readonly allThreadsPeak: number | null;
+  /** What one of its own threads' stacks costs (the median mapping and its resident part), when measured. */
+  readonly stack: { readonly threads: number; readonly mappedBytes: number; readonly residentBytes: number } | null;
   readonly rssIdleBytes: number | null;
   readonly rssPeakBytes: number | null;
+  /** The container's memory as the engine counts it (the kernel's share for its sockets and threads included). */
+  readonly containerMemoryPeakBytes: number | null;
+  readonly memoryLimitBytes: number | null;
   readonly inServicePeak: number | null;
   readonly accepted: number | null;
-  /** Mean CPU while the swarm ran, in cores (container stats). */
-  readonly cpuCoresMean: number | null;
+  /** What the server itself saw of its connections (its own outcome counts), during the trial. */
+  readonly handled: Readonly<Partial<Record<Outcome, number>>>;
+  /** CPU in cores: before its clients started (at rest), and while they ran. */
+  readonly cpuAtRestCores: number | null;
+  readonly cpuServingCores: number | null;
   readonly cpuCoresPeak: number | null;
-  /** Connections the client closed and the server never did (CLOSE_WAIT on the server side). */
+  /** Connections the client closed and the server had not (CLOSE_WAIT on the server side): the most, and at the end. */
   readonly closeWaitPeak: number | null;
-  /** The kernel killed it for running out of memory during the trial. */
+  readonly closeWaitEnd: number | null;
+  /** Threads the probe saw blocked in recv on an empty socket for a while (the most at once). */
+  readonly stalledRecvPeak: number | null;
+  /** The longest stretch while its clients ran in which its own metrics did not answer but the kernel's view did (ms). */
+  readonly serverGapMs: number | null;
   readonly oomKilled: boolean;
   /** The most tasks (threads) the engine counted in its container: a third, coarser view of the thread peak. */
   readonly tasksPeak: number | null;
@@ -34,66 +86,166 @@ export interface TrialMeasures {
   readonly outcomes: Readonly<Record<Outcome, number>>;
   readonly connections: number;
   readonly clients: number;
-  /** From the swarms' start until the last connection ended (the longest swarm). */
+  /** From the first swarm's start until the last connection ended (trial clock). */
   readonly completionMs: number | null;
   readonly servers: readonly ServerMeasures[];
 }
 
-const max = (xs: number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
+const max = (xs: readonly number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
+const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/** Each connection of a swarm on the trial's clock (its own start moved to the trial's time zero). */
+export function connectionTimes(t: TrialResult, w: SwarmResult): ConnectionTimes[] {
+  const s = w.summary;
+  if (!s) return [];
+  const offset = s.startedAtMs - t.swarmsStartedAt;
+  return (s.connections ?? []).map((c) => ({
+    swarm: w.name,
+    outcome: c.outcome,
+    startMs: offset + c.startMs,
+    endMs: offset + c.startMs + c.totalMs,
+    connectMs: c.connectMs ?? null,
+    errno: c.errno ?? null,
+  }));
+}
+
+function clientMeasures(t: TrialResult, swarms: readonly SwarmResult[]): ClientMeasures {
+  const outcomes = emptyOutcomeCounts();
+  let connections = 0;
+  for (const w of swarms) {
+    if (!w.summary) continue;
+    for (const o of OUTCOMES) outcomes[o] += w.summary.outcomes[o];
+    connections += w.summary.connectionsTotal;
+  }
+  const ends = swarms.flatMap((w) => (w.summary ? [w.summary.startedAtMs - t.swarmsStartedAt + w.summary.durationMs] : []));
+  const connect = swarms.length === 1 ? swarms[0]?.summary?.latencyMs.connect : undefined;
+  const plans = t.swarms.length > 0 ? swarms.map((w) => w.name) : [];
+  return {
+    swarms: plans,
+    clients: swarms.reduce((a, w) => a + w.clients, 0),
+    connections,
+    outcomes,
+    completionMs: max(ends),
+    each: swarms.flatMap((w) => connectionTimes(t, w)).sort((a, b) => a.startMs - b.startMs),
+    connectP50Ms: connect && connect.count > 0 ? connect.p50 : null,
+    connectP99Ms: connect && connect.count > 0 ? connect.p99 : null,
+    ...timeoutsOf(swarms),
+  };
+}
+
+/** The clients' timeouts, from their flags as the plan set them (the swarm's defaults when a flag is absent). */
+function timeoutsOf(swarms: readonly SwarmResult[]): Pick<ClientMeasures, 'connectTimeoutMs' | 'readTimeoutMs' | 'expectGreeting'> {
+  const w = swarms[0];
+  if (!w) return { connectTimeoutMs: null, readTimeoutMs: null, expectGreeting: false };
+  return { connectTimeoutMs: w.connectTimeoutMs, readTimeoutMs: w.readTimeoutMs, expectGreeting: w.expectGreeting };
+}
+
 const delta = (s: ServerResult, key: string): number | null => {
   const first = s.probe[0]?.counters[key];
   const last = s.probe[s.probe.length - 1]?.counters[key];
   return first === undefined || last === undefined ? null : last - first;
 };
 
-export function serverMeasures(s: ServerResult): ServerMeasures {
+/** CPU in cores from the server's own CPU-seconds counter between readings (100 ms apart), or the engine's stats. */
+function cpuSeries(s: ServerResult): Array<{ t: number; cores: number }> {
+  if (s.samples.length > 1) {
+    return s.samples.slice(1).flatMap((x, i) => {
+      const prev = s.samples[i]!;
+      const dt = (x.t - prev.t) / 1000;
+      return dt > 0 ? [{ t: x.t, cores: Math.max(0, (x.cpuSeconds - prev.cpuSeconds) / dt) }] : [];
+    });
+  }
+  return s.stats.map((x) => ({ t: x.t, cores: x.cpuCores }));
+}
+
+/**
+ * The longest stretch, while its clients ran, in which the server's own metrics did not answer although the
+ * sampler kept reading the kernel's view (so it was the server that did not answer, not the sampler that was gone).
+ */
+function longestGap(server: readonly number[], probe: readonly number[], from: number, to: number): number | null {
+  if (to <= from) return null;
+  const edges = [from, ...server.filter((x) => x > from && x < to), to];
+  let longest = 0;
+  edges.slice(1).forEach((x, i) => {
+    const start = edges[i] ?? x;
+    if (probe.filter((p) => p > start && p < x).length >= 2) longest = Math.max(longest, x - start);
+  });
+  return longest;
+}
+
+export function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
+  const t0 = t.swarmsStartedAt;
+  const clients = clientMeasures(t, t.swarms.filter((w) => w.target === s.name));
   const idle = s.samples[0];
-  // A server of one's own has no metrics of its own: its threads come from the probe, its memory from the engine.
-  const probeThreads = s.probe.map((p) => p.threads).filter((x): x is number => x !== null);
+  const last = s.samples[s.samples.length - 1];
+  // A socklab model counts its own threads (named sl-*); a server of one's own is seen whole by the probe.
+  const own = s.probe.map((p) => p.ownThreads).filter((x): x is number => x !== null);
+  const modelThreads = s.own ? own : s.samples.map((x) => x.modelThreads);
+  const all = [...s.samples.map((x) => x.threads), ...s.probe.flatMap((p) => (p.threads === null ? [] : [p.threads]))];
   const stat = s.stats.map((x) => x.memoryBytes);
-  const cpu = s.stats.map((x) => x.cpuCores).filter((x) => x > 0);
+  const cpu = cpuSeries(s);
+  const end = t0 + (clients.completionMs ?? t.durationMs);
   const backlog = s.env.BACKLOG === undefined ? 511 : Number(s.env.BACKLOG);
+  const firstQueued = s.probe.find((p) => p.t >= t0 && p.acceptQueue > 0);
+  const stacks = s.probe.map((p) => p.stack).filter((x): x is NonNullable<typeof x> => x !== null);
   return {
     name: s.name,
     model: s.model,
+    own: s.own,
+    clients,
     backlog: Number.isFinite(backlog) ? backlog : null,
     acceptQueuePeak: max(s.probe.map((p) => p.acceptQueue)),
     acceptQueueMax: s.probe.find((p) => p.acceptQueueMax !== null)?.acceptQueueMax ?? null,
+    acceptQueueFirstMs: firstQueued ? firstQueued.t - t0 : null,
     listenOverflows: delta(s, 'TcpExt ListenOverflows'),
     listenDrops: delta(s, 'TcpExt ListenDrops'),
     synRetrans: delta(s, 'TcpExt TCPSynRetrans'),
     resets: delta(s, 'Tcp OutRsts'),
     synRecvPeak: max(s.probe.map((p) => p.synRecv)),
-    threadsIdle: idle?.threads ?? probeThreads[0] ?? null,
+    threadsIdle: modelThreads[0] ?? null,
     // The server's own count and the probe's view are sampled apart: when a thread explosion kills the server,
     // one may have seen what the other missed.
-    threadsPeak: max([...s.samples.map((x) => x.threads), ...probeThreads]),
+    threadsPeak: max([...modelThreads, ...(s.own ? [] : own)]),
+    allThreadsPeak: max(all),
+    stack: [...stacks].sort((a, b) => b.threads - a.threads)[0] ?? null,
     rssIdleBytes: idle?.rssBytes ?? stat[0] ?? null,
     rssPeakBytes: max(s.samples.map((x) => x.rssBytes)) ?? max(stat),
-    closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
+    containerMemoryPeakBytes: max(stat),
+    memoryLimitBytes: s.died?.memoryLimitBytes ?? s.memoryLimitBytes,
     inServicePeak: max(s.samples.map((x) => x.inService)),
-    accepted: s.samples.length === 0 ? null : (s.samples[s.samples.length - 1]?.accepted ?? 0) - (idle?.accepted ?? 0),
-    cpuCoresMean: cpu.length === 0 ? null : cpu.reduce((a, b) => a + b, 0) / cpu.length,
-    cpuCoresPeak: max(cpu),
+    accepted: s.samples.length === 0 ? null : (last?.accepted ?? 0) - (idle?.accepted ?? 0),
+    handled: handledDuring(s),
+    cpuAtRestCores: mean(cpu.filter((c) => c.t <= t0).map((c) => c.cores)),
+    cpuServingCores: mean(cpu.filter((c) => c.t > t0 && c.t <= end + 100).map((c) => c.cores)),
+    cpuCoresPeak: max(cpu.map((c) => c.cores)),
+    closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
+    closeWaitEnd: s.probe[s.probe.length - 1]?.closeWait ?? null,
+    stalledRecvPeak: max(s.probe.map((p) => p.stalledRecv)),
+    serverGapMs: s.own || s.died ? null : longestGap(s.samples.map((x) => x.t), s.probe.map((p) => p.t), t0, end),
     oomKilled: s.died?.oomKilled ?? false,
     tasksPeak: max(s.stats.map((x) => x.pids).filter((x) => x > 0)),
   };
 }
 
-export function trialMeasures(t: TrialResult): TrialMeasures {
-  const outcomes = emptyOutcomeCounts();
-  let connections = 0;
-  for (const w of t.swarms) {
-    if (!w.summary) continue;
-    for (const o of OUTCOMES) outcomes[o] += w.summary.outcomes[o];
-    connections += w.summary.connectionsTotal;
+/** The server's own outcome counts over the trial (last reading minus the one at rest). */
+function handledDuring(s: ServerResult): Partial<Record<Outcome, number>> {
+  const first = s.samples[0]?.handled ?? {};
+  const last = s.samples[s.samples.length - 1]?.handled ?? {};
+  const out: Partial<Record<Outcome, number>> = {};
+  for (const o of OUTCOMES) {
+    const n = (last[o] ?? 0) - (first[o] ?? 0);
+    if (n > 0) out[o] = n;
   }
-  const durations = t.swarms.flatMap((w) => (w.summary ? [w.summary.durationMs] : []));
+  return out;
+}
+
+export function trialMeasures(t: TrialResult): TrialMeasures {
+  const all = clientMeasures(t, t.swarms);
   return {
-    outcomes,
-    connections,
-    clients: t.swarms.reduce((a, w) => a + w.clients, 0),
-    completionMs: max(durations),
-    servers: t.servers.map(serverMeasures),
+    outcomes: all.outcomes,
+    connections: all.connections,
+    clients: all.clients,
+    completionMs: all.completionMs,
+    servers: t.servers.map((s) => serverMeasures(t, s)),
   };
 }

@@ -22,7 +22,10 @@ export const ServerSampleSchema = z.strictObject({
   accepted: n,
   active: n,
   inService: n,
+  /** Every OS thread of the server process (the runtime's included). */
   threads: n,
+  /** The model's own threads (named sl-*): what the course counts. */
+  modelThreads: n,
   processes: n,
   rssBytes: n,
   cpuSeconds: n,
@@ -42,6 +45,12 @@ export const ProbeSampleSchema = z.strictObject({
   closeWait: n,
   /** Threads of the processes in the server's PID namespace (the probe's thread view), when it has one. */
   threads: n.nullable(),
+  /** Of those, the model's own (sl-*) or, for a program of one's own, all of them. */
+  ownThreads: n.nullable(),
+  /** Threads blocked in recv on an empty socket for a while (one side of a deadlock). */
+  stalledRecv: n,
+  /** What each of its own threads' stacks costs: the median mapping and its resident part (smaps), when measured. */
+  stack: z.strictObject({ threads: n, mappedBytes: n, residentBytes: n }).nullable(),
   /** Absolute kernel counters of the namespace, by kernel name ("TcpExt ListenOverflows", ...). */
   counters: z.record(z.string(), n),
 });
@@ -67,6 +76,8 @@ export const ExitReportSchema = z.strictObject({
   explanation: z.string(),
   /** The container's memory limit, when it had one and the kernel killed it for hitting it. */
   memoryLimitBytes: n.optional(),
+  /** When the engine told of the exit (epoch ms), for a container that ended during a trial. */
+  at: n.optional(),
 });
 export type ExitReport = z.infer<typeof ExitReportSchema>;
 
@@ -81,6 +92,9 @@ export const ServerResultSchema = z.strictObject({
   container: z.string(),
   env: strings,
   sysctls: strings,
+  /** The container's limits as the plan set them: memory in bytes, CPU in cores (null: none). */
+  memoryLimitBytes: n.nullable(),
+  cpus: n.nullable(),
   /** Set when the server stopped during the trial (it should not). */
   died: ExitReportSchema.nullable(),
   samples: z.array(ServerSampleSchema),
@@ -98,6 +112,10 @@ export const SwarmResultSchema = z.strictObject({
   name: z.string(),
   target: z.string(),
   clients: n,
+  /** Its clients' timeouts as the plan set them (0: none), and whether they waited for the server to speak. */
+  connectTimeoutMs: n,
+  readTimeoutMs: n,
+  expectGreeting: z.boolean(),
   args: z.array(z.string()),
   exit: ExitReportSchema.nullable(),
   summary: SwarmSummarySchema.nullable(),

@@ -56,6 +56,7 @@ function serverBase(ctx: RoleContext, s: Partial<ServerInput> & { name: string }
     sysctls: Object.fromEntries(Object.entries(s.sysctls ?? {}).map(([k, v]) => [k, String(v)])),
     capAdd: [],
     ...(s.memory !== undefined && { memoryBytes: parseSize(String(s.memory)) }),
+    ...(s.cpus !== undefined && { cpus: s.cpus }),
   };
 }
 

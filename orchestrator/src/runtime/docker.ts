@@ -147,6 +147,7 @@ export class DockerRuntime implements ContainerRuntime {
           Sysctls: { ...spec.sysctls },
           CapAdd: [...spec.capAdd],
           ...(spec.memoryBytes && { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes }),
+          ...(spec.cpus && { NanoCpus: Math.round(spec.cpus * 1e9) }),
           ...(spec.nofile && { Ulimits: [{ Name: 'nofile', Soft: spec.nofile, Hard: spec.nofile }] }),
         },
         ...(net.kind === 'bridge' && { NetworkingConfig: { EndpointsConfig: { [net.network]: { Aliases: [...net.aliases] } } } }),

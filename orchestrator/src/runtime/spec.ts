@@ -31,6 +31,8 @@ export interface ContainerSpec {
   readonly sysctls: Readonly<Record<string, string>>;
   readonly capAdd: readonly string[];
   readonly memoryBytes?: number;
+  /** CPU limit in cores (1: one core); none when absent. */
+  readonly cpus?: number;
   /** Open-file limit (the swarm at C10K needs more than the default 1024). */
   readonly nofile?: number;
   readonly ready: Readiness;

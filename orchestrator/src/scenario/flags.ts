@@ -18,6 +18,7 @@ export interface ExperimentFlags {
   recvTimeout?: string;
   sysctl?: string[];
   memory?: string;
+  cpus?: string;
   delay?: string;
   jitter?: string;
   loss?: string;
@@ -43,7 +44,7 @@ export interface ExperimentFlags {
 /** Where each scenario field comes from on the command line, so errors name the flag the user typed. */
 const FLAG_OF: Record<string, string> = {
   model: '--model', image: '--server-image', program: '--server-file', port: '--port', localhost: '--localhost', backlog: '--backlog', work: '--work', protocol: '--protocol', poolSize: '--pool-size', processes: '--processes',
-  pollInterval: '--poll-interval', recvTimeout: '--recv-timeout', sysctls: '--sysctl', memory: '--memory',
+  pollInterval: '--poll-interval', recvTimeout: '--recv-timeout', sysctls: '--sysctl', memory: '--memory', cpus: '--cpus',
   delay: '--delay', jitter: '--jitter', loss: '--loss', rate: '--rate', direction: '--direction', refusal: '--refusal',
   clients: '--clients', preset: '--preset', arrival: '--arrival', concurrency: '--concurrency',
   connectTimeout: '--connect-timeout', readTimeout: '--read-timeout', hold: '--hold', expectGreeting: '--expect-greeting',
@@ -92,6 +93,7 @@ function overrides(f: ExperimentFlags): { server: Record<string, unknown>; shapi
       model: f.model, image: f.serverImage, program: f.serverFile, port: num(f.port), localhost: f.localhost,
       backlog: num(f.backlog), work: f.work, protocol: f.protocol, poolSize: num(f.poolSize), processes: num(f.processes),
       pollInterval: f.pollInterval, recvTimeout: f.recvTimeout, sysctls: sysctls(f.sysctl), memory: f.memory,
+      cpus: f.cpus === undefined ? undefined : /^\d+(\.\d+)?$/.test(f.cpus.trim()) ? Number(f.cpus) : f.cpus,
     }),
     shaping: defined({ delay: f.delay, jitter: f.jitter, loss: f.loss, rate: f.rate, direction: f.direction, refusal: f.refusal }),
     swarm: defined({

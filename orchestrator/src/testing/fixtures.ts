@@ -28,8 +28,8 @@ export const SHAPING_ANSWER = {
 
 export function swarmSummary(): Record<string, unknown> {
   const connections = [
-    ...Array.from({ length: 6 }, (_, i) => ({ outcome: 'ok', totalMs: 2000 * (i + 1), connectMs: 1 })),
-    ...Array.from({ length: 4 }, () => ({ outcome: 'connect_timeout', totalMs: 3000, errno: 'ETIMEDOUT' })),
+    ...Array.from({ length: 6 }, (_, i) => ({ outcome: 'ok', startMs: i * 10, totalMs: 2000 * (i + 1) - i * 10, connectMs: 1 })),
+    ...Array.from({ length: 4 }, (_, i) => ({ outcome: 'connect_timeout', startMs: 60 + i * 10, totalMs: 3000, errno: 'ETIMEDOUT' })),
   ];
   return {
     target: 'server:7000',
@@ -73,6 +73,7 @@ function serverMetrics(accepted: number, threads: number): Record<string, number
     'socklab_server_connections_active{model="sequential"}': 1,
     'socklab_server_in_service{model="sequential"}': accepted > 0 ? 1 : 0,
     'socklab_server_threads{model="sequential"}': threads,
+    'socklab_server_model_threads{model="sequential"}': 1,
     'socklab_server_processes{model="sequential"}': 1,
     'socklab_server_resident_memory_bytes{model="sequential"}': 70 * 1024 * 1024,
     process_cpu_seconds_total: 0.5,

@@ -3,12 +3,15 @@ import { encodeLine, GREETING, LineSplitter, outcomeOfErrno, responseFor, type O
 import type { StartModel } from './model.js';
 import { doWorkAsync } from '../work.js';
 import { CounterBlock } from '../counters.js';
+import { native } from '../native.js';
 
 /**
  * Node's own net.Server on one thread (the seeds' server_async.py). io work is a timer, so the loop serves
  * everyone at once; cpu work blocks the loop, so every client waits: that is the lesson.
  */
 export const startEventLoop: StartModel = async (config) => {
+  // The loop is the model's one thread: the main thread, named as the model's (the runtime's others are not).
+  native().nameThread('sl-event-loop');
   const stats = new CounterBlock();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

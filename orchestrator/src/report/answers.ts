@@ -1,0 +1,200 @@
+import type { Outcome } from '@socklab/shared';
+import type { ServerMeasures } from '../results/measures.js';
+import type { TrialResult } from '../results/types.js';
+import { workOf, type TrialFacts, type Work } from './facts.js';
+
+/**
+ * The answer to a scenario's question, as data: what the first paragraph of its report says, yes or no where the
+ * question asks that, with the two or three measured numbers that decide it. Which answer depends on the kind of
+ * question the scenario asks (`asks`); the numbers come from the same measures as the tables.
+ */
+export type Answer =
+  | { readonly kind: 'outcomes'; readonly ok: number; readonly connections: number; readonly others: ReadonlyArray<readonly [Outcome, number]>; readonly completionMs: number | null }
+  | { readonly kind: 'one-at-a-time'; readonly yes: boolean; readonly model: string; readonly inService: number | null; readonly finishedMs: readonly number[]; readonly queuePeak: number | null; readonly queueFirstMs: number | null }
+  | {
+      readonly kind: 'refused-or-timed-out';
+      readonly outcomes: Readonly<Record<Outcome, number>>;
+      readonly connections: number;
+      readonly queuePeak: number | null;
+      readonly backlog: number | null;
+      readonly overflows: number | null;
+    }
+  | { readonly kind: 'threads'; readonly servers: readonly ThreadsRow[] }
+  | { readonly kind: 'one-thread'; readonly yes: boolean; readonly servers: readonly OneThreadRow[] }
+  | { readonly kind: 'capacity'; readonly yes: boolean; readonly ok: number; readonly connections: number; readonly threads: number | null; readonly completionMs: number | null; readonly rssGrowth: number | null }
+  | { readonly kind: 'deadlock'; readonly yes: boolean; readonly stalled: number; readonly waiting: number; readonly readTimeoutMs: number | null; readonly outcomes: Readonly<Record<Outcome, number>> }
+  | { readonly kind: 'deadlock-fix'; readonly yes: boolean; readonly recvTimeoutMs: number | null; readonly fired: number; readonly nextOkMs: number | null; readonly gaveUp: number }
+  | { readonly kind: 'cpu'; readonly atRest: number | null; readonly serving: number | null; readonly ok: number; readonly connections: number }
+  | { readonly kind: 'cpu-vs-io'; readonly servers: readonly WorkRow[] }
+  | { readonly kind: 'refusal-policy'; readonly servers: readonly PolicyRow[] }
+  | {
+      readonly kind: 'slow-link';
+      readonly delayMs: number | null;
+      readonly loss: number | null;
+      readonly connectP50: number | null;
+      readonly synRetrans: number | null;
+      readonly overflows: number | null;
+      readonly outcomes: Readonly<Record<Outcome, number>>;
+      readonly connections: number;
+    }
+  | { readonly kind: 'memory-limit'; readonly killed: boolean; readonly code: number | null; readonly threads: number | null; readonly containerPeak: number | null; readonly limit: number | null; readonly rssPeak: number | null };
+
+export interface ThreadsRow {
+  readonly name: string;
+  readonly model: string;
+  /** A server of one's own: its threads are all its own. */
+  readonly own: boolean;
+  readonly peak: number | null;
+  readonly inService: number | null;
+  readonly runtime: number | null;
+  readonly stack: ServerMeasures['stack'];
+  readonly rssGrowth: number | null;
+}
+
+export interface OneThreadRow {
+  readonly name: string;
+  readonly model: string;
+  readonly own: boolean;
+  readonly threads: number | null;
+  readonly runtime: number | null;
+  readonly inService: number | null;
+  readonly ok: number;
+  readonly connections: number;
+  readonly firstMs: number | null;
+  readonly lastMs: number | null;
+}
+
+export interface WorkRow {
+  readonly name: string;
+  readonly model: string;
+  readonly work: Work | null;
+  readonly ok: number;
+  readonly connections: number;
+  readonly firstMs: number | null;
+  readonly lastMs: number | null;
+}
+
+export interface PolicyRow {
+  readonly name: string;
+  readonly policy: 'drop' | 'abort-on-overflow' | 'reject-above';
+  readonly limit: number | null;
+  readonly outcomes: Readonly<Record<Outcome, number>>;
+  readonly connections: number;
+}
+
+const okEnds = (s: ServerMeasures): number[] => s.clients.each.filter((c) => c.outcome === 'ok').map((c) => c.endMs).sort((a, b) => a - b);
+const growth = (s: ServerMeasures): number | null => (s.rssIdleBytes === null || s.rssPeakBytes === null ? null : s.rssPeakBytes - s.rssIdleBytes);
+const runtimeOf = (s: ServerMeasures): number | null => (s.own || s.allThreadsPeak === null || s.threadsPeak === null ? null : Math.max(0, s.allThreadsPeak - s.threadsPeak));
+
+function oneAtATime(s: ServerMeasures): Answer {
+  const ends = okEnds(s);
+  return { kind: 'one-at-a-time', yes: s.inServicePeak === 1 && ends.length >= 2, model: s.model, inService: s.inServicePeak, finishedMs: ends, queuePeak: s.acceptQueuePeak, queueFirstMs: s.acceptQueueFirstMs };
+}
+
+function oneThread(servers: readonly ServerMeasures[]): Answer {
+  const rows = servers.map((s) => {
+    const ends = okEnds(s);
+    return { name: s.name, model: s.model, own: s.own, threads: s.threadsPeak, runtime: runtimeOf(s), inService: s.inServicePeak, ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs: ends[0] ?? null, lastMs: ends[ends.length - 1] ?? null };
+  });
+  // Concurrent: the last ok client was answered well within the time it would take to serve them one by one.
+  const yes = rows.every((r) => r.threads === 1 && r.ok === r.connections && r.ok > 0 && r.firstMs !== null && r.lastMs !== null && r.lastMs - r.firstMs <= Math.max(500, 0.5 * r.firstMs));
+  return { kind: 'one-thread', yes, servers: rows };
+}
+
+function refusalPolicy(t: TrialResult, servers: readonly ServerMeasures[]): Answer {
+  const rows = servers.map((s): PolicyRow => {
+    const srv = t.servers.find((x) => x.name === s.name);
+    const refusal = srv?.shaping?.config?.refusal;
+    const policy = srv?.sysctls['net.ipv4.tcp_abort_on_overflow'] === '1' ? 'abort-on-overflow' : refusal?.kind === 'reject-above' ? 'reject-above' : 'drop';
+    return { name: s.name, policy, limit: refusal?.kind === 'reject-above' ? refusal.n : null, outcomes: s.clients.outcomes, connections: s.clients.connections };
+  });
+  return { kind: 'refusal-policy', servers: rows };
+}
+
+function slowLink(t: TrialResult, s: ServerMeasures): Answer {
+  const c = t.servers.find((x) => x.name === s.name)?.shaping?.config;
+  return {
+    kind: 'slow-link',
+    delayMs: c?.delayMs ?? null,
+    loss: c?.loss ?? null,
+    connectP50: s.clients.connectP50Ms,
+    synRetrans: s.synRetrans,
+    overflows: s.listenOverflows,
+    outcomes: s.clients.outcomes,
+    connections: s.clients.connections,
+  };
+}
+
+function memoryLimit(t: TrialResult, s: ServerMeasures): Answer {
+  const died = t.servers.find((x) => x.name === s.name)?.died ?? null;
+  return {
+    kind: 'memory-limit',
+    killed: died?.oomKilled ?? false,
+    code: died?.code ?? null,
+    threads: died ? Math.max(s.threadsPeak ?? 0, s.tasksPeak ?? 0) : s.threadsPeak,
+    containerPeak: s.containerMemoryPeakBytes,
+    limit: s.memoryLimitBytes,
+    rssPeak: s.rssPeakBytes,
+  };
+}
+
+/** The answer to the scenario's question, from a trial's facts. */
+export function answerOf(t: TrialResult, f: TrialFacts): Answer {
+  const m = f.measures;
+  const first = m.servers[0];
+  const others = (['refused', 'reset', 'connect_timeout', 'read_timeout', 'error'] as Outcome[]).filter((k) => m.outcomes[k] > 0).map((k) => [k, m.outcomes[k]] as const);
+  const outcomes: Answer = { kind: 'outcomes', ok: m.outcomes.ok, connections: m.connections, others, completionMs: m.completionMs };
+  if (!first) return outcomes;
+  switch (f.asks) {
+    case 'outcomes':
+      return outcomes;
+    case 'one-at-a-time':
+      return oneAtATime(first);
+    case 'refused-or-timed-out':
+      return { kind: 'refused-or-timed-out', outcomes: first.clients.outcomes, connections: first.clients.connections, queuePeak: first.acceptQueuePeak, backlog: first.backlog, overflows: first.listenOverflows };
+    case 'threads':
+      return {
+        kind: 'threads',
+        servers: m.servers.map((s) => ({ name: s.name, model: s.model, own: s.own, peak: s.threadsPeak, inService: s.inServicePeak, runtime: runtimeOf(s), stack: s.stack, rssGrowth: growth(s) })),
+      };
+    case 'one-thread':
+      return oneThread(m.servers);
+    case 'capacity':
+      return {
+        kind: 'capacity',
+        yes: first.clients.outcomes.ok === first.clients.connections && first.clients.connections > 0,
+        ok: first.clients.outcomes.ok,
+        connections: first.clients.connections,
+        threads: first.threadsPeak,
+        completionMs: first.clients.completionMs,
+        rssGrowth: growth(first),
+      };
+    case 'deadlock': {
+      const c = first.clients;
+      const waiting = c.each.filter((x) => x.connectMs !== null).length;
+      return { kind: 'deadlock', yes: c.outcomes.ok === 0 && waiting > 0, stalled: first.stalledRecvPeak ?? 0, waiting, readTimeoutMs: c.readTimeoutMs, outcomes: c.outcomes };
+    }
+    case 'deadlock-fix': {
+      const fact = f.servers[0]?.facts.find((x) => x.kind === 'recv-timeout');
+      const fired = fact?.kind === 'recv-timeout' ? fact.fired : 0;
+      const nextOkMs = fact?.kind === 'recv-timeout' ? fact.nextOkMs : null;
+      return { kind: 'deadlock-fix', yes: fired > 0 && nextOkMs !== null, recvTimeoutMs: fact?.kind === 'recv-timeout' ? fact.recvTimeoutMs : null, fired, nextOkMs, gaveUp: m.outcomes.read_timeout };
+    }
+    case 'cpu':
+      return { kind: 'cpu', atRest: first.cpuAtRestCores, serving: first.cpuServingCores, ok: first.clients.outcomes.ok, connections: first.clients.connections };
+    case 'cpu-vs-io':
+      return {
+        kind: 'cpu-vs-io',
+        servers: m.servers.map((s) => {
+          const ends = okEnds(s);
+          return { name: s.name, model: s.model, work: workOf(t.servers.find((x) => x.name === s.name)!), ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs: ends[0] ?? null, lastMs: ends[ends.length - 1] ?? null };
+        }),
+      };
+    case 'refusal-policy':
+      return refusalPolicy(t, m.servers);
+    case 'slow-link':
+      return slowLink(t, first);
+    case 'memory-limit':
+      return memoryLimit(t, first);
+  }
+}
