@@ -9,7 +9,7 @@ import { socklab } from './support/cli.js';
 
 const PLAIN_IMAGE = 'socklab-test/plain-server:latest';
 
-/** A copy of an example with a shorter work period (the seed's 5 s makes a serial server take 50 s). */
+/** A copy of an example with a shorter work period (the course's 5 s makes a serial server take 50 s). */
 function variant(dir: string, example: string, seconds = 1): string {
   const file = path.join(dir, path.basename(example));
   writeFileSync(file, readFileSync(path.join(REPO_ROOT, 'examples', example), 'utf8').replace(/^ESPERA = \d+/m, `ESPERA = ${seconds}`));
@@ -59,7 +59,7 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
     assert.match(r.stdout, /O processo chegou a \d+ threads/);
   });
 
-  it('a loopback-only server (the seeds\' HOST = 127.0.0.1): clients run in its namespace, all ok, the probe sees it', () => {
+  it('a loopback-only server (the course\'s HOST = 127.0.0.1): clients run in its namespace, all ok, the probe sees it', () => {
     const out = path.join(dir, 'loopback');
     const r = socklab(['run', '--server-file', variant(dir, 'servidor_threads.py'), '--port', '65432', '--preset', 'nervous', '--out', out], {}, 300_000);
     assert.equal(r.status, 0, r.stderr);

@@ -22,7 +22,7 @@ const until = (expr: string, label: string, ok: (v: Map<string, number>) => bool
 
 const SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
 
-describe('docker-compose up: the seeds\' lab side by side, seen through Prometheus', { skip: !haveV1 && 'docker-compose (v1) is not installed' }, () => {
+describe('docker-compose up: the course\'s lab side by side, seen through Prometheus', { skip: !haveV1 && 'docker-compose (v1) is not installed' }, () => {
   before(() => {
     const up = compose(labUpArgs({ v1: true, grafana: false, project: PROJECT, detach: true }));
     assert.equal(up.status, 0, up.stderr);

@@ -75,7 +75,7 @@ describe('docker-compose.yml and its override: the one-command lab', () => {
     }
   });
 
-  it('runs the seeds\' models side by side, each with a probe in its namespaces and clients in --repeat; the rest behind profiles', () => {
+  it('runs the course\'s models side by side, each with a probe in its namespaces and clients in --repeat; the rest behind profiles', () => {
     for (const m of [...DEFAULT_SERVERS, ...PROFILED]) {
       const server = merged[m];
       assert.ok(server, `server ${m}`);

@@ -36,7 +36,7 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     );
     assert.ok(samples.every((s) => s.state.source === 'sock_diag'), 'counted over netlink sock_diag');
     // listen(1) queues 2 (backlog + 1). The listener is lockless, so two final ACKs handled at once on two CPUs
-    // can both pass the "full?" check: a third now and then. "The backlog is a hint" (the seeds).
+    // can both pass the "full?" check: a third now and then. "The backlog is a hint" (the lab guide).
     const probeMax = Math.max(...samples.map((s) => s.state.acceptQueue));
     const ssMax = Math.max(...samples.map((s) => s.ssRecvQ));
     assert.ok(probeMax >= 2 && probeMax <= 3, `probe: accept queue reached ${probeMax}`);

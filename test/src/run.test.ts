@@ -25,7 +25,7 @@ describe('socklab run, compare and report, as a user runs them', () => {
 
   let backlog: { dir: string; results: Results; stderr: string };
 
-  it('runs the seeds\' stage 1.2: the report\'s numbers are results.json\'s, with overflows and connect timeouts, and nothing is left', async () => {
+  it('runs the course\'s stage 1.2: the report\'s numbers are results.json\'s, with overflows and connect timeouts, and nothing is left', async () => {
     const dir = path.join(out, 'backlog');
     const r = socklab(['run', 'backlog', '--out', dir, '--json']);
     assert.equal(r.status, 0, r.stderr);

@@ -39,7 +39,7 @@ describe('server models, as a student would observe them', () => {
     const server = await lab.server({ MODEL: 'sequential', BACKLOG: '1', WORK: 'io:2s' }, { name: 'gargalo' });
     const before = await lab.kernel(server);
     const { result: run, samples } = await sampleWhile(
-      // 10 clients 10 ms apart, like the seed's threads started in a loop: SYNs that arrive once the queue is
+      // 10 clients 10 ms apart, like the course's threads started in a loop: SYNs that arrive once the queue is
       // full are dropped (a burst of SYNs all get SYN-ACKs first, and the kernel drops their final ACKs instead).
       lab.swarm(
         ['--target', lab.target('gargalo'), '--clients', '10', '--arrival', 'steady', '--rate', '100', '--duration', '100ms',

@@ -14,7 +14,7 @@ export interface MetricDef {
 
 const def = <const T extends MetricDef>(d: T): T => d;
 
-/** Latency buckets in seconds, from loopback microseconds to the seeds' multi-second waits and SYN retries. */
+/** Latency buckets in seconds, from loopback microseconds to the course's multi-second waits and SYN retries. */
 export const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 30, 60,
 ] as const;

@@ -1,5 +1,5 @@
 /**
- * socklab's wire protocol: newline-terminated text lines, as in the seeds' Python labs.
+ * socklab's wire protocol: newline-terminated text lines, as in the course's Python labs.
  *
  *   echo       client sends one request line; the server works, answers with the same line, closes first.
  *   greet      the server speaks first with GREETING, then behaves as `echo`.

@@ -76,7 +76,7 @@ export const ServerSchema = z
       .boolean({ error: () => 'expected true or false' })
       .describe('run the clients in the server\'s own network namespace against 127.0.0.1 (chosen by itself when the server listens on loopback only)')
       .optional(),
-    backlog: int(0, 65535, 'listen() backlog; 1 is the seeds\' servergargalo.py').optional(),
+    backlog: int(0, 65535, 'listen() backlog; 1 is the course\'s servergargalo.py').optional(),
     work: parsed(WORK_FORMS, (t) => parseWork(t), 'work per request').optional(),
     protocol: oneOf(PROTOCOLS, 'wire protocol').optional(),
     poolSize: int(1, 4096, 'pool: threads blocking in accept').optional(),
@@ -102,7 +102,7 @@ export const SwarmSchema = z
   .strictObject({
     name: name('the swarm container name').default('swarm'),
     target: name('the name of the server this swarm connects to').default('server'),
-    preset: oneOf(Object.keys(SWARM_PRESETS) as [string, ...string[]], 'a client preset from the seeds').optional(),
+    preset: oneOf(Object.keys(SWARM_PRESETS) as [string, ...string[]], "a client preset from the course's programs").optional(),
     clients: int(1, SWARM_LIMITS.maxClients, 'number of connections').optional(),
     arrival: oneOf(ARRIVALS, 'how connections arrive').optional(),
     rate: int(1, 1_000_000, 'connections per second for ramp and steady arrivals').optional(),

@@ -3,7 +3,7 @@ import { formatDuration, parseDuration, parseInteger } from './duration.js';
 import { LAB_PORT, SERVER_METRICS_PORT } from './ports.js';
 import { PROTOCOLS, type Protocol } from './protocol.js';
 
-/** The server models. `sequential` with BACKLOG=1 is the seeds' servergargalo.py. */
+/** The server models. `sequential` with BACKLOG=1 is the course's servergargalo.py. */
 export const MODELS = ['sequential', 'threaded', 'worker-threads', 'pool', 'prefork', 'event-loop', 'polling'] as const;
 export type Model = (typeof MODELS)[number];
 

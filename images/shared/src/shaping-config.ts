@@ -5,7 +5,7 @@ import { DURATION_FORMS, parseDuration, parseInteger, parsePercent, parseRate } 
 export const DIRECTIONS = ['egress', 'ingress', 'both'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
-/** How the kernel treats a client the server cannot take: the seeds' "refused or timeout". */
+/** How the kernel treats a client the server cannot take: the course's "refused or timeout". */
 export type Refusal = { readonly kind: 'drop' } | { readonly kind: 'abort-on-overflow' } | { readonly kind: 'reject-above'; readonly n: number };
 export const REFUSAL_FORMS = 'drop (Linux default: SYNs dropped, clients time out), abort-on-overflow (resets after the handshake), or reject-above=N (clients beyond N concurrent get ECONNREFUSED)';
 

@@ -4,7 +4,7 @@ import { arrivalCount, parseSwarmArgs } from './swarm-config.js';
 import { ConfigError } from './errors.js';
 
 describe('swarm flags', () => {
-  it('takes the seeds\' presets: client 3, nervous 10, challenge 200, c10k 10000 held', () => {
+  it('takes the course\'s presets: client 3, nervous 10, challenge 200, c10k 10000 held', () => {
     const t = ['--target', 'server:7000'];
     assert.equal(parseSwarmArgs([...t, '--preset', 'client']).clients, 3);
     assert.equal(parseSwarmArgs([...t, '--preset', 'nervous']).clients, 10);

@@ -4,7 +4,7 @@ import { DURATION_FORMS, parseDuration, parseInteger } from './duration.js';
 import { DEFAULT_MESSAGE } from './protocol.js';
 import { SWARM_METRICS_PORT } from './ports.js';
 
-/** The seeds' clients as presets: client.py (3), clientenervoso.py (10), the extra challenge (200), C10K. */
+/** The course's clients as presets: client.py (3), clientenervoso.py (10), the extra challenge (200), C10K. */
 export const SWARM_PRESETS = {
   client: { clients: 3 },
   nervous: { clients: 10 },

@@ -2,7 +2,7 @@ import { trialMeasures } from '../results/measures.js';
 import type { Results } from '../results/types.js';
 import type { Lang } from '../report/lang.js';
 
-/** The seed's acceptance criteria for its stage 3 (server_async.py), each measured. */
+/** The lab guide's acceptance criteria for its stage 3 (server_async.py), each measured. */
 export const CRITERIA = ['listens', 'nervous-ok', 'concurrent', 'one-thread', 'challenge-ok'] as const;
 export type CriterionId = (typeof CRITERIA)[number];
 

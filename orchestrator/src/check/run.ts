@@ -76,7 +76,7 @@ export function renderCheckText(criteria: readonly Criterion[], mistakes: readon
 }
 
 /**
- * The seed's stage-3 checks on a student's server, measured: ten nervous clients all ok, served concurrently on
+ * The lab guide's stage-3 checks on a student's server, measured: ten nervous clients all ok, served concurrently on
  * one thread, then the 200-connection challenge. Each run is a normal `socklab run` (its own report); the check
  * writes its table, what the failures mean, and a picture of it.
  */

@@ -11,7 +11,7 @@ export function registerCheck(program: Command): void {
   program
     .command('check')
     .argument('<server>', 'a Python server file (server_async.py) or an image')
-    .description("run the seed's stage-3 checks on a server of your own: 10 nervous clients all ok, served concurrently on one thread, and 200 at once")
+    .description("run the lab guide's stage-3 checks on a server of your own: 10 nervous clients all ok, served concurrently on one thread, and 200 at once")
     .option('--port <n>', 'the port it listens on', '65432')
     .option('--lang <lang>', `language of the table and the report: ${LANGS.join(', ')}`, 'en')
     .option('--out <dir>', 'where the runs and check-<id>/ go', 'results')

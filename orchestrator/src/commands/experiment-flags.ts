@@ -18,7 +18,7 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 export function experimentFlags(cmd: Command, opts: { matrix: boolean }): Command {
   if (!opts.matrix) {
     cmd.option('--model <model>', `server model: ${MODELS.join(', ')}`);
-    cmd.option('--server-file <file.py>', "a Python server of your own, run as it is (the seeds' server_async.py)");
+    cmd.option('--server-file <file.py>', "a Python server of your own, run as it is (the course's server_async.py)");
     cmd.option('--server-image <image>', 'any image as the server, observed from outside');
     cmd.option('--port <n>', 'the port your server listens on (with --server-file or --server-image)');
     cmd.option('--localhost', 'run the clients in the server\'s own network namespace against 127.0.0.1 (chosen by itself for a server bound to loopback)');
@@ -26,7 +26,7 @@ export function experimentFlags(cmd: Command, opts: { matrix: boolean }): Comman
     cmd.option('--delay <duration>', 'added one-way delay on the server link, e.g. 100ms');
   }
   return cmd
-    .option('--backlog <n>', "listen() backlog (1 is the seeds' servergargalo.py)")
+    .option('--backlog <n>', "listen() backlog (1 is the course's servergargalo.py)")
     .option('--work <work>', 'work per request: io:<duration> (sleep) or cpu:<duration> (busy loop)')
     .option('--protocol <p>', `wire protocol: ${PROTOCOLS.join(', ')}`)
     .option('--pool-size <n>', 'pool: threads blocking in accept')

@@ -13,7 +13,7 @@ export interface ServerPlan {
   readonly own: boolean;
   /**
    * Where its clients run: on the run network, or in its own network namespace against 127.0.0.1 (a server
-   * bound to loopback, as the seeds' programs are); `auto` decides once the probe sees where it listens.
+   * bound to loopback, as the course's programs are); `auto` decides once the probe sees where it listens.
    */
   readonly localhost: boolean | 'auto';
   readonly server: ContainerSpec;

@@ -7,7 +7,7 @@ import { REPO_ROOT } from '../paths.js';
 
 export const SCENARIOS_DIR = path.join(REPO_ROOT, 'orchestrator', 'scenarios');
 
-/** The built-in scenarios: orchestrator/scenarios/<name>.yaml, in file order (numbered like the seeds' stages). */
+/** The built-in scenarios: orchestrator/scenarios/<name>.yaml, in file order (numbered like the course's stages). */
 export function builtinScenarios(): Array<{ name: string; file: string; scenario: Scenario }> {
   return readdirSync(SCENARIOS_DIR)
     .filter((f) => f.endsWith('.yaml'))

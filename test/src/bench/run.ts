@@ -322,7 +322,7 @@ async function engineCost(): Promise<void> {
   figures.engine_compare_overhead_per_cell_ms = Math.round(perCell);
 }
 
-/** A seed-style Python program, bound to every address (so clients reach it over the lab network like a model). */
+/** A course-style Python program, bound to every address (so clients reach it over the lab network like a model). */
 function pythonProgram(example: string, work: number): Record<string, string> {
   const text = readFileSync(path.join(REPO_ROOT, 'examples', example), 'utf8').replace(/^HOST = .*$/m, 'HOST = "0.0.0.0"').replace(/^ESPERA = \d+/m, `ESPERA = ${work}`);
   return { SOCKLAB_PROGRAM: Buffer.from(text).toString('base64'), SOCKLAB_PROGRAM_NAME: example };
@@ -330,7 +330,7 @@ function pythonProgram(example: string, work: number): Record<string, string> {
 
 /**
  * The anchor a student would otherwise use, side by side: socklab's event-loop and threaded models against the
- * seed-style asyncio and threaded Python servers (accepts per second, memory per connection and threads at 200
+ * course-style asyncio and threaded Python servers (accepts per second, memory per connection and threads at 200
  * clients), and socklab's swarm against a threaded Python client at 200 and 1,000 connections.
  */
 async function classroom(lab: Lab): Promise<void> {
@@ -375,7 +375,7 @@ async function classroom(lab: Lab): Promise<void> {
       figures[`classroom.${kind}.${model}.threads_peak_200`] = peakThreads;
     }
   }
-  table('socklab models against the seed-style Python servers (accepts/s: no work, 64 in flight; memory and threads: 200 clients, io 3 s)', ['server', 'accepts/s', '200 clients', 'KiB/conn', 'threads rest -> peak'], rows);
+  table('socklab models against the course-style Python servers (accepts/s: no work, 64 in flight; memory and threads: 200 clients, io 3 s)', ['server', 'accepts/s', '200 clients', 'KiB/conn', 'threads rest -> peak'], rows);
 
   // The clients: socklab's swarm against the threaded Python client, 200 and 1,000 connections.
   const target = await lab.server({ MODEL: 'event-loop', WORK: 'io:2s', BACKLOG: '4096' }, { name: 'cls-target' });

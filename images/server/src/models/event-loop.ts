@@ -6,7 +6,7 @@ import { CounterBlock } from '../counters.js';
 import { native } from '../native.js';
 
 /**
- * Node's own net.Server on one thread (the seeds' server_async.py). io work is a timer, so the loop serves
+ * Node's own net.Server on one thread (the course's server_async.py). io work is a timer, so the loop serves
  * everyone at once; cpu work blocks the loop, so every client waits: that is the lesson.
  */
 export const startEventLoop: StartModel = async (config) => {
