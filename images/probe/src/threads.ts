@@ -47,6 +47,8 @@ export interface ProcessThreads {
   readonly byOwnerCall: Record<ThreadOwner, Record<BlockingCall, number>>;
   /** The stacks of its own threads (the model's, or the program's but its main thread), measured now and then. */
   readonly stack: StackCost | null;
+  /** Its resident memory (VmRSS of /proc/<pid>/status). */
+  readonly rssBytes: number;
 }
 
 /** Whose a thread is: sl-* names are a socklab model's own; beside them the rest is the runtime's; else the program's. */
@@ -177,10 +179,10 @@ export class ThreadReader {
   ) {}
 
   /** The processes of the server's PID namespace (the probe's own left out), each with its threads as /proc shows them. */
-  private async processes(): Promise<Array<{ pid: number; comm: string; owner: { uid: number; gid: number } | null; threads: ThreadView[] }>> {
+  private async processes(): Promise<Array<{ pid: number; comm: string; owner: { uid: number; gid: number } | null; rssBytes: number; threads: ThreadView[] }>> {
     this.ownCgroup ??= await read(`${this.root}/self/cgroup`);
     const pids = (await readdir(this.root).catch(() => [] as string[])).filter((d) => /^\d+$/.test(d)).map(Number);
-    const out: Array<{ pid: number; comm: string; owner: { uid: number; gid: number } | null; threads: ThreadView[] }> = [];
+    const out: Array<{ pid: number; comm: string; owner: { uid: number; gid: number } | null; rssBytes: number; threads: ThreadView[] }> = [];
     for (const pid of pids) {
       if (pid === process.pid) continue;
       if (this.exclude === 'own-cgroup') {
@@ -195,11 +197,12 @@ export class ThreadReader {
       if (stat.comm.startsWith('runc:')) continue;
       if (this.exclude === 'own-process' && parentOf(statText) === process.pid) continue;
       const tids = (await readdir(`${this.root}/${pid}/task`).catch(() => [] as string[])).map(Number);
-      const owner = uidsOf((await read(`${this.root}/${pid}/status`)) ?? '');
+      const status = (await read(`${this.root}/${pid}/status`)) ?? '';
+      const owner = uidsOf(status);
       // A process's syscall and fd files answer only its own user (or CAP_SYS_PTRACE, which the probe does not
       // have): read them as that user for a moment, synchronously, so nothing else runs meanwhile.
       const threads = asUser(owner, () => tids.flatMap((tid) => this.thread(pid, tid)));
-      out.push({ pid, comm: stat.comm, owner, threads });
+      out.push({ pid, comm: stat.comm, owner, rssBytes: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024, threads });
     }
     return out;
   }
@@ -220,7 +223,7 @@ export class ThreadReader {
     return new Set(long.filter((t) => (queues.get(t.socket!) ?? 0) === 0).map((t) => t.tid));
   }
 
-  private readonly stacks = new Map<number, { at: number; cost: StackCost | null }>();
+  private readonly stacks = new Map<number, { at: number; seen: number; cost: StackCost | null }>();
 
   /**
    * The stacks of a process's own threads (but its main thread), from the mapping each blocked thread's stack
@@ -229,10 +232,11 @@ export class ThreadReader {
    */
   private stackOf(pid: number, owner: { uid: number; gid: number } | null, own: readonly ThreadView[]): StackCost | null {
     const last = this.stacks.get(pid);
-    if (last && Date.now() - last.at < STACK_EVERY_MS) return last.cost;
     const sps = own.filter((t) => t.tid !== pid && t.sp !== null).map((t) => t.sp!);
+    // Measured again when more of its threads can be seen than last time, else at most every STACK_EVERY_MS.
+    if (last && sps.length <= last.seen && Date.now() - last.at < STACK_EVERY_MS) return last.cost;
     const cost = sps.length === 0 ? null : stackCost(sps, parseSmaps(asUser(owner, () => readSync(`${this.root}/${pid}/smaps`)) ?? ''));
-    this.stacks.set(pid, { at: Date.now(), cost: cost ?? last?.cost ?? null });
+    this.stacks.set(pid, { at: Date.now(), seen: Math.max(sps.length, last?.seen ?? 0), cost: cost ?? last?.cost ?? null });
     return cost ?? last?.cost ?? null;
   }
 
@@ -276,6 +280,7 @@ export class ThreadReader {
         byOwnerState,
         byOwnerCall,
         stack: this.stackOf(p.pid, p.owner, own),
+        rssBytes: p.rssBytes,
       };
     });
   }

@@ -87,6 +87,8 @@ export const ProbeStateSchema = z.strictObject({
         byOwnerCall: byOwner(byCall),
         /** The stacks of its own threads but the main one: median mapping size and median resident part (smaps). */
         stack: z.strictObject({ threads: count, mappedBytes: count, residentBytes: count }).nullable(),
+        /** Its resident memory (VmRSS). */
+        rssBytes: count,
       }),
     )
     .optional(),

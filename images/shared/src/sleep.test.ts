@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep } from './sleep.js';
+import { deadline, sleep } from './sleep.js';
 
 describe('sleep', () => {
   it('waits the time when nothing aborts it', async () => {
@@ -23,5 +23,26 @@ describe('sleep', () => {
     const t0 = performance.now();
     await sleep(5000, c.signal);
     assert.ok(performance.now() - t0 < 1000);
+  });
+});
+
+describe('deadline', () => {
+  it('aborts when the time is up, or when the parent aborts, whichever comes first', async () => {
+    const d = deadline(undefined, 30);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(d.signal.aborted, true);
+    const parent = new AbortController();
+    const e = deadline(parent.signal, 60_000);
+    parent.abort();
+    assert.equal(e.signal.aborted, true);
+    e.clear();
+  });
+
+  it('still fires after a garbage collection, with nothing else holding it', async () => {
+    const d = deadline(new AbortController().signal, 50);
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(d.signal.aborted, true);
   });
 });

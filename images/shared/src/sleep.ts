@@ -12,3 +12,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
   });
 }
+
+/**
+ * A signal that aborts when `parent` does, or once `ms` have passed, whichever comes first; `clear()` ends the
+ * wait (call it once done). Its timer is held here, strongly: an `AbortSignal.timeout()` inside
+ * `AbortSignal.any()` is referenced only weakly and can be garbage-collected before it fires, leaving a wait
+ * unbounded.
+ */
+export function deadline(parent: AbortSignal | undefined, ms: number): { readonly signal: AbortSignal; clear(): void } {
+  const c = new AbortController();
+  const onAbort = (): void => c.abort();
+  if (parent?.aborted) c.abort();
+  else parent?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => c.abort(), ms);
+  c.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  return {
+    signal: c.signal,
+    clear: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onAbort);
+    },
+  };
+}

@@ -30,6 +30,8 @@ export function serverSample(t: number, m: Flat): ServerSample {
     inService: family(m, S.inService.name) ?? 0,
     threads: family(m, S.threads.name) ?? 0,
     modelThreads: family(m, S.modelThreads.name) ?? 0,
+    inServicePeak: family(m, S.inServicePeak.name) ?? 0,
+    modelThreadsPeak: family(m, S.modelThreadsPeak.name) ?? 0,
     processes: family(m, S.processes.name) ?? 1,
     rssBytes: family(m, S.rss.name) ?? 0,
     cpuSeconds: family(m, 'process_cpu_seconds_total') ?? 0,
@@ -57,6 +59,7 @@ export function probeSample(t: number, state: unknown): ProbeSample & { sysctls:
     threads: s.threads ? s.threads.reduce((a, p) => a + p.threads, 0) : null,
     ownThreads: s.threads ? s.threads.reduce((a, p) => a + p.byOwner.model + p.byOwner.program, 0) : null,
     stalledRecv: s.threads ? s.threads.reduce((a, p) => a + p.stalledRecv, 0) : 0,
+    rssBytes: s.threads ? s.threads.reduce((a, p) => a + p.rssBytes, 0) : null,
     // The stacks of the process with the most threads of its own (the server, not a helper beside it).
     stack: [...(s.threads ?? [])].sort((a, b) => b.byOwner.model + b.byOwner.program - (a.byOwner.model + a.byOwner.program))[0]?.stack ?? null,
     counters: s.counters,

@@ -1,4 +1,4 @@
-import { sleep } from '@socklab/shared';
+import { deadline, sleep } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
 import { fanOut, rawFiles, type TrialOutput } from '../collect/outputs.js';
 import { ServerRecord, TrialRecorder } from '../collect/record.js';
@@ -50,8 +50,8 @@ interface ServerStarted {
   readonly ready: Promise<void>;
 }
 
-/** Follow a server's sampler and stats into the trial's outputs, and watch for its death. */
-function collect(stack: TrialStack, record: ServerRecord, out: Required<TrialOutput>, server: ContainerHandle, sampler: ContainerHandle): void {
+/** Follow a server's sampler and stats into the trial's outputs, and watch for its death (told at once). */
+function collect(o: TrialOptions, stack: TrialStack, record: ServerRecord, out: Required<TrialOutput>, server: ContainerHandle, sampler: ContainerHandle): void {
   const name = record.plan.name;
   stack.follow(
     (async () => {
@@ -62,7 +62,9 @@ function collect(stack: TrialStack, record: ServerRecord, out: Required<TrialOut
   stack.follow(
     server.wait().then(
       (e) => {
-        if (!stack.signal.aborted) record.died = { ...exitReport(e, record.plan.server.memoryBytes), at: Date.now() };
+        if (stack.signal.aborted) return;
+        record.died = { ...exitReport(e, record.plan.server.memoryBytes), at: Date.now() };
+        o.emit({ type: 'warn', message: `${name} died: ${record.died.explanation}; its clients go on, the report tells what they met` });
       },
       () => {}, // a lost engine: what waits on the swarms reports it
     ),
@@ -83,7 +85,7 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
     // the probe and sampler join the server as soon as it runs.
     const [server] = await Promise.all([stack.start(s.server), startSwarms((w) => w.container)]);
     const [probe, sampler] = await Promise.all([stack.start(s.probe), stack.start(s.sampler)]);
-    collect(stack, record, out, server, sampler);
+    collect(o, stack, record, out, server, sampler);
     const ready = Promise.all([waitReady(server, s.server, { signal: stack.signal }), waitReady(probe, s.probe, { signal: stack.signal })]).then(() => atRest(o, stack, record, sampler));
     return { plan: s, server, sampler, ready };
   }
@@ -104,7 +106,7 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
     o.emit({ type: 'line', trial: '-', source: s.name, text: `listens on ${at} only: its clients run in its own network namespace against 127.0.0.1 (--localhost)` });
   }
   const [sampler] = await Promise.all([stack.start(loopback?.sampler ?? s.sampler), startSwarms((w) => loopback?.swarms[w.name] ?? w.container)]);
-  collect(stack, record, out, server, sampler);
+  collect(o, stack, record, out, server, sampler);
   return { plan: s, server, sampler, ready: atRest(o, stack, record, sampler) };
 }
 
@@ -116,10 +118,12 @@ const AT_REST_MS = 5000;
  * now that both answer. One that does not come in time is noted as missing, and the trial goes on.
  */
 async function atRest(o: TrialOptions, stack: TrialStack, record: ServerRecord, sampler: ContainerHandle): Promise<void> {
-  const bound = AbortSignal.any([stack.signal, AbortSignal.timeout(AT_REST_MS)]);
-  const next = record.next(ServerRecord.complete(record.plan.own), bound);
+  const bound = deadline(stack.signal, AT_REST_MS);
+  const next = record.next(ServerRecord.complete(record.plan.own), bound.signal);
   await sampler.signal(SAMPLE_NOW).catch(() => {});
-  if ((await next) || stack.signal.aborted) return;
+  const got = await next;
+  bound.clear();
+  if (got || stack.signal.aborted) return;
   const why = `no whole reading of it at rest within ${AT_REST_MS} ms (server metrics: ${record.samples.length} read, ${record.serverErrors} failed; probe: ${record.probe.length} read, last error ${record.lastProbeError || 'none'})`;
   record.missing.push(`figures at rest: ${why}`);
   o.emit({ type: 'warn', message: `${record.plan.name}: ${why}; going on` });
@@ -155,15 +159,18 @@ function swarmResults(o: TrialOptions, trial: TrialPlan, runs: ReadonlyArray<Swa
 
 /** Until every swarm's clients are done (its summary is out), or the trial's bound or an abort ends the wait. */
 async function awaitSwarms(o: TrialOptions, trial: TrialPlan, swarms: readonly StartedSwarm[], stop: AbortSignal): Promise<void> {
-  const bound = AbortSignal.any([stop, AbortSignal.timeout(trial.timeoutMs)]);
-  await Promise.race([Promise.all(swarms.map((s) => s.summarized)), sleep(trial.timeoutMs + 1000, bound)]);
-  if (!stop.aborted && bound.aborted) o.emit({ type: 'warn', message: `trial ${trial.id}: swarms still running after ${trial.timeoutMs} ms; stopping them` });
+  const bound = deadline(stop, trial.timeoutMs);
+  await Promise.race([Promise.all(swarms.map((s) => s.summarized)), sleep(trial.timeoutMs + 1000, bound.signal)]);
+  if (!stop.aborted && bound.signal.aborted) o.emit({ type: 'warn', message: `trial ${trial.id}: swarms still running after ${trial.timeoutMs} ms; stopping them` });
+  bound.clear();
 }
 
 /** Each swarm's result once it has exited (a moment after its summary), or undefined if it did not end. */
-function swarmRuns(swarms: readonly StartedSwarm[], stop: AbortSignal): Promise<Array<SwarmRun | undefined>> {
-  const bound = AbortSignal.any([stop, AbortSignal.timeout(5000)]);
-  return Promise.all(swarms.map((s) => Promise.race([s.done, sleep(6000, bound).then(() => undefined)])));
+async function swarmRuns(swarms: readonly StartedSwarm[], stop: AbortSignal): Promise<Array<SwarmRun | undefined>> {
+  const bound = deadline(stop, 5000);
+  const runs = await Promise.all(swarms.map((s) => Promise.race([s.done, sleep(6000, bound.signal).then(() => undefined)])));
+  bound.clear();
+  return runs;
 }
 
 /**
@@ -261,15 +268,16 @@ async function settleAll<T>(work: ReadonlyArray<Promise<T>>, stack: TrialStack):
 
 /** One more reading of each server after the clients are done (asked for at once), so final counts are in. */
 async function lastReadings(servers: readonly ServerStarted[], recorder: TrialRecorder, run: AbortSignal, everyMs: number): Promise<void> {
-  const bound = AbortSignal.any([run, AbortSignal.timeout(Math.max(1000, everyMs * 3))]);
+  const bound = deadline(run, Math.max(1000, everyMs * 3));
   const after = Date.now();
   await Promise.all(
     servers.map(async (s) => {
-      const next = recorder.of(s.plan.name).next((d) => (d.probe?.t ?? d.server?.t ?? 0) >= after, bound);
+      const next = recorder.of(s.plan.name).next((d) => (d.probe?.t ?? d.server?.t ?? 0) >= after, bound.signal);
       await s.sampler.signal(SAMPLE_NOW).catch(() => {});
       await next;
     }),
   );
+  bound.clear();
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { ConfigError, LAB_PORT, MODELS, parseDuration, SWARM_METRICS_PORT } from '@socklab/shared';
+import { arrivalCount, ConfigError, LAB_PORT, MODELS, parseDuration, SWARM_METRICS_PORT } from '@socklab/shared';
 import type { Scenario, ServerInput, SwarmInput } from '@socklab/shared/scenario';
 import { probeSpec, shapingEnvOf } from '../roles/probe.js';
 import { samplerSpec } from '../roles/sampler.js';
@@ -112,7 +112,8 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
     return {
       name: sw.name,
       target: sw.target,
-      clients: config.clients,
+      // A steady or ramp arrival makes as many connections as its rate and duration say.
+      clients: config.arrival === 'steady' || config.arrival === 'ramp' ? arrivalCount(config.arrival, config.rate, config.durationMs) : config.clients,
       connectTimeoutMs: config.connectTimeoutMs,
       readTimeoutMs: config.readTimeoutMs,
       expectGreeting: config.expectGreeting,

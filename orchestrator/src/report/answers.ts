@@ -131,7 +131,7 @@ function memoryLimit(t: TrialResult, s: ServerMeasures): Answer {
     kind: 'memory-limit',
     killed: died?.oomKilled ?? false,
     code: died?.code ?? null,
-    threads: died ? Math.max(s.threadsPeak ?? 0, s.tasksPeak ?? 0) : s.threadsPeak,
+    threads: s.threadsPeak,
     containerPeak: s.containerMemoryPeakBytes,
     limit: s.memoryLimitBytes,
     rssPeak: s.rssPeakBytes,
@@ -186,7 +186,10 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
       return {
         kind: 'cpu-vs-io',
         servers: m.servers.map((s) => {
-          const ends = okEnds(s);
+          // Each server's clients may start later than the trial (a delay keeps CPU-bound servers apart): its times
+          // are counted from its own clients' start.
+          const from = s.clients.startMs ?? 0;
+          const ends = okEnds(s).map((x) => x - from);
           return { name: s.name, model: s.model, work: workOf(t.servers.find((x) => x.name === s.name)!), ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs: ends[0] ?? null, lastMs: ends[ends.length - 1] ?? null };
         }),
       };

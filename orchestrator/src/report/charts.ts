@@ -178,7 +178,9 @@ function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, every
   const threads = own
     ? s.probe.flatMap((p) => (p.ownThreads === null ? [] : [{ t: p.t, v: p.ownThreads }]))
     : s.samples.map((x) => ({ t: x.t, v: x.modelThreads }));
-  const memory = own ? s.stats.map((x) => ({ t: x.t, v: MIB(x.memoryBytes) })) : s.samples.map((x) => ({ t: x.t, v: MIB(x.rssBytes) }));
+  const memory = own
+    ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [{ t: p.t, v: MIB(p.rssBytes) }]))
+    : s.samples.map((x) => ({ t: x.t, v: MIB(x.rssBytes) }));
   if (threads.length === 0 && memory.length === 0) return null;
   const died = s.died?.at !== undefined ? secondsOf(s.died.at, t0) : null;
   const killed = died === null ? {} : { markLine: { symbol: 'none', lineStyle: { color: '#b71c1c', type: 'solid', width: 2 }, label: { formatter: w.killed, position: 'insideEndTop' }, data: [{ xAxis: died }] } };
@@ -186,7 +188,7 @@ function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, every
   const series: Array<Record<string, unknown>> = [
     line(own ? w.programThreads : w.ownThreads, '#00838f', withGaps(threads, t0, everyMs), { step: 'end', ...killed }),
     ...(own ? [] : [line(w.inService, '#9e9d24', withGaps(s.samples.map((x) => ({ t: x.t, v: x.inService })), t0, everyMs), { step: 'end' })]),
-    line(own ? w.containerMemory : w.rss, '#5d4037', withGaps(memory, t0, own ? 1000 : everyMs), { xAxisIndex: 1, yAxisIndex: 1, ...killed }),
+    line(w.rss, '#5d4037', withGaps(memory, t0, everyMs), { xAxisIndex: 1, yAxisIndex: 1, ...killed }),
   ];
   const name = serverLabel(s);
   void m;

@@ -78,7 +78,8 @@ export type ServerFact =
       readonly rssPeak: number | null;
       readonly containerPeak: number | null;
     }
-  | { readonly kind: 'localhost'; readonly port: number };
+  | { readonly kind: 'localhost'; readonly port: number }
+  | { readonly kind: 'delayed'; readonly startMs: number };
 
 export interface ServerFacts {
   readonly server: ServerMeasures;
@@ -189,9 +190,7 @@ function shapingFact(s: ServerMeasures, srv: ServerResult): ServerFact | null {
 
 function diedFact(s: ServerMeasures, srv: ServerResult): ServerFact | null {
   if (!srv.died) return null;
-  // The engine's task count is a third sample of the peak: a fast explosion can fall between the others.
-  const threadsPeak = s.threadsPeak === null && s.tasksPeak === null ? null : Math.max(s.threadsPeak ?? 0, s.tasksPeak ?? 0);
-  return { kind: 'died', code: srv.died.code, oomKilled: srv.died.oomKilled, memoryLimitBytes: srv.died.memoryLimitBytes ?? null, threadsPeak, rssPeak: s.rssPeakBytes, containerPeak: s.containerMemoryPeakBytes };
+  return { kind: 'died', code: srv.died.code, oomKilled: srv.died.oomKilled, memoryLimitBytes: srv.died.memoryLimitBytes ?? null, threadsPeak: s.threadsPeak, rssPeak: s.rssPeakBytes, containerPeak: s.containerMemoryPeakBytes };
 }
 
 /** Everything worth saying about one server of a trial. */
@@ -199,6 +198,7 @@ export function serverFacts(t: TrialResult, srv: ServerResult, s: ServerMeasures
   const work = workOf(srv);
   const facts: Array<ServerFact | null> = [
     clientsFact(s),
+    s.clients.startMs !== null && s.clients.startMs > 100 ? { kind: 'delayed', startMs: s.clients.startMs } : null,
     srv.localhost ? { kind: 'localhost', port: srv.port } : null,
     diedFact(s, srv),
     deadlockFact(s),

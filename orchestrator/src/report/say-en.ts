@@ -8,21 +8,30 @@ import { NOUNS } from './words.js';
 const f = fmt('en');
 const N = NOUNS.en;
 const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string => f.list(pairs.map(([k, v]) => `${f.num(v, 0)} ${k}`));
-const modelName = (model: string): string => (model.includes(':') ? model.slice(model.indexOf(':') + 1) : `the ${model} model`);
+/** How a server is named in a sentence: by its name and model beside others; alone, by what it is. */
+const who = (name: string, model: string, several: boolean, capital = true): string => {
+  const program = model.includes(':') ? model.slice(model.indexOf(':') + 1) : null;
+  if (several) return `${name} (${program ?? model})`;
+  return program ?? `${capital ? 'The' : 'the'} ${model} server`;
+};
+const between = (a: number | null, b: number | null): string => (a !== null && a === b ? `all at ${f.secs(a)}` : `between ${f.secs(a)} and ${f.secs(b)}`);
 
-function threadsRow(r: ThreadsRow): string {
-  const who = r.own ? `${r.name} (${modelName(r.model)})` : `${r.name} (${r.model})`;
+function threadsRow(r: ThreadsRow, several: boolean): string {
   const peak = r.peak === null ? 'an unknown number of threads' : r.own ? f.count(r.peak, N.thread) : `${f.count(r.peak, N.thread)} of its own`;
   const runtime = r.runtime ? `, beside ${f.num(r.runtime, 0)} of the runtime that hosts it` : '';
   const stack = r.stack ? `; each thread's stack maps ${f.size(r.stack.mappedBytes)} of address space, of which ${f.size(r.stack.residentBytes)} was resident` : '';
-  return `${who} reached ${peak}${runtime}${r.inService !== null ? `, with ${f.count(r.inService, N.request)} in service at once` : ''}${stack}`;
+  return `${who(r.name, r.model, several)} reached ${peak}${runtime}${r.inService !== null ? `, with ${f.count(r.inService, N.request)} in service at once` : ''}${stack}`;
 }
 
-function oneThreadRow(r: OneThreadRow): string {
+function oneThreadRow(r: OneThreadRow, several: boolean): string {
   const threads = r.threads === null ? 'an unknown number of threads' : r.own ? f.count(r.threads, N.thread) : `${f.count(r.threads, N.thread)} of its own`;
-  const when = r.firstMs !== null && r.lastMs !== null ? `, answered between ${f.secs(r.firstMs)} and ${f.secs(r.lastMs)}` : '';
-  return `${r.name} served ${f.num(r.ok, 0)} of ${f.count(r.connections, N.client)} on ${threads}${r.runtime ? ` (the runtime kept ${f.num(r.runtime, 0)} more of its own)` : ''}${r.inService !== null ? `, ${f.num(r.inService, 0)} in service at once` : ''}${when}`;
+  const when = r.firstMs !== null && r.lastMs !== null ? `, answered ${between(r.firstMs, r.lastMs)}` : '';
+  return `${who(r.name, r.model, several)} served ${f.num(r.ok, 0)} of ${f.count(r.connections, N.client)} on ${threads}${r.runtime ? ` (the runtime kept ${f.num(r.runtime, 0)} more of its own)` : ''}${r.inService !== null ? `, ${f.num(r.inService, 0)} in service at once` : ''}${when}`;
 }
+
+const cpuVerdict = (cores: number | null): string => (cores === null ? 'Unknown' : cores >= 0.9 ? 'A whole core' : cores >= 0.5 ? 'Most of a core' : cores >= 0.2 ? 'A fair share of a core' : 'Little');
+/** "was" or "were" for a count. */
+const were = (n: number): string => (n === 1 ? 'was' : 'were');
 
 /** The answer to the scenario's question: its report's first paragraph. */
 export function answer(a: Answer): string {
@@ -37,14 +46,14 @@ export function answer(a: Answer): string {
       const o = a.outcomes;
       const timedOut = o.connect_timeout + o.read_timeout;
       const verdict = o.refused === 0 && timedOut > 0 ? 'Timeouts, not refusals.' : o.refused > 0 && timedOut === 0 ? 'Refusals, not timeouts.' : `Both: ${f.num(o.refused, 0)} refused and ${f.num(timedOut, 0)} timed out.`;
-      return `${verdict} With listen(${f.num(a.backlog, 0)}) the kernel queued at most ${f.count(a.queuePeak ?? 0, N.connection)} for the busy server; the handshakes that found the queue full were dropped (TcpExt ListenOverflows +${f.num(a.overflows, 0)}), so ${f.num(o.connect_timeout, 0)} of ${f.count(a.connections, N.client)} timed out connecting${o.read_timeout > 0 ? ` and ${f.num(o.read_timeout, 0)} timed out waiting for an answer` : ''}, and ${f.num(o.refused, 0)} were refused: Linux answers a full backlog with silence, never with ECONNREFUSED.`;
+      return `${verdict} With listen(${f.num(a.backlog, 0)}) the kernel queued at most ${f.count(a.queuePeak ?? 0, N.connection)} for the busy server; the handshakes that found the queue full were dropped (TcpExt ListenOverflows +${f.num(a.overflows, 0)}), so ${f.num(o.connect_timeout, 0)} of ${f.count(a.connections, N.client)} timed out connecting${o.read_timeout > 0 ? ` and ${f.num(o.read_timeout, 0)} timed out waiting for an answer` : ''}, and ${f.num(o.refused, 0)} ${were(o.refused)} refused: Linux answers a full backlog with silence, never with ECONNREFUSED.`;
     }
     case 'threads':
-      return `${f.list(a.servers.map(threadsRow))}.${a.servers.some((r) => r.rssGrowth !== null) ? ` Resident memory grew by ${f.list(a.servers.map((r) => `${f.size(r.rssGrowth)} (${r.name})`))}, the runtime's own allocations included.` : ''}`;
+      return `${a.servers.map((r) => `${threadsRow(r, a.servers.length > 1)}.`).join(' ')}${a.servers.some((r) => r.rssGrowth !== null) ? ` Resident memory grew by ${f.list(a.servers.map((r) => `${f.size(r.rssGrowth)}${a.servers.length > 1 ? ` (${r.name})` : ''}`))}, the runtime's own allocations included.` : ''}`;
     case 'one-thread':
-      return `${a.yes ? 'Yes' : 'No'}: ${f.list(a.servers.map(oneThreadRow))}.`;
+      return `${a.yes ? 'Yes' : 'No'}: ${f.list(a.servers.map((r) => oneThreadRow(r, a.servers.length > 1)))}.`;
     case 'capacity':
-      return `${a.yes ? 'Yes' : 'No'}: ${f.num(a.ok, 0)} of ${f.count(a.connections, N.connection)} ended ok${a.completionMs !== null ? `, all within ${f.secs(a.completionMs)}` : ''}, on ${f.count(a.threads ?? 0, N.thread)} of its own${a.rssGrowth !== null && a.connections > 0 ? `; resident memory grew by ${f.size(a.rssGrowth)}, ${f.size(a.rssGrowth / a.connections)} per connection` : ''}.`;
+      return `${a.yes ? 'Yes' : 'No'}: ${f.num(a.ok, 0)} of ${f.count(a.connections, N.connection)} ended ok${a.completionMs !== null ? `, all within ${f.secs(a.completionMs)}` : ''}, on ${f.count(a.threads ?? 0, N.thread)} of its own${a.rssGrowth !== null && a.connections > 0 ? `; resident memory grew by ${f.size(a.rssGrowth)}, ${f.size(a.rssGrowth / a.connections)} per connection (the runtime's own allocations included)` : ''}.`;
     case 'deadlock':
       return a.yes
         ? `A deadlock: each side waited for the other. ${f.num(a.waiting, 0)} ${f.form(a.waiting, N.client)} connected and waited for the server to speak first, while the server's thread sat in recv waiting for a request${a.stalled > 0 ? ` (the probe saw ${f.count(a.stalled, N.thread)} blocked in recv on a socket with nothing to read)` : ''}; nothing moved until the clients' read timeout${a.readTimeoutMs ? ` of ${f.secs(a.readTimeoutMs)}` : ''} ended them (${outcomeList((Object.entries(a.outcomes) as Array<[Outcome, number]>).filter(([, v]) => v > 0))}).`
@@ -54,17 +63,17 @@ export function answer(a: Answer): string {
         ? `Yes. The server's receive timeout (SO_RCVTIMEO ${f.secs(a.recvTimeoutMs)}) fired ${f.count(a.fired, N.time)}: it gave up on the client that never spoke and went back to accept(), and the next client was answered at ${f.secs(a.nextOkMs)}${a.gaveUp > 0 ? `; the silent client had given up too (read_timeout)` : ''}.`
         : `No: the server's receive timeout fired ${f.count(a.fired, N.time)}${a.nextOkMs === null ? ' and no later client was served' : ''}.`;
     case 'cpu':
-      return `${a.serving !== null && a.serving >= 0.5 ? 'About a core' : 'Little'}: ${f.cores(a.serving)} cores while it served ${f.num(a.ok, 0)} of ${f.count(a.connections, N.client)}${a.atRest !== null ? `, and ${f.cores(a.atRest)} cores already at rest, before any client came` : ''}: polling asks every socket whether anything arrived, whether anything did or not.`;
+      return `${cpuVerdict(a.serving)}: ${f.cores(a.serving)} cores while it served ${f.num(a.ok, 0)} of ${f.count(a.connections, N.client)}${a.atRest !== null ? `, and ${f.cores(a.atRest)} cores already at rest, before any client came` : ''}: polling asks every socket whether anything arrived, whether anything did or not.`;
     case 'cpu-vs-io':
-      return `${f.list(a.servers.map((r) => `${r.name} (${r.model}, ${r.work?.kind ?? '?'} ${f.secs(r.work?.ms ?? null)} a request) answered its ${f.count(r.connections, N.client)} between ${f.secs(r.firstMs)} and ${f.secs(r.lastMs)}`))}. Waiting frees the loop: every request waits at once. Computing holds it: the loop answers one request every ${f.secs(a.servers.find((r) => r.model === 'event-loop' && r.work?.kind === 'cpu')?.work?.ms ?? null)}, in a staircase. Threads share the core: each computes in turns, so all finish late, together.`;
+      return `${f.list(a.servers.map((r) => `${r.name} (${r.model}, ${r.work?.kind ?? '?'} ${f.secs(r.work?.ms ?? null)} a request) answered its ${f.count(r.connections, N.client)} ${between(r.firstMs, r.lastMs)} after they started`))}. Waiting frees the loop: every request waits at once. Computing holds it: the loop answers one request every ${f.secs(a.servers.find((r) => r.model === 'event-loop' && r.work?.kind === 'cpu')?.work?.ms ?? null)}, in a staircase. Threads share the core: each computes in turns, so all finish late, together.`;
     case 'refusal-policy':
       return `It depends on the policy: ${f.list(
         a.servers.map((r) =>
           r.policy === 'drop'
-            ? `with Linux's default (${r.name}: drop) ${f.num(r.outcomes.connect_timeout + r.outcomes.read_timeout, 0)} of ${f.count(r.connections, N.client)} timed out and ${f.num(r.outcomes.refused, 0)} were refused`
+            ? `with Linux's default, dropping (${r.name}), ${f.num(r.outcomes.connect_timeout + r.outcomes.read_timeout, 0)} of ${f.count(r.connections, N.client)} timed out and ${f.num(r.outcomes.refused, 0)} ${were(r.outcomes.refused)} refused`
             : r.policy === 'abort-on-overflow'
-              ? `with net.ipv4.tcp_abort_on_overflow=1 (${r.name}) ${f.num(r.outcomes.reset, 0)} of ${f.count(r.connections, N.client)} were reset after their handshake`
-              : `with a rule refusing more than ${f.num(r.limit, 0)} connections at once (${r.name}) ${f.num(r.outcomes.refused, 0)} of ${f.count(r.connections, N.client)} were refused at once (ECONNREFUSED)`,
+              ? `with net.ipv4.tcp_abort_on_overflow=1 (${r.name}), ${f.num(r.outcomes.reset, 0)} of ${f.count(r.connections, N.client)} ${were(r.outcomes.reset)} reset after their handshake`
+              : `with a rule refusing more than ${f.num(r.limit, 0)} connections at once (${r.name}), ${f.num(r.outcomes.refused, 0)} of ${f.count(r.connections, N.client)} ${were(r.outcomes.refused)} refused at once (ECONNREFUSED)`,
         ),
       )}.`;
     case 'slow-link': {
@@ -73,8 +82,8 @@ export function answer(a: Answer): string {
     }
     case 'memory-limit':
       return a.killed
-        ? `${f.count(a.threads ?? 0, N.thread)}: then the kernel's OOM killer ended it (exit ${f.num(a.code, 0)}), its container at ${f.mib(a.containerPeak)} of its ${f.mib(a.limit)} limit. The process itself had ${f.mib(a.rssPeak)} resident: the rest was the kernel's, for its threads and sockets.`
-        : `It was not killed: it reached ${f.count(a.threads ?? 0, N.thread)}, its container at ${f.mib(a.containerPeak)} of ${f.mib(a.limit)}.`;
+        ? `${f.count(a.threads ?? 0, N.thread)} of its own: then the kernel's OOM killer ended it (exit ${f.num(a.code, 0)}) as its container reached its ${f.mib(a.limit)} limit. The process itself was last seen with ${f.mib(a.rssPeak)} resident: the rest of what the container is charged for is the kernel's memory for those threads and their sockets.`
+        : `It was not killed: it reached ${f.count(a.threads ?? 0, N.thread)} of its own, its container at most ${f.mib(a.containerPeak)} of ${f.mib(a.limit)}.`;
   }
 }
 
@@ -83,12 +92,14 @@ export function fact(x: ServerFact, name: string): string {
   switch (x.kind) {
     case 'clients':
       return `${f.num(x.ok, 0)} of ${f.count(x.connections, N.connection)} ended ok${x.others.length > 0 ? `; ${outcomeList(x.others)}` : ''}${x.completionMs !== null ? `, all within ${f.secs(x.completionMs)} of the first start.` : '.'}`;
+    case 'delayed':
+      return `Its clients started ${f.secs(x.startMs)} after the trial's first ones: its times below are on the trial's clock.`;
     case 'localhost':
       return `${name} listened on loopback only (127.0.0.1:${x.port}), as the course's programs do: its clients ran in its own network namespace.`;
     case 'serial':
       return `It worked on one request at a time (in service: at most 1): the ok clients were answered at ${f.list(x.finishedMs.map((v) => f.secs(v)))}${x.more ? ', ...' : ''}, about ${f.secs(x.gapMs)} apart, each waiting for the ones before it${x.queuePeak ? ` in the accept queue (up to ${f.num(x.queuePeak, 0)} at once)` : ''}.`;
     case 'concurrent':
-      return `It worked on ${f.count(x.inService, N.request)} at once: the ok clients were answered between ${f.secs(x.firstMs)} and ${f.secs(x.lastMs)}.`;
+      return `It worked on ${f.count(x.inService, N.request)} at once: the ok clients were answered ${between(x.firstMs, x.lastMs)}.`;
     case 'cpu-work':
       return x.loop
         ? `Each request computed for ${f.secs(x.workMs)} on the loop's one thread, which could do nothing else meanwhile: the clients were answered one by one, from ${f.secs(x.firstMs)} to ${f.secs(x.lastMs)}.`
@@ -100,8 +111,8 @@ export function fact(x: ServerFact, name: string): string {
       const effects: string[] = [];
       if (o.connect_timeout > 0) effects.push(`${f.num(o.connect_timeout, 0)} of ${f.count(x.connections, N.client)} timed out connecting${x.connectTimeoutMs ? ` after ${f.secs(x.connectTimeoutMs)}` : ''}: their SYNs, and the client's retries, were dropped unanswered`);
       if (o.read_timeout > 0) effects.push(`${f.num(o.read_timeout, 0)} completed the handshake but never got an answer in time (read_timeout): the kernel dropped their final ACK, so they believed they were connected`);
-      if (o.reset > 0) effects.push(`${f.num(o.reset, 0)} were reset (ECONNRESET)`);
-      if (o.refused > 0) effects.push(`${f.num(o.refused, 0)} were refused (ECONNREFUSED)`);
+      if (o.reset > 0) effects.push(`${f.num(o.reset, 0)} ${were(o.reset)} reset (ECONNRESET)`);
+      if (o.refused > 0) effects.push(`${f.num(o.refused, 0)} ${were(o.refused)} refused (ECONNREFUSED)`);
       const tail = {
         dropped: ' Linux dropped, never refused: a full backlog is met with silence, and the client decides how long to wait.',
         'reject-above': " The refusals came from the probe's reject-above rule (iptables), not from the backlog.",
@@ -114,7 +125,7 @@ export function fact(x: ServerFact, name: string): string {
       const runtime = x.runtime ? ` (the runtime that hosts it kept ${f.num(x.runtime, 0)} more of its own: V8, libuv, the main thread)` : '';
       const stack = x.stack ? ` Each thread's stack maps ${f.size(x.stack.mappedBytes)} of address space, of which ${f.size(x.stack.residentBytes)} was resident.` : '';
       const rss = x.rssIdle !== null && x.rssPeak !== null ? ` Resident memory went from ${f.mib(x.rssIdle)} to ${f.mib(x.rssPeak)}.` : '';
-      return `${what} went from ${f.num(x.idle, 0)} at rest to ${f.num(x.peak, 0)} at the peak${x.inService !== null ? `, with ${f.count(x.inService, N.request)} in service at once` : ''}${runtime}.${stack}${rss}`;
+      return `${what} went from ${f.num(x.idle, 0)} at rest to ${f.num(x.peak, 0)} at the peak${x.inService ? `, with ${f.count(x.inService, N.request)} in service at once` : ''}${runtime}.${stack}${rss}`;
     }
     case 'cpu':
       return `It used ${f.cores(x.serving)} cores while its clients ran${x.atRest !== null ? ` and ${f.cores(x.atRest)} at rest, before them` : ''}${x.polling ? ': polling asks every socket whether anything arrived, even when nothing has' : ''}.`;
@@ -141,7 +152,7 @@ export function fact(x: ServerFact, name: string): string {
             : `exit ${x.code}`;
       return (
         `It died during the run: ${why}.` +
-        (x.threadsPeak !== null ? ` Before it died it had reached ${f.count(x.threadsPeak, N.thread)}${x.rssPeak !== null ? ` and ${f.mib(x.rssPeak)} resident` : ''}${x.containerPeak !== null ? `, its container ${f.mib(x.containerPeak)}` : ''} (the most the samples saw).` : '') +
+        (x.threadsPeak !== null ? ` Before it died it had reached ${f.count(x.threadsPeak, N.thread)} of its own${x.rssPeak !== null ? ` and ${f.mib(x.rssPeak)} resident` : ''} (the most the readings saw).` : '') +
         ' From then on its clients met what a dead server leaves: the kernel closed or reset the connections it held, and new ones found no one listening.'
       );
     }
@@ -152,8 +163,8 @@ export function fact(x: ServerFact, name: string): string {
 export function compare(c: Comparison): string {
   const [first, ...rest] = c.rows;
   if (!first) return '';
-  const row = (r: Comparison['rows'][number]): string => `${r.name} (${r.model}) in ${f.secs(r.completionMs)}, ${f.num(r.ok, 0)} of ${f.num(r.connections, 0)} ok, ${f.count(r.threads ?? 0, N.thread)}`;
-  return `${first.name} finished first: ${row(first)}; then ${f.list(rest.map(row))}.`;
+  const row = (r: Comparison['rows'][number]): string => `${who(r.name, r.model, true)} in ${f.secs(r.completionMs)} (${f.num(r.ok, 0)} of ${f.num(r.connections, 0)} ok, ${f.count(r.threads ?? 0, N.thread)} of its own)`;
+  return `First done: ${row(first)}; then ${f.list(rest.map(row))}.`;
 }
 
 /** A compare's cells: for each client count, which model finished first and last. */

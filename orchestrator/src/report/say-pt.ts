@@ -8,21 +8,30 @@ import { NOUNS } from './words.js';
 const f = fmt('pt-BR');
 const N = NOUNS['pt-BR'];
 const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string => f.list(pairs.map(([k, v]) => `${f.num(v, 0)} ${k}`));
-const modelName = (model: string): string => (model.includes(':') ? model.slice(model.indexOf(':') + 1) : `o modelo ${model}`);
+/** Como um servidor é nomeado numa frase: pelo nome e modelo ao lado de outros; sozinho, pelo que ele é. */
+const who = (name: string, model: string, several: boolean, capital = true): string => {
+  const program = model.includes(':') ? model.slice(model.indexOf(':') + 1) : null;
+  if (several) return `${name} (${program ?? model})`;
+  return program ?? `${capital ? 'O' : 'o'} servidor ${model}`;
+};
+/** "1 thread própria", "2 threads próprias". */
+const ownThreads = (n: number): string => `${f.count(n, N.thread)} ${f.form(n, { one: 'própria', other: 'próprias' })}`;
+const between = (a: number | null, b: number | null): string => (a !== null && a === b ? `todos em ${f.secs(a)}` : `entre ${f.secs(a)} e ${f.secs(b)}`);
 
-function threadsRow(r: ThreadsRow): string {
-  const who = r.own ? `${r.name} (${modelName(r.model)})` : `${r.name} (${r.model})`;
-  const peak = r.peak === null ? 'um número desconhecido de threads' : r.own ? f.count(r.peak, N.thread) : `${f.count(r.peak, N.thread)} próprias`;
+function threadsRow(r: ThreadsRow, several: boolean): string {
+  const peak = r.peak === null ? 'um número desconhecido de threads' : r.own ? f.count(r.peak, N.thread) : ownThreads(r.peak);
   const runtime = r.runtime ? `, além de ${f.num(r.runtime, 0)} do runtime que o hospeda` : '';
   const stack = r.stack ? `; a pilha de cada thread mapeia ${f.size(r.stack.mappedBytes)} de espaço de endereçamento, dos quais ${f.size(r.stack.residentBytes)} estavam residentes` : '';
-  return `${who} chegou a ${peak}${runtime}${r.inService !== null ? `, com ${f.count(r.inService, N.request)} em atendimento ao mesmo tempo` : ''}${stack}`;
+  return `${who(r.name, r.model, several)} chegou a ${peak}${runtime}${r.inService !== null ? `, com ${f.count(r.inService, N.request)} em atendimento ao mesmo tempo` : ''}${stack}`;
 }
 
-function oneThreadRow(r: OneThreadRow): string {
-  const threads = r.threads === null ? 'um número desconhecido de threads' : r.own ? f.count(r.threads, N.thread) : `${f.count(r.threads, N.thread)} própria${r.threads === 1 ? '' : 's'}`;
-  const when = r.firstMs !== null && r.lastMs !== null ? `, respondidos entre ${f.secs(r.firstMs)} e ${f.secs(r.lastMs)}` : '';
-  return `${r.name} atendeu ${f.num(r.ok, 0)} de ${f.count(r.connections, N.client)} com ${threads}${r.runtime ? ` (o runtime manteve mais ${f.num(r.runtime, 0)} suas)` : ''}${r.inService !== null ? `, ${f.num(r.inService, 0)} em atendimento ao mesmo tempo` : ''}${when}`;
+function oneThreadRow(r: OneThreadRow, several: boolean): string {
+  const threads = r.threads === null ? 'um número desconhecido de threads' : r.own ? f.count(r.threads, N.thread) : ownThreads(r.threads);
+  const when = r.firstMs !== null && r.lastMs !== null ? `, respondidos ${between(r.firstMs, r.lastMs)}` : '';
+  return `${who(r.name, r.model, several)} atendeu ${f.num(r.ok, 0)} de ${f.count(r.connections, N.client)} com ${threads}${r.runtime ? ` (o runtime manteve mais ${f.num(r.runtime, 0)} suas)` : ''}${r.inService !== null ? `, ${f.num(r.inService, 0)} em atendimento ao mesmo tempo` : ''}${when}`;
 }
+
+const cpuVerdict = (cores: number | null): string => (cores === null ? 'Desconhecida' : cores >= 0.9 ? 'Um núcleo inteiro' : cores >= 0.5 ? 'A maior parte de um núcleo' : cores >= 0.2 ? 'Uma boa parte de um núcleo' : 'Pouca');
 
 /** A resposta à pergunta do cenário: o primeiro parágrafo do relatório. */
 export function answer(a: Answer): string {
@@ -40,11 +49,11 @@ export function answer(a: Answer): string {
       return `${verdict} Com listen(${f.num(a.backlog, 0)}) o kernel enfileirou no máximo ${f.count(a.queuePeak ?? 0, N.connection)} para o servidor ocupado; os handshakes que encontraram a fila cheia foram descartados (TcpExt ListenOverflows +${f.num(a.overflows, 0)}), então ${f.num(o.connect_timeout, 0)} de ${f.count(a.connections, N.client)} desistiram de conectar (connect_timeout)${o.read_timeout > 0 ? ` e ${f.num(o.read_timeout, 0)} desistiram de esperar a resposta (read_timeout)` : ''}, e ${f.num(o.refused, 0)} foram recusados: o Linux responde a um backlog cheio com silêncio, nunca com ECONNREFUSED.`;
     }
     case 'threads':
-      return `${f.list(a.servers.map(threadsRow))}.${a.servers.some((r) => r.rssGrowth !== null) ? ` A memória residente cresceu ${f.list(a.servers.map((r) => `${f.size(r.rssGrowth)} (${r.name})`))}, incluindo o que o próprio runtime alocou.` : ''}`;
+      return `${a.servers.map((r) => `${threadsRow(r, a.servers.length > 1)}.`).join(' ')}${a.servers.some((r) => r.rssGrowth !== null) ? ` A memória residente cresceu ${f.list(a.servers.map((r) => `${f.size(r.rssGrowth)}${a.servers.length > 1 ? ` (${r.name})` : ''}`))}, incluindo o que o próprio runtime alocou.` : ''}`;
     case 'one-thread':
-      return `${a.yes ? 'Sim' : 'Não'}: ${f.list(a.servers.map(oneThreadRow))}.`;
+      return `${a.yes ? 'Sim' : 'Não'}: ${f.list(a.servers.map((r) => oneThreadRow(r, a.servers.length > 1)))}.`;
     case 'capacity':
-      return `${a.yes ? 'Sim' : 'Não'}: ${f.num(a.ok, 0)} de ${f.count(a.connections, N.connection)} terminaram ok${a.completionMs !== null ? `, todas em até ${f.secs(a.completionMs)}` : ''}, com ${f.count(a.threads ?? 0, N.thread)} própria${a.threads === 1 ? '' : 's'}${a.rssGrowth !== null && a.connections > 0 ? `; a memória residente cresceu ${f.size(a.rssGrowth)}, ${f.size(a.rssGrowth / a.connections)} por conexão` : ''}.`;
+      return `${a.yes ? 'Sim' : 'Não'}: ${f.num(a.ok, 0)} de ${f.count(a.connections, N.connection)} terminaram ok${a.completionMs !== null ? `, todas em até ${f.secs(a.completionMs)}` : ''}, com ${ownThreads(a.threads ?? 0)}${a.rssGrowth !== null && a.connections > 0 ? `; a memória residente cresceu ${f.size(a.rssGrowth)}, ${f.size(a.rssGrowth / a.connections)} por conexão (incluindo o que o próprio runtime alocou)` : ''}.`;
     case 'deadlock':
       return a.yes
         ? `Um deadlock: cada lado esperou o outro. ${f.count(a.waiting, N.client)} conectaram e esperaram o servidor falar primeiro, enquanto a thread do servidor ficou em recv esperando a requisição${a.stalled > 0 ? ` (o probe viu ${f.count(a.stalled, N.thread)} bloqueada${a.stalled === 1 ? '' : 's'} em recv num socket sem nada para ler)` : ''}; nada andou até o read timeout dos clientes${a.readTimeoutMs ? ` de ${f.secs(a.readTimeoutMs)}` : ''} encerrá-los (${outcomeList((Object.entries(a.outcomes) as Array<[Outcome, number]>).filter(([, v]) => v > 0))}).`
@@ -54,17 +63,17 @@ export function answer(a: Answer): string {
         ? `Sim. O timeout de recepção do servidor (SO_RCVTIMEO ${f.secs(a.recvTimeoutMs)}) disparou ${f.count(a.fired, N.time)}: ele desistiu do cliente que nunca falou e voltou ao accept(), e o cliente seguinte foi respondido em ${f.secs(a.nextOkMs)}${a.gaveUp > 0 ? '; o cliente calado também tinha desistido (read_timeout)' : ''}.`
         : `Não: o timeout de recepção do servidor disparou ${f.count(a.fired, N.time)}${a.nextOkMs === null ? ' e nenhum cliente seguinte foi atendido' : ''}.`;
     case 'cpu':
-      return `${a.serving !== null && a.serving >= 0.5 ? 'Cerca de um núcleo' : 'Pouca'}: ${f.cores(a.serving)} núcleos enquanto atendia ${f.num(a.ok, 0)} de ${f.count(a.connections, N.client)}${a.atRest !== null ? `, e já ${f.cores(a.atRest)} núcleos em repouso, antes de chegar qualquer cliente` : ''}: o polling pergunta a cada socket se algo chegou, tenha chegado algo ou não.`;
+      return `${cpuVerdict(a.serving)}: ${f.cores(a.serving)} núcleos enquanto atendia ${f.num(a.ok, 0)} de ${f.count(a.connections, N.client)}${a.atRest !== null ? `, e já ${f.cores(a.atRest)} núcleos em repouso, antes de chegar qualquer cliente` : ''}: o polling pergunta a cada socket se algo chegou, tenha chegado algo ou não.`;
     case 'cpu-vs-io':
-      return `${f.list(a.servers.map((r) => `${r.name} (${r.model}, ${r.work?.kind ?? '?'} ${f.secs(r.work?.ms ?? null)} por requisição) respondeu aos seus ${f.count(r.connections, N.client)} entre ${f.secs(r.firstMs)} e ${f.secs(r.lastMs)}`))}. Esperar libera o laço: todas as requisições esperam ao mesmo tempo. Calcular o prende: o laço responde uma requisição a cada ${f.secs(a.servers.find((r) => r.model === 'event-loop' && r.work?.kind === 'cpu')?.work?.ms ?? null)}, em escada. Threads dividem o núcleo: cada uma calcula na sua vez, então todas terminam tarde, juntas.`;
+      return `${f.list(a.servers.map((r) => `${r.name} (${r.model}, ${r.work?.kind ?? '?'} ${f.secs(r.work?.ms ?? null)} por requisição) respondeu aos seus ${f.count(r.connections, N.client)} ${between(r.firstMs, r.lastMs)} depois que começaram`))}. Esperar libera o laço: todas as requisições esperam ao mesmo tempo. Calcular o prende: o laço responde uma requisição a cada ${f.secs(a.servers.find((r) => r.model === 'event-loop' && r.work?.kind === 'cpu')?.work?.ms ?? null)}, em escada. Threads dividem o núcleo: cada uma calcula na sua vez, então todas terminam tarde, juntas.`;
     case 'refusal-policy':
       return `Depende da política: ${f.list(
         a.servers.map((r) =>
           r.policy === 'drop'
-            ? `com o padrão do Linux (${r.name}: descartar) ${f.num(r.outcomes.connect_timeout + r.outcomes.read_timeout, 0)} de ${f.count(r.connections, N.client)} terminaram em timeout e ${f.num(r.outcomes.refused, 0)} foram recusados`
+            ? `com o padrão do Linux, descartar (${r.name}), ${f.num(r.outcomes.connect_timeout + r.outcomes.read_timeout, 0)} de ${f.count(r.connections, N.client)} terminaram em timeout e ${f.num(r.outcomes.refused, 0)} foram recusados`
             : r.policy === 'abort-on-overflow'
-              ? `com net.ipv4.tcp_abort_on_overflow=1 (${r.name}) ${f.num(r.outcomes.reset, 0)} de ${f.count(r.connections, N.client)} receberam reset depois do handshake`
-              : `com uma regra que recusa mais de ${f.num(r.limit, 0)} conexões ao mesmo tempo (${r.name}) ${f.num(r.outcomes.refused, 0)} de ${f.count(r.connections, N.client)} foram recusados na hora (ECONNREFUSED)`,
+              ? `com net.ipv4.tcp_abort_on_overflow=1 (${r.name}), ${f.num(r.outcomes.reset, 0)} de ${f.count(r.connections, N.client)} receberam reset depois do handshake`
+              : `com uma regra que recusa mais de ${f.num(r.limit, 0)} conexões ao mesmo tempo (${r.name}), ${f.num(r.outcomes.refused, 0)} de ${f.count(r.connections, N.client)} foram recusados na hora (ECONNREFUSED)`,
         ),
       )}.`;
     case 'slow-link': {
@@ -73,8 +82,8 @@ export function answer(a: Answer): string {
     }
     case 'memory-limit':
       return a.killed
-        ? `${f.count(a.threads ?? 0, N.thread)}: então o OOM killer do kernel o encerrou (saída ${f.num(a.code, 0)}), com o contêiner em ${f.mib(a.containerPeak)} do limite de ${f.mib(a.limit)}. O processo em si tinha ${f.mib(a.rssPeak)} residentes: o resto era do kernel, para as suas threads e sockets.`
-        : `Não foi morto: chegou a ${f.count(a.threads ?? 0, N.thread)}, com o contêiner em ${f.mib(a.containerPeak)} de ${f.mib(a.limit)}.`;
+        ? `${ownThreads(a.threads ?? 0)}: então o OOM killer do kernel o encerrou (saída ${f.num(a.code, 0)}) quando o contêiner atingiu o limite de ${f.mib(a.limit)}. O processo em si foi visto por último com ${f.mib(a.rssPeak)} residentes: o resto do que é cobrado do contêiner é memória do kernel para essas threads e seus sockets.`
+        : `Não foi morto: chegou a ${ownThreads(a.threads ?? 0)}, com o contêiner em no máximo ${f.mib(a.containerPeak)} de ${f.mib(a.limit)}.`;
   }
 }
 
@@ -83,12 +92,14 @@ export function fact(x: ServerFact, name: string): string {
   switch (x.kind) {
     case 'clients':
       return `${f.num(x.ok, 0)} de ${f.count(x.connections, N.connection)} terminaram ok${x.others.length > 0 ? `; ${outcomeList(x.others)}` : ''}${x.completionMs !== null ? `, todas em até ${f.secs(x.completionMs)} após o primeiro início.` : '.'}`;
+    case 'delayed':
+      return `Seus clientes começaram ${f.secs(x.startMs)} depois dos primeiros do ensaio: os tempos abaixo estão no relógio do ensaio.`;
     case 'localhost':
       return `${name} escutava só no loopback (127.0.0.1:${x.port}), como os programas do roteiro: seus clientes rodaram no próprio namespace de rede dele.`;
     case 'serial':
       return `Ele atendeu uma requisição por vez (em atendimento: no máximo 1): os clientes ok foram respondidos em ${f.list(x.finishedMs.map((v) => f.secs(v)))}${x.more ? ', ...' : ''}, cerca de ${f.secs(x.gapMs)} um do outro, cada um esperando os anteriores${x.queuePeak ? ` na accept queue (até ${f.num(x.queuePeak, 0)} ao mesmo tempo)` : ''}.`;
     case 'concurrent':
-      return `Ele atendeu ${f.count(x.inService, N.request)} ao mesmo tempo: os clientes ok foram respondidos entre ${f.secs(x.firstMs)} e ${f.secs(x.lastMs)}.`;
+      return `Ele atendeu ${f.count(x.inService, N.request)} ao mesmo tempo: os clientes ok foram respondidos ${between(x.firstMs, x.lastMs)}.`;
     case 'cpu-work':
       return x.loop
         ? `Cada requisição calculou ${f.secs(x.workMs)} na única thread do laço, que não pôde fazer mais nada enquanto isso: os clientes foram respondidos um a um, de ${f.secs(x.firstMs)} a ${f.secs(x.lastMs)}.`
@@ -114,7 +125,7 @@ export function fact(x: ServerFact, name: string): string {
       const runtime = x.runtime ? ` (o runtime que o hospeda manteve mais ${f.num(x.runtime, 0)} suas: V8, libuv, a thread principal)` : '';
       const stack = x.stack ? ` A pilha de cada thread mapeia ${f.size(x.stack.mappedBytes)} de espaço de endereçamento, dos quais ${f.size(x.stack.residentBytes)} estavam residentes.` : '';
       const rss = x.rssIdle !== null && x.rssPeak !== null ? ` A memória residente foi de ${f.mib(x.rssIdle)} a ${f.mib(x.rssPeak)}.` : '';
-      return `${what} foram de ${f.num(x.idle, 0)} em repouso a ${f.num(x.peak, 0)} no pico${x.inService !== null ? `, com ${f.count(x.inService, N.request)} em atendimento ao mesmo tempo` : ''}${runtime}.${stack}${rss}`;
+      return `${what} foram de ${f.num(x.idle, 0)} em repouso a ${f.num(x.peak, 0)} no pico${x.inService ? `, com ${f.count(x.inService, N.request)} em atendimento ao mesmo tempo` : ''}${runtime}.${stack}${rss}`;
     }
     case 'cpu':
       return `Ele usou ${f.cores(x.serving)} núcleos enquanto seus clientes rodavam${x.atRest !== null ? ` e ${f.cores(x.atRest)} em repouso, antes deles` : ''}${x.polling ? ': o polling pergunta a cada socket se algo chegou, mesmo quando nada chegou' : ''}.`;
@@ -141,7 +152,7 @@ export function fact(x: ServerFact, name: string): string {
             : `saída ${x.code}`;
       return (
         `Ele morreu durante a execução: ${why}.` +
-        (x.threadsPeak !== null ? ` Antes de morrer chegou a ${f.count(x.threadsPeak, N.thread)}${x.rssPeak !== null ? ` e ${f.mib(x.rssPeak)} residentes` : ''}${x.containerPeak !== null ? `, com o contêiner em ${f.mib(x.containerPeak)}` : ''} (o máximo que as amostras viram).` : '') +
+        (x.threadsPeak !== null ? ` Antes de morrer chegou a ${ownThreads(x.threadsPeak)}${x.rssPeak !== null ? ` e ${f.mib(x.rssPeak)} residentes` : ''} (o máximo que as leituras viram).` : '') +
         ' Dali em diante seus clientes encontraram o que um servidor morto deixa: o kernel fechou ou resetou as conexões que ele tinha, e as novas não acharam ninguém escutando.'
       );
     }
@@ -152,8 +163,8 @@ export function fact(x: ServerFact, name: string): string {
 export function compare(c: Comparison): string {
   const [first, ...rest] = c.rows;
   if (!first) return '';
-  const row = (r: Comparison['rows'][number]): string => `${r.name} (${r.model}) em ${f.secs(r.completionMs)}, ${f.num(r.ok, 0)} de ${f.num(r.connections, 0)} ok, ${f.count(r.threads ?? 0, N.thread)}`;
-  return `${first.name} terminou primeiro: ${row(first)}; depois ${f.list(rest.map(row))}.`;
+  const row = (r: Comparison['rows'][number]): string => `${who(r.name, r.model, true)} em ${f.secs(r.completionMs)} (${f.num(r.ok, 0)} de ${f.num(r.connections, 0)} ok, ${ownThreads(r.threads ?? 0)})`;
+  return `Primeiro a terminar: ${row(first)}; depois ${f.list(rest.map(row))}.`;
 }
 
 /** As células de um compare: para cada número de clientes, o modelo que terminou primeiro e o último. */

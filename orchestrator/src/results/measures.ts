@@ -22,6 +22,8 @@ export interface ClientMeasures {
   readonly clients: number;
   readonly connections: number;
   readonly outcomes: Readonly<Record<Outcome, number>>;
+  /** When the first of these clients started (trial clock: a swarm with a delay starts later than the trial). */
+  readonly startMs: number | null;
   /** From the first swarm's start until the last of these connections ended (trial clock). */
   readonly completionMs: number | null;
   /** Each connection (up to the swarms' detail limit), in start order, on the trial's clock. */
@@ -118,6 +120,7 @@ function clientMeasures(t: TrialResult, swarms: readonly SwarmResult[]): ClientM
     connections += w.summary.connectionsTotal;
   }
   const ends = swarms.flatMap((w) => (w.summary ? [w.summary.startedAtMs - t.swarmsStartedAt + w.summary.durationMs] : []));
+  const starts = swarms.flatMap((w) => (w.summary ? [w.summary.startedAtMs - t.swarmsStartedAt] : []));
   const connect = swarms.length === 1 ? swarms[0]?.summary?.latencyMs.connect : undefined;
   const plans = t.swarms.length > 0 ? swarms.map((w) => w.name) : [];
   return {
@@ -125,6 +128,7 @@ function clientMeasures(t: TrialResult, swarms: readonly SwarmResult[]): ClientM
     clients: swarms.reduce((a, w) => a + w.clients, 0),
     connections,
     outcomes,
+    startMs: starts.length === 0 ? null : Math.min(...starts),
     completionMs: max(ends),
     each: swarms.flatMap((w) => connectionTimes(t, w)).sort((a, b) => a.startMs - b.startMs),
     connectP50Ms: connect && connect.count > 0 ? connect.p50 : null,
@@ -159,6 +163,18 @@ function cpuSeries(s: ServerResult): Array<{ t: number; cores: number }> {
 }
 
 /**
+ * Mean CPU in cores over a window: the server's own CPU-seconds counter between the readings that bracket it
+ * (exact however few readings came in meanwhile: a busy server may not answer its metrics), or the engine's stats.
+ */
+function cpuBetween(s: ServerResult, from: number, to: number): number | null {
+  const inside = s.samples.filter((x) => x.t >= from && x.t <= to);
+  const before = [...s.samples].reverse().find((x) => x.t <= from) ?? inside[0];
+  const after = s.samples.find((x) => x.t >= to) ?? inside[inside.length - 1];
+  if (before && after && after.t - before.t >= 100) return Math.max(0, (after.cpuSeconds - before.cpuSeconds) / ((after.t - before.t) / 1000));
+  return mean(s.stats.filter((x) => x.t >= from && x.t <= to).map((x) => x.cpuCores));
+}
+
+/**
  * The longest stretch, while its clients ran, in which the server's own metrics did not answer although the
  * sampler kept reading the kernel's view (so it was the server that did not answer, not the sampler that was gone).
  */
@@ -183,6 +199,8 @@ export function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures 
   const modelThreads = s.own ? own : s.samples.map((x) => x.modelThreads);
   const all = [...s.samples.map((x) => x.threads), ...s.probe.flatMap((p) => (p.threads === null ? [] : [p.threads]))];
   const stat = s.stats.map((x) => x.memoryBytes);
+  // A server of one's own has no metrics of its own: its resident memory is the probe's reading of its processes.
+  const rss = s.own ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [p.rssBytes])) : s.samples.map((x) => x.rssBytes);
   const cpu = cpuSeries(s);
   const end = t0 + (clients.completionMs ?? t.durationMs);
   const backlog = s.env.BACKLOG === undefined ? 511 : Number(s.env.BACKLOG);
@@ -203,20 +221,22 @@ export function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures 
     resets: delta(s, 'Tcp OutRsts'),
     synRecvPeak: max(s.probe.map((p) => p.synRecv)),
     threadsIdle: modelThreads[0] ?? null,
-    // The server's own count and the probe's view are sampled apart: when a thread explosion kills the server,
-    // one may have seen what the other missed.
-    threadsPeak: max([...modelThreads, ...(s.own ? [] : own)]),
-    allThreadsPeak: max(all),
+    // The server keeps its own peak (sampled every 200 ms in it, read at each scrape) and the probe sees the
+    // program whole: when a thread explosion kills the server, one may have seen what the other missed.
+    threadsPeak: max([...modelThreads, ...s.samples.map((x) => x.modelThreadsPeak)]),
+    // Every thread, the runtime's too: the server's count, the probe's and the engine's tasks.
+    allThreadsPeak: max([...all, ...s.stats.map((x) => x.pids).filter((x) => x > 0)]),
     stack: [...stacks].sort((a, b) => b.threads - a.threads)[0] ?? null,
-    rssIdleBytes: idle?.rssBytes ?? stat[0] ?? null,
-    rssPeakBytes: max(s.samples.map((x) => x.rssBytes)) ?? max(stat),
+    rssIdleBytes: rss[0] ?? null,
+    rssPeakBytes: max(rss),
     containerMemoryPeakBytes: max(stat),
     memoryLimitBytes: s.died?.memoryLimitBytes ?? s.memoryLimitBytes,
-    inServicePeak: max(s.samples.map((x) => x.inService)),
+    // Its own peak gauge: exact even when its metrics could not be read while it was busiest.
+    inServicePeak: max(s.samples.flatMap((x) => [x.inService, x.inServicePeak])),
     accepted: s.samples.length === 0 ? null : (last?.accepted ?? 0) - (idle?.accepted ?? 0),
     handled: handledDuring(s),
-    cpuAtRestCores: mean(cpu.filter((c) => c.t <= t0).map((c) => c.cores)),
-    cpuServingCores: mean(cpu.filter((c) => c.t > t0 && c.t <= end + 100).map((c) => c.cores)),
+    cpuAtRestCores: cpuBetween(s, -Infinity, t0),
+    cpuServingCores: cpuBetween(s, t0, end),
     cpuCoresPeak: max(cpu.map((c) => c.cores)),
     closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
     closeWaitEnd: s.probe[s.probe.length - 1]?.closeWait ?? null,

@@ -26,6 +26,9 @@ export const ServerSampleSchema = z.strictObject({
   threads: n,
   /** The model's own threads (named sl-*): what the course counts. */
   modelThreads: n,
+  /** The highest in-service count and own-thread count the server itself saw since it started (its peak gauges). */
+  inServicePeak: n,
+  modelThreadsPeak: n,
   processes: n,
   rssBytes: n,
   cpuSeconds: n,
@@ -51,6 +54,8 @@ export const ProbeSampleSchema = z.strictObject({
   stalledRecv: n,
   /** What each of its own threads' stacks costs: the median mapping and its resident part (smaps), when measured. */
   stack: z.strictObject({ threads: n, mappedBytes: n, residentBytes: n }).nullable(),
+  /** Resident memory of the processes in the server's PID namespace (VmRSS), when the probe read them. */
+  rssBytes: n.nullable(),
   /** Absolute kernel counters of the namespace, by kernel name ("TcpExt ListenOverflows", ...). */
   counters: z.record(z.string(), n),
 });

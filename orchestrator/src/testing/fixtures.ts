@@ -67,13 +67,15 @@ export function swarmSummary(): Record<string, unknown> {
 }
 
 /** Server metrics as the sampler flattens them. */
-function serverMetrics(accepted: number, threads: number): Record<string, number> {
+function serverMetrics(accepted: number, threads: number, own = 1): Record<string, number> {
   return {
     'socklab_server_connections_accepted_total{model="sequential"}': accepted,
     'socklab_server_connections_active{model="sequential"}': 1,
     'socklab_server_in_service{model="sequential"}': accepted > 0 ? 1 : 0,
     'socklab_server_threads{model="sequential"}': threads,
-    'socklab_server_model_threads{model="sequential"}': 1,
+    'socklab_server_model_threads{model="sequential"}': own,
+    'socklab_server_model_threads_peak{model="sequential"}': own,
+    'socklab_server_in_service_peak{model="sequential"}': accepted > 0 ? 1 : 0,
     'socklab_server_processes{model="sequential"}': 1,
     'socklab_server_resident_memory_bytes{model="sequential"}': 70 * 1024 * 1024,
     process_cpu_seconds_total: 0.5,
@@ -104,7 +106,7 @@ export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: bo
         const reading = (i: number, t: number): string =>
           JSON.stringify({
             t,
-            server: serverMetrics(i, 8),
+            server: serverMetrics(i, 8 + (opts.oomKilled && i >= 5 ? 2600 : 0), opts.oomKilled && i >= 5 ? 2600 : 1),
             ...(opts.probeDies && i > 0 ? { probeError: 'ECONNREFUSED' } : { probe: { ...probeState(Math.min(i, 2), i * 4), updatedAt: new Date(t).toISOString() } }),
             ...(i === 0 && { shaping: SHAPING_ANSWER }),
             swarms: { nervous: { 'socklab_swarm_connections_total{outcome="ok"}': Math.min(i, 6), socklab_swarm_connections_in_flight: Math.max(0, 10 - i) } },
