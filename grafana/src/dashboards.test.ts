@@ -48,11 +48,15 @@ describe('Grafana dashboards, as code', () => {
   it('the overview has the panels a teacher looks for; the run view takes a run id', () => {
     const d = dashboards();
     const titles = (d.overview?.panels ?? []).map((p) => (p as { title?: string }).title);
-    for (const t of ['Connections accepted per second', 'Client outcomes per second', 'Accept queue against its limit', 'ListenOverflows and ListenDrops per second', 'Half-open handshakes (SYN_RECV)', 'Threads of the server', 'Where the threads are blocked', 'Resident memory of the server', 'CPU of the server', 'Connection time percentiles', 'Link shaping in effect']) {
+    for (const t of ['Connections accepted per second', 'Client outcomes per second', 'How full each accept queue is', 'ListenOverflows and ListenDrops per second', 'Half-open handshakes (SYN_RECV)', 'Threads of each server (its own)', 'Where the threads of $server are blocked', 'Resident memory of the server', 'CPU of the server', 'Connection time percentiles', 'Link shaping in effect']) {
       assert.ok(titles.includes(t), t);
     }
-    assert.deepEqual(d.run?.templating?.list?.map((v) => v.name), ['run']);
-    assert.deepEqual(d.model?.templating?.list?.map((v) => v.name), ['model', 'run']);
+    assert.deepEqual(d.run?.templating?.list?.map((v) => v.name), ['run', 'server']);
+    assert.deepEqual(d.model?.templating?.list?.map((v) => v.name), ['model', 'run', 'server']);
+    const perServer = (d.overview?.panels ?? []).find((p) => (p as { title?: string }).title === 'Where the threads of $server are blocked') as { repeat?: string } | undefined;
+    assert.equal(perServer?.repeat, 'server', 'one small panel per server');
+    const legends = (d.overview?.panels ?? []).flatMap((p) => ((p as { targets?: Array<{ legendFormat?: string }> }).targets ?? []).map((t) => t.legendFormat ?? ''));
+    assert.ok(legends.every((l) => !/\{\{model\}\} \{\{server\}\}/.test(l)), 'one name per series, the server\'s');
     assert.equal(d.overview?.refresh, '1s');
   });
 

@@ -31,6 +31,10 @@ interface PanelSpec {
   readonly width?: number;
   /** Series whose legend starts with this are limits: drawn dashed and red, as a threshold line. */
   readonly limitSeries?: string;
+  /** One panel per value of this dashboard variable (small multiples, four to a row). */
+  readonly repeat?: string;
+  /** The axis' top (1 for a fraction that cannot exceed it). */
+  readonly max?: number;
 }
 
 const RATE = '$__rate_interval';
@@ -57,6 +61,8 @@ function timeseries(p: PanelSpec): TimeseriesBuilder {
     .height(8)
     .span(p.width ?? 12);
   if (p.stacked) b.stacking(new StackingConfigBuilder().mode(StackingMode.Normal));
+  if (p.max !== undefined) b.max(p.max);
+  if (p.repeat) b.repeat(p.repeat).repeatDirection('h').maxPerRow(4);
   if (p.limitSeries) {
     b.overrideByRegexp(`^${p.limitSeries}.*`, [
       { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
@@ -82,13 +88,13 @@ export function panels(f: Filter): PanelSpec[] {
       title: 'Connections accepted per second',
       description: 'How fast each server takes connections off its accept queue (accept() returning). A sequential server accepts one per request time; an event loop accepts as fast as clients arrive.',
       unit: 'cps',
-      queries: [{ expr: `sum by (model, server) (rate(${S.connectionsAccepted.name}${sel()}[${RATE}]))`, legend: '{{model}} {{server}}' }],
+      queries: [{ expr: `sum by (server) (rate(${S.connectionsAccepted.name}${sel()}[${RATE}]))`, legend: '{{server}}' }],
     },
     {
       title: 'Connections open in the server',
       description: 'Connections accepted and not yet closed by the server. A thread-per-connection server holds one thread for each of these.',
       unit: 'short',
-      queries: [{ expr: `sum by (model, server) (${S.connectionsActive.name}${sel()})`, legend: '{{model}} {{server}}' }],
+      queries: [{ expr: `sum by (server) (${S.connectionsActive.name}${sel()})`, legend: '{{server}}' }],
     },
     {
       title: 'Client outcomes per second',
@@ -98,39 +104,41 @@ export function panels(f: Filter): PanelSpec[] {
       queries: [{ expr: `sum by (outcome) (rate(${W.connections.name}${sel()}[${RATE}]))`, legend: '{{outcome}}' }],
     },
     {
-      title: 'Accept queue against its limit',
-      description: 'Connections the kernel completed that wait for accept(). When the line meets the limit, the queue is full: new handshakes are dropped (Linux never refuses for a full backlog) and ListenOverflows rises. Linux queues one more than the limit.',
-      unit: 'short',
-      limitSeries: 'limit',
-      queries: [
-        { expr: `max by (model, server) (${P.acceptQueue.name}${sel()})`, legend: 'queue {{model}} {{server}}' },
-        { expr: `max by (model, server) (${P.acceptQueueMax.name}${sel()})`, legend: 'limit {{model}} {{server}}' },
-      ],
+      title: 'How full each accept queue is',
+      description: 'Connections the kernel completed that wait for accept(), as a share of what the queue holds (Linux holds one more than the backlog: 2 for listen(1)). At 100% the queue is full: new handshakes are dropped (Linux never refuses for a full backlog) and ListenOverflows rises. A listen(1) server with two waiting is as full as a 511 one with 512.',
+      unit: 'percentunit',
+      max: 1,
+      queries: [{ expr: `max by (server) (${P.acceptQueue.name}${sel()}) / max by (server) (${P.acceptQueueMax.name}${sel()} + 1)`, legend: '{{server}}' }],
     },
     {
       title: 'ListenOverflows and ListenDrops per second',
       description: 'TcpExt ListenOverflows: handshake packets that found the accept queue full; ListenDrops: all drops at the listener. Above zero, clients are waiting for answers that never come: expect connect_timeout (or read_timeout when the final ACK was the one dropped).',
       unit: 'pps',
-      queries: [{ expr: `sum by (model, server, field) (rate(${P.kernelCounter.name}${sel('field=~"ListenOverflows|ListenDrops"')}[${RATE}]))`, legend: '{{field}} {{model}} {{server}}' }],
+      queries: [{ expr: `sum by (server, field) (rate(${P.kernelCounter.name}${sel('field=~"ListenOverflows|ListenDrops"')}[${RATE}]))`, legend: '{{field}} {{server}}' }],
     },
     {
       title: 'Half-open handshakes (SYN_RECV)',
       description: 'Connections whose SYN was answered and whose final ACK has not come yet. A slow or lossy link keeps them here longer; a SYN flood fills this queue, not the accept queue.',
       unit: 'short',
-      queries: [{ expr: `sum by (model, server) (${P.tcpConnections.name}${sel('state="syn_recv"')})`, legend: '{{model}} {{server}}' }],
+      queries: [{ expr: `sum by (server) (${P.tcpConnections.name}${sel('state="syn_recv"')})`, legend: '{{server}}' }],
     },
     {
-      title: 'Threads of the server',
-      description: 'OS threads in the server process. A thread-per-connection model grows one per client; an event loop and a sequential server stay flat. Node itself keeps a few (its libuv pool).',
+      title: 'Threads of each server (its own)',
+      description: 'The model\'s own OS threads, as the course counts them (named sl-* by socklab\'s models; every thread of a program of one\'s own, seen by the probe). A thread-per-connection model grows one per client; an event loop and a sequential server stay at one. The Node runtime\'s threads (V8, libuv) are left out here.',
       unit: 'short',
-      queries: [{ expr: `sum by (model, server) (${S.threads.name}${sel()})`, legend: '{{model}} {{server}}' }],
+      queries: [{ expr: `sum by (server) (${P.threads.name}${sel('owner!="runtime"')})`, legend: '{{server}}' }],
     },
     {
-      title: 'Where the threads are blocked',
-      description: 'Blocked threads by the system call they wait in, read from /proc by the probe: accept (waiting for a client), recv (waiting for the client to speak), sleep (the io work), poll (an event loop waiting for any socket), futex (waiting for another thread). Threads in recv while the clients wait for a greeting are the notebook\'s deadlock.',
+      title: 'Where the threads of $server are blocked',
+      description: 'The server\'s own threads by the system call they wait in, read from /proc by the probe, stacked: accept (waiting for a client), recv (waiting for the client to speak), sleep (the io work), poll (an event loop waiting for any socket), futex (waiting for another thread). The runtime\'s threads are one band of their own. Threads in recv while the clients wait for a greeting are the notebook\'s deadlock.',
       unit: 'short',
       stacked: true,
-      queries: [{ expr: `sum by (model, call) (${P.threadsBlocked.name}${sel()})`, legend: '{{model}} {{call}}' }],
+      width: 6,
+      repeat: 'server',
+      queries: [
+        { expr: `sum by (call) (${P.threadsBlocked.name}${sel('server=~"$server", owner!="runtime"')})`, legend: '{{call}}' },
+        { expr: `sum(${P.threadsBlocked.name}${sel('server=~"$server", owner="runtime"')})`, legend: 'runtime\'s threads' },
+      ],
     },
     {
       title: 'Clients in flight by phase',
@@ -143,21 +151,21 @@ export function panels(f: Filter): PanelSpec[] {
       title: 'Resident memory of the server',
       description: 'RSS of the server process and its children. Each OS thread costs tens of KiB of it, a Node Worker several MiB, a connection on an event loop a few KiB.',
       unit: 'bytes',
-      queries: [{ expr: `sum by (model, server) (${S.rss.name}${sel()})`, legend: '{{model}} {{server}}' }],
+      queries: [{ expr: `sum by (server) (${S.rss.name}${sel()})`, legend: '{{server}}' }],
     },
     {
       title: 'CPU of the server',
       description: 'CPU seconds per second of the server process (1 = one core busy). A polling server burns a core while idle; cpu: work in an event loop holds the one thread and stalls every client.',
       unit: 'percentunit',
-      queries: [{ expr: `sum by (model, server) (rate(process_cpu_seconds_total${sel('role="server"')}[${RATE}]))`, legend: '{{model}} {{server}}' }],
+      queries: [{ expr: `sum by (server) (rate(process_cpu_seconds_total${sel('role="server"')}[${RATE}]))`, legend: '{{server}}' }],
     },
     {
       title: 'Connection time percentiles',
       description: 'From connect() to the end of the connection, as the clients measured it: p50, p95 and p99. A sequential server stretches the tail by one request time per client ahead in line.',
       unit: 's',
       queries: [0.5, 0.95, 0.99].map((q) => ({
-        expr: `histogram_quantile(${q}, sum by (le, model) (rate(${W.totalDuration.name}_bucket${sel()}[${RATE}])))`,
-        legend: `p${Math.round(q * 100)} {{model}}`,
+        expr: `histogram_quantile(${q}, sum by (le, server) (rate(${W.totalDuration.name}_bucket${sel()}[${RATE}])))`,
+        legend: `p${Math.round(q * 100)} {{server}}`,
       })),
     },
     {
@@ -198,7 +206,7 @@ export const KERNEL_PANELS = (f: Filter): PanelSpec[] => {
       title: 'Threads blocked in recv on an empty socket',
       description: 'Threads that have waited in recv for longer than the probe\'s threshold on a socket with nothing to read: both sides waiting for the other, the notebook\'s deadlock. A receive timeout (RECV_TIMEOUT) ends it.',
       unit: 'short',
-      queries: [{ expr: `sum by (model, process) (${P.threadsStalledRecv.name}${sel()})`, legend: '{{model}} {{process}}' }],
+      queries: [{ expr: `sum by (server) (${P.threadsStalledRecv.name}${sel()})`, legend: '{{server}}' }],
     },
   ];
 };
@@ -233,6 +241,9 @@ function build(uid: string, title: string, description: string, specs: PanelSpec
     );
   }
   if (opts.variables === 'run') d.withVariable(new TextBoxVariableBuilder('run').label('run id').defaultValue('lab'));
+  // The servers the panels repeat over: every one in view, by default.
+  const filter = opts.variables === 'model-run' ? '{model=~"$model", run=~"$run"}' : opts.variables === 'run' ? '{run="$run"}' : '';
+  d.withVariable(new QueryVariableBuilder('server').label('server').datasource(DATASOURCE).query(`label_values(${P.threadsBlocked.name}${filter}, server)`).includeAll(true).multi(true).allValue('.*').current({ text: 'All', value: '$__all' } as never));
   for (const p of specs) d.withPanel(p.queries.some((q) => q.instant) ? table(p) : timeseries(p));
   return d.build();
 }

@@ -171,6 +171,9 @@ export const ScenarioSchema = z
     asks: oneOf(QUESTION_KINDS, 'the kind of question, which decides how the report answers it first').optional(),
     translations: z.strictObject({ 'pt-BR': Translation.optional() }).describe('the title and question in the report\'s other languages').optional(),
     repeat: int(1, 20, 'run the whole experiment this many times').optional(),
+    settle: duration(
+      'after the clients are done, keep reading each server until its sockets stop changing, at most this long: tells a server that closes late from one that never closes',
+    ).optional(),
     servers: z.array(ServerSchema).min(1, { error: () => 'expected at least one server' }).max(8, { error: () => 'expected at most 8 servers' }),
     swarms: z.array(SwarmSchema).min(1, { error: () => 'expected at least one swarm' }).max(8, { error: () => 'expected at most 8 swarms' }),
     expect: ExpectSchema.optional(),

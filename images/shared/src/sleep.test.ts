@@ -38,6 +38,15 @@ describe('deadline', () => {
     e.clear();
   });
 
+  it('clear() ends the wait: a sleep tied to it holds no timer after', async () => {
+    const d = deadline(undefined, 60_000);
+    const t0 = performance.now();
+    const slept = sleep(60_000, d.signal);
+    d.clear();
+    await slept;
+    assert.ok(performance.now() - t0 < 1000);
+  });
+
   it('still fires after a garbage collection, with nothing else holding it', async () => {
     const d = deadline(new AbortController().signal, 50);
     const gc = (globalThis as { gc?: () => void }).gc;

@@ -15,9 +15,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * A signal that aborts when `parent` does, or once `ms` have passed, whichever comes first; `clear()` ends the
- * wait (call it once done). Its timer is held here, strongly: an `AbortSignal.timeout()` inside
- * `AbortSignal.any()` is referenced only weakly and can be garbage-collected before it fires, leaving a wait
- * unbounded.
+ * wait (call it once done: it aborts the signal too, so a sleep tied to it ends and holds no timer). Its timer is
+ * held here, strongly: an `AbortSignal.timeout()` inside `AbortSignal.any()` is referenced only weakly and can be
+ * garbage-collected before it fires, leaving a wait unbounded.
  */
 export function deadline(parent: AbortSignal | undefined, ms: number): { readonly signal: AbortSignal; clear(): void } {
   const c = new AbortController();
@@ -31,6 +31,7 @@ export function deadline(parent: AbortSignal | undefined, ms: number): { readonl
     clear: () => {
       clearTimeout(timer);
       parent?.removeEventListener('abort', onAbort);
+      c.abort();
     },
   };
 }

@@ -5,13 +5,12 @@ import { SocklabError } from '../errors.js';
 import type { Emit } from '../experiment/events.js';
 import { runExperiment } from '../experiment/run.js';
 import { buildPlan } from '../plan/build.js';
-import { trialCharts } from '../report/charts.js';
+import { renderCheckHtml, renderCheckMarkdown, renderCheckText, type CheckPage } from '../report/check.js';
 import type { Lang } from '../report/lang.js';
-import { WORDS } from '../report/words.js';
 import { RunDir } from '../results/run-dir.js';
 import type { Results } from '../results/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { evaluate, notListening, type Criterion } from './criteria.js';
+import { evaluate, notListening, sayMistake, type Criterion, type Mistake } from '../report/check-facts.js';
 
 export interface CheckTarget {
   /** A Python file (its path as given, and its source in base64), or an image. */
@@ -22,7 +21,9 @@ export interface CheckTarget {
 
 export interface CheckOutcome {
   readonly criteria: readonly Criterion[];
-  readonly mistakes: readonly string[];
+  readonly mistakes: readonly Mistake[];
+  /** The check's table, answer and what its failures mean, for the terminal. */
+  readonly text: string;
   readonly passed: boolean;
   /** results/check-<id>/ with check.json, check.md, check.html and check.png (when Chromium is here). */
   readonly dir: string;
@@ -30,15 +31,28 @@ export interface CheckOutcome {
   readonly png: string | null;
 }
 
-function scenario(t: CheckTarget, clients: number, readTimeout: string): Scenario {
+/**
+ * The check's runs: ten nervous clients, then the challenge, each client with the course's 10 s socket timeout
+ * (its socket.timeout), so a check ends within a minute whatever the server does. The nervous run then waits,
+ * up to 15 s, for the server's sockets to settle: a server that closes late is told from one that never closes.
+ */
+function scenario(t: CheckTarget, clients: number): Scenario {
   return {
     name: clients === 200 ? 'check-challenge' : 'check-nervous',
     title: clients === 200 ? 'socklab check: the 200-connection challenge' : 'socklab check: ten nervous clients',
     stage: '3.3',
     reproduces: 'server_async.py + clientenervoso.py',
     question: 'Does the server serve every client, concurrently, on one thread?',
+    asks: 'one-thread',
+    translations: {
+      'pt-BR': {
+        title: clients === 200 ? 'socklab check: o desafio das 200 conexões' : 'socklab check: dez clientes nervosos',
+        question: 'O servidor atende todos os clientes, em concorrência, numa única thread?',
+      },
+    },
+    ...(clients === 10 && { settle: '15s' }),
     servers: [{ name: 'server', ...(t.program ? { program: t.program.path } : { image: t.image }), port: t.port }],
-    swarms: [{ name: clients === 200 ? 'challenge' : 'nervous', target: 'server', clients, connectTimeout: '10s', readTimeout, maxDuration: '3m' }],
+    swarms: [{ name: clients === 200 ? 'challenge' : 'nervous', target: 'server', clients, connectTimeout: '10s', readTimeout: '10s', maxDuration: '30s' }],
   } as Scenario;
 }
 
@@ -46,33 +60,6 @@ function scenario(t: CheckTarget, clients: number, readTimeout: string): Scenari
 function chromium(): string | null {
   for (const p of [process.env.SOCKLAB_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) if (p && existsSync(p)) return p;
   return null;
-}
-
-const html = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** The check's page: the criteria table, what the failures mean, and the nervous run's charts (self-contained). */
-export function renderCheckHtml(target: string, criteria: readonly Criterion[], mistakes: readonly string[], nervous: Results | null, lang: Lang): string {
-  const w = WORDS[lang];
-  const rows = criteria.map((c) => `<tr class="${c.passed === false ? 'fail' : c.passed ? 'pass' : 'skip'}"><td>${html(c.label)}</td><td>${html(c.measured)}</td><td>${c.passed === null ? w.notRun : c.passed ? w.pass : w.fail}</td></tr>`);
-  const charts = nervous?.trials[0] ? trialCharts(nervous, nervous.trials[0], lang).filter((c) => c.id.startsWith('outcomes') || c.id.startsWith('threads') || c.id.startsWith('queue')) : [];
-  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>socklab check: ${html(target)}</title><style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:1.5rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem}
-tr.pass td:last-child{color:#2e7d32;font-weight:600}tr.fail td:last-child{color:#c62828;font-weight:600}tr.skip td:last-child{color:#777}.charts{display:flex;flex-wrap:wrap;gap:.5rem}
-</style></head><body><h1>socklab check: ${html(target)}</h1>
-<table><thead><tr><th>${w.criterion}</th><th>${w.value}</th><th>${w.result}</th></tr></thead><tbody>${rows.join('')}</tbody></table>
-${mistakes.length > 0 ? `<h2>${w.mistakes}</h2>${mistakes.map((m) => `<p>${html(m)}</p>`).join('')}` : ''}
-${charts.length > 0 ? `<h2>${w.charts}</h2><div class="charts">${charts.map((c) => `<figure>${c.svg}</figure>`).join('')}</div>` : ''}
-</body></html>`;
-}
-
-export function renderCheckText(criteria: readonly Criterion[], mistakes: readonly string[], lang: Lang): string {
-  const w = WORDS[lang];
-  const width = Math.max(...criteria.map((c) => c.label.length));
-  const mw = Math.max(...criteria.map((c) => c.measured.length));
-  return [
-    ...criteria.map((c) => `${c.label.padEnd(width)}  ${c.measured.padEnd(mw)}  ${c.passed === null ? w.notRun : c.passed ? w.pass : w.fail}`),
-    ...(mistakes.length > 0 ? ['', ...mistakes] : []),
-  ].join('\n');
 }
 
 /**
@@ -86,27 +73,28 @@ export async function runCheck(rt: ContainerRuntime, t: CheckTarget, o: { outDir
   const runs: string[] = [];
   let nervous: Results | null = null;
   let challenge: Results | null = null;
-  let verdict: { criteria: Criterion[]; mistakes: string[] };
+  let verdict: { criteria: Criterion[]; mistakes: Mistake[] };
   try {
-    const a = await runExperiment(rt, buildPlan(scenario(t, 10, '90s'), { source: `check:${target}`, programs }), { ...o });
+    const a = await runExperiment(rt, buildPlan(scenario(t, 10), { source: `check:${target}`, programs }), { ...o });
     runs.push(a.dir);
     nervous = a.results;
     const first = evaluate(nervous, null, o.lang);
     if (first.criteria.find((c) => c.id === 'concurrent')?.passed && !o.signal.aborted) {
-      const b = await runExperiment(rt, buildPlan(scenario(t, 200, '60s'), { source: `check:${target}`, programs }), { ...o });
+      const b = await runExperiment(rt, buildPlan(scenario(t, 200), { source: `check:${target}`, programs }), { ...o });
       runs.push(b.dir);
       challenge = b.results;
     }
     verdict = evaluate(nervous, challenge, o.lang);
   } catch (e) {
     if (!(e instanceof SocklabError) || !/not listening on port|before listening on port/.test(e.message)) throw e;
-    verdict = notListening(t.port, e.message, o.lang);
+    verdict = notListening(t.port, e.message, e.details.exitCode, o.lang);
   }
   const dir = new RunDir(path.join(o.outDir, `check-${path.basename(runs[0] ?? `${Date.now()}`)}`));
   const passed = verdict.criteria.every((c) => c.passed === true);
-  dir.json('check.json', { target, port: t.port, passed, criteria: verdict.criteria, mistakes: verdict.mistakes, runs });
-  dir.write('check.md', `# socklab check: ${target}\n\n${renderCheckText(verdict.criteria, verdict.mistakes, o.lang)}\n`);
-  const page = dir.write('check.html', renderCheckHtml(target, verdict.criteria, verdict.mistakes, nervous, o.lang));
+  const view: CheckPage = { target, criteria: verdict.criteria, mistakes: verdict.mistakes, nervous, lang: o.lang };
+  dir.json('check.json', { target, port: t.port, passed, criteria: verdict.criteria, mistakes: verdict.mistakes.map((m) => ({ ...m, says: sayMistake(m, o.lang) })), runs });
+  dir.write('check.md', renderCheckMarkdown(view));
+  const page = dir.write('check.html', renderCheckHtml(view));
   let png: string | null = null;
   const exe = chromium();
   // Interrupted: the table and page are written, but no browser is started for the picture.
@@ -122,5 +110,5 @@ export async function runCheck(rt: ContainerRuntime, t: CheckTarget, o: { outDir
       await browser.close();
     }
   }
-  return { criteria: verdict.criteria, mistakes: verdict.mistakes, passed, dir: dir.dir, runs, png };
+  return { criteria: verdict.criteria, mistakes: verdict.mistakes, text: renderCheckText(view), passed, dir: dir.dir, runs, png };
 }

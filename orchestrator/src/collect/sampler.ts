@@ -1,5 +1,5 @@
-import { OUTCOMES, SERVER_METRICS as S, SWARM_METRICS as W, emptyOutcomeCounts, type Outcome } from '@socklab/shared';
-import { decode, ProbeStateSchema, ShapingAnswerSchema, type ShapingAnswer } from '@socklab/shared/results';
+import { OUTCOMES, SERVER_METRICS as S, SWARM_METRICS as W, emptyOutcomeCounts, type BlockingCall, type Outcome } from '@socklab/shared';
+import { decode, ProbeStateSchema, ShapingAnswerSchema, type ProbeState, type ShapingAnswer } from '@socklab/shared/results';
 import type { LiveSample, ProbeSample, ServerSample } from '../results/types.js';
 
 type Flat = Record<string, number>;
@@ -39,6 +39,17 @@ export function serverSample(t: number, m: Flat): ServerSample {
   };
 }
 
+/** Where the own threads of every process were (the model's, or a program's): running, or blocked by call. */
+function ownCalls(threads: NonNullable<ProbeState['threads']>): Partial<Record<BlockingCall | 'running', number>> {
+  const out: Partial<Record<BlockingCall | 'running', number>> = {};
+  for (const p of threads) {
+    const running = p.byOwnerState.model.running + p.byOwnerState.program.running;
+    if (running > 0) out.running = (out.running ?? 0) + running;
+    for (const [call, n] of Object.entries(p.ownByCall) as Array<[BlockingCall, number]>) if (n > 0) out[call] = (out[call] ?? 0) + n;
+  }
+  return out;
+}
+
 /**
  * The probe's /state -> a ProbeSample (strictly decoded; a malformed state is dropped by the caller), stamped with
  * when the probe read the kernel (`updatedAt`), or else `t`, when the sampler asked.
@@ -60,6 +71,7 @@ export function probeSample(t: number, state: unknown): ProbeSample & { sysctls:
     ownThreads: s.threads ? s.threads.reduce((a, p) => a + p.byOwner.model + p.byOwner.program, 0) : null,
     stalledRecv: s.threads ? s.threads.reduce((a, p) => a + p.stalledRecv, 0) : 0,
     rssBytes: s.threads ? s.threads.reduce((a, p) => a + p.rssBytes, 0) : null,
+    ownCalls: s.threads ? ownCalls(s.threads) : null,
     // The stacks of the process with the most threads of its own (the server, not a helper beside it).
     stack: [...(s.threads ?? [])].sort((a, b) => b.byOwner.model + b.byOwner.program - (a.byOwner.model + a.byOwner.program))[0]?.stack ?? null,
     counters: s.counters,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, parseInteger } from '@socklab/shared';
-import { renderCheckText, runCheck } from '../check/run.js';
+import { runCheck } from '../check/run.js';
 import { endProgress, terminalProgress } from '../experiment/progress.js';
 import { LANGS } from '../report/lang.js';
 import { DockerRuntime } from '../runtime/docker.js';
@@ -34,7 +34,7 @@ export function registerCheck(program: Command): void {
           { outDir: o.out, lang, emit: terminalProgress(), signal: abort.signal },
         );
         endProgress();
-        console.log(renderCheckText(r.criteria, r.mistakes, lang));
+        console.log(r.text);
         console.error(`\nsocklab check: ${r.dir}/ (check.html${r.png ? ', check.png for RELATORIO.md' : ''}); the runs' reports: ${r.runs.join(', ')}`);
         if (!r.png) console.error('socklab check: no Chromium here, so no check.png (install chromium, or set SOCKLAB_CHROMIUM)');
         process.exitCode = abort.signal.aborted ? 130 : r.passed ? 0 : 3;

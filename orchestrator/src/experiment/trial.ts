@@ -4,7 +4,7 @@ import { fanOut, rawFiles, type TrialOutput } from '../collect/outputs.js';
 import { ServerRecord, TrialRecorder } from '../collect/record.js';
 import { decodeSamplerLine } from '../collect/sampler.js';
 import type { RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
-import { waitReady } from '../roles/ready.js';
+import { endedBeforeListening, waitReady } from '../roles/ready.js';
 import { StartedSwarm, type SwarmRun } from '../roles/swarm.js';
 import type { RunDir } from '../results/run-dir.js';
 import type { SwarmResult, TrialResult, TrialTimings } from '../results/types.js';
@@ -90,7 +90,8 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
     return { plan: s, server, sampler, ready };
   }
   const server = await stack.start(s.server);
-  let probe = await stack.start(s.probe);
+  // A program that ends at once leaves no namespace to join: said as its ending, not as the probe's failure.
+  let probe = await stack.start(s.probe).catch((e: unknown) => endedBeforeListening(server, s.server, s.port, e));
   await waitReady(probe, s.probe, { signal: stack.signal });
   const { listeners = [] } = await waitReady(server, s.server, { signal: stack.signal, observer: probe });
   const loopback = s.localhost === 'auto' && listeners.every((l) => l.loopback) ? s.loopback : undefined;
@@ -212,6 +213,7 @@ export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<Trial
     o.onExperimentEnd?.();
     phase('collect', 'a last reading of each server; the clients\' summaries');
     [runs] = await Promise.all([swarmRuns(ordered, stack.signal), lastReadings(servers, recorder, stack.signal, o.plan.sampleEveryMs)]);
+    if (trial.settleMs > 0) await settle(recorder, stack.signal, trial.settleMs);
     await noteDeaths(servers, recorder);
     timings = { startMs, readinessMs, experimentMs, collectMs: mark() - startMs - readinessMs - experimentMs };
   } catch (e) {
@@ -277,6 +279,26 @@ async function lastReadings(servers: readonly ServerStarted[], recorder: TrialRe
       await next;
     }),
   );
+  bound.clear();
+}
+
+/** How long the servers' sockets must stay as they are to count as settled. */
+const SETTLED_MS = 2000;
+
+/**
+ * After the clients: keep reading until no server's sockets (CLOSE_WAIT, ESTABLISHED) have changed for a while,
+ * at most `maxMs`. A server that closes late (its loop was blocked) gets there; one that never closes stays.
+ */
+async function settle(recorder: TrialRecorder, run: AbortSignal, maxMs: number): Promise<void> {
+  const bound = deadline(run, maxMs);
+  const key = (): string => [...recorder.servers.values()].map((r) => r.probe[r.probe.length - 1]).map((p) => `${p?.closeWait}/${p?.established}`).join(',');
+  let last = key();
+  let since = Date.now();
+  while (!bound.signal.aborted && Date.now() - since < SETTLED_MS) {
+    await sleep(200, bound.signal);
+    const now = key();
+    if (now !== last) [last, since] = [now, Date.now()];
+  }
   bound.clear();
 }
 

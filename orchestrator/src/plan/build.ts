@@ -123,7 +123,7 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
   const longest = Math.max(
     ...s.swarms.map((sw) => parseDuration(String(sw.maxDuration ?? DEFAULT_RUN_MAX_DURATION)) + (sw.delay === undefined ? 0 : parseDuration(String(sw.delay)))),
   );
-  return { id, cell, repetition, servers, swarms, timeoutMs: longest + 30_000 };
+  return { id, cell, repetition, servers, swarms, timeoutMs: longest + 30_000, settleMs: s.settle === undefined ? 0 : parseDuration(String(s.settle)) };
 }
 
 /** Scenario -> RunPlan: pure (no Docker, no I/O), every container spec decided here and written as plan.json. */

@@ -57,6 +57,8 @@ export interface TrialPlan {
   readonly swarms: readonly SwarmPlan[];
   /** Bound on the trial once its swarms run (their max-duration plus a margin). */
   readonly timeoutMs: number;
+  /** After the clients, keep reading the servers until their sockets settle, at most this long (0: one reading). */
+  readonly settleMs: number;
 }
 
 export const PLAN_VERSION = 2;

@@ -139,7 +139,7 @@ export function reportModel(r: Results, lang: Lang = 'en'): ReportModel {
   };
 }
 
-function mdTable(t: Table): string {
+export function mdTable(t: Table): string {
   const esc = (c: string): string => c.replace(/\|/g, '\\|');
   return [`| ${t.head.map(esc).join(' | ')} |`, `|${t.head.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
@@ -162,15 +162,17 @@ export function renderMarkdown(m: ReportModel): string {
   return out.join('\n');
 }
 
-const html = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text for HTML. */
+export const html = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function htmlTable(t: Table, cls = ''): string {
+export function htmlTable(t: Table, cls = ''): string {
   return `<table class="${cls}"><thead><tr>${t.head.map((h) => `<th>${html(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
     .map((r) => `<tr>${r.map((c) => `<td>${html(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
-const CSS = `body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
+/** The one stylesheet of socklab's pages (reports and the check). */
+export const CSS = `body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}.sub{color:#666;margin-top:0}
 .question{background:#f3f6fb;border-left:4px solid #1565c0;padding:.6rem 1rem}.answer{background:#f1f8e9;border-left:4px solid #2e7d32;padding:.6rem 1rem}
 table{border-collapse:collapse;margin:.5rem 0;font-size:13px}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}th{background:#fafafa}

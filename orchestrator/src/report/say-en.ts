@@ -14,7 +14,7 @@ const who = (name: string, model: string, several: boolean, capital = true): str
   if (several) return `${name} (${program ?? model})`;
   return program ?? `${capital ? 'The' : 'the'} ${model} server`;
 };
-const between = (a: number | null, b: number | null): string => (a !== null && a === b ? `all at ${f.secs(a)}` : `between ${f.secs(a)} and ${f.secs(b)}`);
+const between = (a: number | null, b: number | null): string => (a !== null && f.secs(a) === f.secs(b) ? `all at ${f.secs(a)}` : `between ${f.secs(a)} and ${f.secs(b)}`);
 
 function threadsRow(r: ThreadsRow, several: boolean): string {
   const peak = r.peak === null ? 'an unknown number of threads' : r.own ? f.count(r.peak, N.thread) : `${f.count(r.peak, N.thread)} of its own`;

@@ -16,7 +16,7 @@ const who = (name: string, model: string, several: boolean, capital = true): str
 };
 /** "1 thread própria", "2 threads próprias". */
 const ownThreads = (n: number): string => `${f.count(n, N.thread)} ${f.form(n, { one: 'própria', other: 'próprias' })}`;
-const between = (a: number | null, b: number | null): string => (a !== null && a === b ? `todos em ${f.secs(a)}` : `entre ${f.secs(a)} e ${f.secs(b)}`);
+const between = (a: number | null, b: number | null): string => (a !== null && f.secs(a) === f.secs(b) ? `todos em ${f.secs(a)}` : `entre ${f.secs(a)} e ${f.secs(b)}`);
 
 function threadsRow(r: ThreadsRow, several: boolean): string {
   const peak = r.peak === null ? 'um número desconhecido de threads' : r.own ? f.count(r.peak, N.thread) : ownThreads(r.peak);

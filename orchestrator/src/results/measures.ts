@@ -1,4 +1,4 @@
-import { emptyOutcomeCounts, OUTCOMES, type Outcome } from '@socklab/shared';
+import { emptyOutcomeCounts, OUTCOMES, type BlockingCall, type Outcome } from '@socklab/shared';
 import type { ServerResult, SwarmResult, TrialResult } from './types.js';
 
 /**
@@ -77,6 +77,13 @@ export interface ServerMeasures {
   readonly closeWaitEnd: number | null;
   /** Threads the probe saw blocked in recv on an empty socket for a while (the most at once). */
   readonly stalledRecvPeak: number | null;
+  /**
+   * Where its own threads were while its clients ran, as the share of the probe's readings that found them
+   * running or blocked in each call (0..1 each): a loop in `poll` is idle, one in `sleep` made a blocking call.
+   */
+  readonly ownWhere: Readonly<Partial<Record<BlockingCall | 'running', number>>>;
+  /** How long after its clients were done the last reading of it came (the settle phase, when asked for). */
+  readonly idleAtEndMs: number | null;
   /** The longest stretch while its clients ran in which its own metrics did not answer but the kernel's view did (ms). */
   readonly serverGapMs: number | null;
   readonly oomKilled: boolean;
@@ -162,6 +169,18 @@ function cpuSeries(s: ServerResult): Array<{ t: number; cores: number }> {
   return s.stats.map((x) => ({ t: x.t, cores: x.cpuCores }));
 }
 
+/** The share of the probe's readings, while the clients ran, that found its own threads in each place. */
+function ownWhere(s: ServerResult, from: number, to: number): Partial<Record<BlockingCall | 'running', number>> {
+  const readings = s.probe.filter((p) => p.t > from && p.t <= to && p.ownCalls !== null);
+  const out: Partial<Record<BlockingCall | 'running', number>> = {};
+  for (const p of readings) {
+    const total = Object.values(p.ownCalls ?? {}).reduce((a, b) => a + (b ?? 0), 0);
+    if (total === 0) continue;
+    for (const [k, v] of Object.entries(p.ownCalls ?? {}) as Array<[BlockingCall | 'running', number]>) out[k] = (out[k] ?? 0) + v / total / readings.length;
+  }
+  return out;
+}
+
 /**
  * Mean CPU in cores over a window: the server's own CPU-seconds counter between the readings that bracket it
  * (exact however few readings came in meanwhile: a busy server may not answer its metrics), or the engine's stats.
@@ -241,6 +260,8 @@ export function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures 
     closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
     closeWaitEnd: s.probe[s.probe.length - 1]?.closeWait ?? null,
     stalledRecvPeak: max(s.probe.map((p) => p.stalledRecv)),
+    ownWhere: ownWhere(s, t0, end),
+    idleAtEndMs: s.probe.length === 0 ? null : Math.max(0, (s.probe[s.probe.length - 1]?.t ?? end) - end),
     serverGapMs: s.own || s.died ? null : longestGap(s.samples.map((x) => x.t), s.probe.map((p) => p.t), t0, end),
     oomKilled: s.died?.oomKilled ?? false,
     tasksPeak: max(s.stats.map((x) => x.pids).filter((x) => x > 0)),

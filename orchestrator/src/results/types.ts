@@ -4,7 +4,7 @@
  * nothing here knows the engine, the report or the terminal.
  */
 import { z } from 'zod';
-import { OUTCOMES } from '@socklab/shared';
+import { BLOCKING_CALLS, OUTCOMES } from '@socklab/shared';
 import { ShapingAnswerSchema, SwarmSummarySchema } from '@socklab/shared/results';
 import { EXPECTATION_KEYS } from '@socklab/shared/scenario';
 import { PLAN_VERSION, type RunPlan } from '../plan/types.js';
@@ -52,6 +52,8 @@ export const ProbeSampleSchema = z.strictObject({
   ownThreads: n.nullable(),
   /** Threads blocked in recv on an empty socket for a while (one side of a deadlock). */
   stalledRecv: n,
+  /** Where its own threads (the model's, or a program's) were: running, or blocked in each call. */
+  ownCalls: z.partialRecord(z.enum([...BLOCKING_CALLS, 'running']), n).nullable(),
   /** What each of its own threads' stacks costs: the median mapping and its resident part (smaps), when measured. */
   stack: z.strictObject({ threads: n, mappedBytes: n, residentBytes: n }).nullable(),
   /** Resident memory of the processes in the server's PID namespace (VmRSS), when the probe read them. */

@@ -111,6 +111,22 @@ async function waitListening(handle: ContainerHandle, spec: ContainerSpec, ready
   );
 }
 
+/**
+ * A server of one's own that ended before a container could join its namespaces (it exits at once): the same
+ * error a listening wait gives when it ends first, with its exit code and last lines.
+ */
+export async function endedBeforeListening(handle: ContainerHandle, spec: ContainerSpec, port: number, cause: unknown): Promise<never> {
+  const ended = await handle.exited().catch(() => null);
+  if (!ended) throw cause;
+  const tail = await handle.tail(15);
+  const what = `${spec.role} ${spec.name}${spec.labels['socklab.model'] ? ` (${spec.labels['socklab.model']})` : ''}`;
+  throw new SocklabError(`${what} exited (exit ${ended.code}) before listening on port ${port}; its last lines:\n${indent(tail)}`, {
+    container: spec.name,
+    exitCode: ended.code,
+    hint: 'check that it keeps running once it listens',
+  });
+}
+
 /** Start a container from its spec and wait for it to be ready (it is removed if it never is). */
 export async function startRole(rt: { start(spec: ContainerSpec): Promise<ContainerHandle> }, spec: ContainerSpec, o: ReadyOptions = {}): Promise<ContainerHandle> {
   const handle = await rt.start(spec);

@@ -1,0 +1,121 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { fmt, readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
+import { runDir, socklab } from './support/cli.js';
+import { CHROMIUM, look, openBrowser, overlaps } from './support/report-page.js';
+
+/**
+ * Every built-in scenario, run as a user runs it, its report held to what a student hands in: it opens with the
+ * answer to its question, in the numbers that decide it; those numbers are results.json's (computed here from
+ * the raw results, apart from socklab's own measures) and the tables'; and the HTML, in both languages, opened in
+ * Chromium, draws every chart with data and no text over other text.
+ */
+const ARTIFACTS = path.join(REPO_ROOT, 'test/artifacts/reports');
+const f = fmt('en');
+
+type Trial = Results['trials'][number];
+
+/** The ok clients' end times on the trial's clock, from the swarms' raw summaries. */
+function okEnds(t: Trial, target?: string): number[] {
+  return t.swarms
+    .filter((w) => target === undefined || w.target === target)
+    .flatMap((w) => (w.summary?.connections ?? []).filter((c) => c.outcome === 'ok').map((c) => w.summary!.startedAtMs - t.swarmsStartedAt + c.startMs + c.totalMs))
+    .sort((a, b) => a - b);
+}
+
+const counter = (t: Trial, server: string, key: string): number => {
+  const p = t.servers.find((s) => s.name === server)!.probe;
+  return (p[p.length - 1]?.counters[key] ?? 0) - (p[0]?.counters[key] ?? 0);
+};
+const ownThreadsPeak = (t: Trial, server: string): number => {
+  const s = t.servers.find((x) => x.name === server)!;
+  return s.own ? Math.max(...s.probe.map((p) => p.ownThreads ?? 0)) : Math.max(...s.samples.flatMap((x) => [x.modelThreads, x.modelThreadsPeak]));
+};
+const outcomes = (t: Trial, server: string): Record<string, number> => {
+  const o: Record<string, number> = {};
+  for (const w of t.swarms.filter((x) => x.target === server)) for (const [k, v] of Object.entries(w.summary?.outcomes ?? {})) o[k] = (o[k] ?? 0) + v;
+  return o;
+};
+
+/** What each scenario's answer must say, from the raw results. */
+const ANSWERS: Record<string, (t: Trial) => Array<string | RegExp>> = {
+  sequential: (t) => [/^Yes\. The sequential server had one request in service at a time \(peak 1\)/, ...okEnds(t).map((x) => f.secs(x))],
+  backlog: (t) => [/^Timeouts, not refusals\./, `ListenOverflows +${counter(t, 'server', 'TcpExt ListenOverflows')})`, `${outcomes(t, 'server').connect_timeout} of 10 clients timed out connecting`, '0 were refused'],
+  threaded: (t) => [/^The threaded server reached/, `reached ${ownThreadsPeak(t, 'server')} threads of its own`, 'with 10 requests in service at once'],
+  'event-loop': () => [/^Yes: The event-loop server served 10 of 10 clients on 1 thread of its own/, '10 in service at once'],
+  challenge: () => [/^Yes: 200 of 200 connections ended ok/, 'on 1 thread of its own'],
+  deadlock: (t) => [/^A deadlock: each side waited for the other\./, `(${outcomes(t, 'server').read_timeout} read_timeout)`, 'read timeout of 3.00 s'],
+  'deadlock-timeout': (t) => [/^Yes\. The server's receive timeout \(SO_RCVTIMEO 1\.00 s\) fired 1 time/, `answered at ${f.secs(okEnds(t)[0])}`],
+  polling: () => [/^(A whole core|Most of a core): \d\.\d\d cores while it served 10 of 10 clients, and \d\.\d\d cores already at rest/],
+  'cpu-vs-io': (t) =>
+    ['loop-io', 'loop-cpu', 'threads-cpu'].map((name) => {
+      const w = t.swarms.find((x) => x.target === name)!;
+      const from = w.summary!.startedAtMs - t.swarmsStartedAt;
+      const ends = okEnds(t, name).map((x) => x - from);
+      return f.secs(ends[0]) === f.secs(ends[ends.length - 1]) ? `all at ${f.secs(ends[0])}` : `between ${f.secs(ends[0])} and ${f.secs(ends[ends.length - 1])} after they started`;
+    }),
+  refusal: (t) => [/^It depends on the policy:/, `${outcomes(t, 'reject').refused} of 10 clients were refused at once (ECONNREFUSED)`],
+  'backlog-rtt': (t) => [/^Every handshake paid the link's 100 ms/, `connects took ${f.ms(t.swarms[0]!.summary!.latencyMs.connect.p50)} at the median`],
+  'python-async-vs-event-loop': () => [/^Yes:/, 'server_async.py) served 10 of 10 clients on 1 thread', 'native (event-loop) served 10 of 10 clients on 1 thread of its own'],
+  'python-threads-vs-threaded': (t) => [`servidor_threads.py) reached ${ownThreadsPeak(t, 'python-threads')} threads`, `native (threaded) reached ${ownThreadsPeak(t, 'native')} threads of its own`],
+  'thread-explosion': (t) => [new RegExp(`^${f.num(ownThreadsPeak(t, 'server'), 0)} threads of its own: then the kernel's OOM killer ended it \\(exit 137\\) as its container reached its 128\\.0 MiB limit`)],
+};
+
+describe('every built-in scenario: its report answers its question first, in the numbers results.json has', () => {
+  let out: string;
+  let browser: Browser | undefined;
+  before(async () => {
+    out = mkdtempSync(path.join(tmpdir(), 'socklab-scn-'));
+    mkdirSync(ARTIFACTS, { recursive: true });
+    if (CHROMIUM) browser = await openBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  for (const [name, expected] of Object.entries(ANSWERS)) {
+    it(`${name}: answered first, the same numbers in the text, the tables and results.json; the page in English and Portuguese`, async (t) => {
+      const dir = path.join(out, name);
+      const r = socklab(['run', name, '--out', dir], {}, 240_000);
+      assert.equal(r.status, 0, `exit ${r.status} (3: expectations not met)\n${r.stderr.slice(-3000)}`);
+      const run = runDir(dir);
+      const results = readResults(run);
+      const trial = results.trials[0]!;
+      const md = readFileSync(path.join(run, 'report.md'), 'utf8');
+      const lines = md.split('\n').filter(Boolean);
+      const q = lines.findIndex((l) => l.startsWith('**Question.**'));
+      assert.ok(q >= 0 && lines[q + 1]?.startsWith('**Answer.** '), `the answer comes right after the question:\n${lines.slice(0, 8).join('\n')}`);
+      const answer = lines[q + 1]!.replace('**Answer.** ', '');
+      for (const e of expected(trial)) {
+        if (typeof e === 'string') assert.ok(answer.includes(e), `${name}: the answer says ${JSON.stringify(e)}:\n${answer}`);
+        else assert.match(answer, e, `${name}: the answer`);
+      }
+      // The tables hold the same figures: each server's own threads and its clients' outcomes.
+      for (const s of trial.servers) {
+        assert.match(md, new RegExp(`\\| ${s.name} \\(${s.model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) \\|[^\\n]*\\|\\s*\\d[\\d,]*→${f.num(ownThreadsPeak(trial, s.name), 0)} \\|`), `${name}: the servers table shows ${s.name}'s own threads`);
+        const o = outcomes(trial, s.name);
+        assert.ok(md.includes(`| ${s.name} (${s.model}) | ${f.num(o.ok ?? 0, 0)} | ${f.num(o.refused ?? 0, 0)} | ${f.num(o.reset ?? 0, 0)} | ${f.num(o.connect_timeout ?? 0, 0)} |`), `${name}: the clients table shows ${s.name}'s outcomes`);
+      }
+      const pt = socklab(['report', run, '--lang', 'pt-BR'], {}, 60_000);
+      assert.equal(pt.status, 0, pt.stderr);
+      const mdPt = readFileSync(path.join(run, 'report.md'), 'utf8');
+      assert.match(mdPt, /\*\*Resposta\.\*\* /);
+      assert.doesNotMatch(mdPt, /\b\d+\.\d{1,2} (s|MiB|KiB|ms)\b/, 'Portuguese numbers in the Portuguese report');
+      if (!browser) return t.skip('no chromium here: the pages were not opened');
+      for (const lang of ['pt-BR', 'en'] as const) {
+        if (lang === 'en') assert.equal(socklab(['report', run], {}, 60_000).status, 0);
+        const seen = await look(browser, path.join(run, 'report.html'), path.join(ARTIFACTS, `${name}-${lang}.png`));
+        assert.deepEqual(seen.errors, [], `${name} ${lang}: no console errors`);
+        assert.ok(seen.charts.length >= 3, `${name} ${lang}: charts`);
+        for (const c of seen.charts) assert.ok(c.marks > 3, `${name} ${lang}: chart ${c.id} has data`);
+        assert.deepEqual(seen.charts.flatMap(overlaps), [], `${name} ${lang}: no text over other text in the charts`);
+        assert.ok(seen.answer.length > 40, `${name} ${lang}: the answer on the page`);
+      }
+    });
+  }
+});

@@ -1,0 +1,75 @@
+/**
+ * A report opened as a person sees it: headless Chromium (playwright-core) loads the HTML from disk, and the test
+ * reads what was drawn: console errors, each chart's marks and text boxes, and a screenshot kept as an artifact.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
+
+export interface TextBox {
+  readonly text: string;
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+
+export interface ChartSeen {
+  readonly id: string;
+  readonly marks: number;
+  readonly texts: readonly TextBox[];
+}
+
+export interface PageSeen {
+  readonly errors: readonly string[];
+  readonly charts: readonly ChartSeen[];
+  /** The first paragraph after the question: the answer. */
+  readonly answer: string;
+}
+
+export async function openBrowser(): Promise<Browser> {
+  if (!CHROMIUM) throw new Error('no chromium here');
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+/** Load an HTML report from disk, read what it shows, and take its picture (full page) to `png`. */
+export async function look(browser: Browser, file: string, png: string): Promise<PageSeen> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const errors: string[] = [];
+  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+  page.on('pageerror', (e) => void errors.push(e.message));
+  await page.goto(`file://${file}`);
+  const charts = await page.$$eval('figure.chart', (figs) =>
+    figs.map((f) => {
+      const svg = f.querySelector('svg');
+      const texts = [...(svg?.querySelectorAll('text') ?? [])]
+        .filter((t) => (t.textContent ?? '').trim() !== '')
+        .map((t) => {
+          const r = t.getBoundingClientRect();
+          return { text: t.textContent ?? '', x: r.x, y: r.y, w: r.width, h: r.height };
+        });
+      return { id: f.id, marks: svg?.querySelectorAll('path, rect').length ?? 0, texts };
+    }),
+  );
+  const answer = (await page.textContent('p.answer')) ?? '';
+  await page.screenshot({ path: png, fullPage: true });
+  await page.close();
+  return { errors, charts, answer };
+}
+
+/** Pairs of text boxes in one chart that cover each other (more than a quarter of the smaller one). */
+export function overlaps(c: ChartSeen): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < c.texts.length; i += 1) {
+    for (let j = i + 1; j < c.texts.length; j += 1) {
+      const a = c.texts[i]!;
+      const b = c.texts[j]!;
+      const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+      const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+      if (w <= 0 || h <= 0) continue;
+      if (w * h > 0.25 * Math.min(a.w * a.h, b.w * b.h)) out.push(`${c.id}: "${a.text}" over "${b.text}"`);
+    }
+  }
+  return out;
+}
