@@ -3,6 +3,7 @@ export * from './paths.js';
 export * from './runtime/docker.js';
 export * from './runtime/spec.js';
 export * from './runtime/exec.js';
+export * from './runtime/compose.js';
 export * from './runtime/images.js';
 export * from './runtime/fake.js';
 export * from './plan/types.js';

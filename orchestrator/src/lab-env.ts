@@ -151,7 +151,7 @@ export function checkLabEnv(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 /** SOCKLAB_* variables that are not the compose files' (the CLI's and the bench's own). */
-const NOT_COMPOSE = new Set(['SOCKLAB_CA_FILE', 'SOCKLAB_SOAK_MINUTES', 'SOCKLAB_OFFLINE', 'SOCKLAB_CHROMIUM', 'SOCKLAB_PROGRAM', 'SOCKLAB_PROGRAM_NAME']);
+const NOT_COMPOSE = new Set(['SOCKLAB_COMPOSE', 'SOCKLAB_CA_FILE', 'SOCKLAB_SOAK_MINUTES', 'SOCKLAB_OFFLINE', 'SOCKLAB_CHROMIUM', 'SOCKLAB_PROGRAM', 'SOCKLAB_PROGRAM_NAME']);
 
 /**
  * The variables Compose will use: the project's `.env` file (KEY=VALUE lines), overridden by the shell, as

@@ -1,34 +1,34 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { labDownArgs, labUpArgs, REPO_ROOT } from '@socklab/orchestrator';
+import { labDownArgs, labUpArgs } from '@socklab/orchestrator';
+import { COMPOSE, compose as run, type ComposeTool } from './support/compose.js';
 import { until as promUntil } from './support/prometheus.js';
-
-/** The lab as `docker-compose up -d` starts it here (Grafana left out: its image cannot be pulled on these machines). */
-const PROJECT = 'socklabtest';
-const PORT = 19090;
-const ENV = {
-  ...process.env,
-  SOCKLAB_PROMETHEUS_PORT: String(PORT),
-  SOCKLAB_GRAFANA_PORT: '13000',
-  SOCKLAB_SUBNET: '172.31.251.0/24',
-  SOCKLAB_WAVE_EVERY: '4s',
-  SOCKLAB_GARGALO_EVERY: '6s',
-};
-const compose = (args: string[]) => spawnSync('docker-compose', args, { cwd: REPO_ROOT, encoding: 'utf8', env: ENV, timeout: 300_000 });
-const haveV1 = !spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).error;
-
-const until = (expr: string, label: string, ok: (v: Map<string, number>) => boolean, ms?: number) => promUntil(PORT, expr, label, ok, ms);
 
 const SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
 
-describe('docker-compose up: the course\'s lab side by side, seen through Prometheus', { skip: !haveV1 && 'docker-compose (v1) is not installed' }, () => {
+/** The lab as `compose up -d` starts it here, with each Compose tool (Grafana left out: its image cannot be pulled here). */
+for (const [i, tool] of COMPOSE.entries()) {
+const PROJECT = `socklabtest${tool.name}`;
+const PORT = 19090 + i * 10;
+const ENV = {
+  ...process.env,
+  SOCKLAB_PROMETHEUS_PORT: String(PORT),
+  SOCKLAB_GRAFANA_PORT: String(13000 + i),
+  SOCKLAB_SUBNET: `172.31.${251 - i * 5}.0/24`,
+  SOCKLAB_WAVE_EVERY: '4s',
+  SOCKLAB_GARGALO_EVERY: '6s',
+};
+const compose = (args: string[]) => run(tool, args, ENV);
+const until = (expr: string, label: string, ok: (v: Map<string, number>) => boolean, ms?: number) => promUntil(PORT, expr, label, ok, ms);
+
+describe(`${tool.shown} up: the course's lab side by side, seen through Prometheus`, { skip: tool.skip }, () => {
   before(() => {
-    const up = compose(labUpArgs({ v1: true, grafana: false, project: PROJECT, detach: true }));
+    const up = compose(labUpArgs({ v1: tool.v1, grafana: false, project: PROJECT, detach: true }));
     assert.equal(up.status, 0, up.stderr);
   });
   after(() => {
-    compose(labDownArgs({ v1: true, project: PROJECT }));
+    compose(labDownArgs({ v1: tool.v1, project: PROJECT }));
   });
 
   it('every default server\'s accepted connections and every swarm\'s outcomes are there and growing', async () => {
@@ -53,11 +53,11 @@ describe('docker-compose up: the course\'s lab side by side, seen through Promet
   it('the compose file\'s clients refuse a target outside the lab: exit 2, the address and the lab\'s subnet named, no connection made', () => {
     // 192.0.2.10 is TEST-NET-1 (documentation only, routed nowhere): even a broken guard could not reach anyone.
     for (const target of ['192.0.2.10:7000', '127.0.0.53:53', 'event-loop:7000']) {
-      const r = compose(['--compatibility', '-p', PROJECT, 'run', '--rm', '--no-deps', 'event-loop-clients', '--target', target, '--clients', '1', '--max-duration', '10s']);
+      const r = compose([...(tool.v1 ? ['--compatibility'] : []), '-p', PROJECT, 'run', '--rm', '--no-deps', 'event-loop-clients', '--target', target, '--clients', '1', '--max-duration', '10s']);
       const said = `${r.stdout}${r.stderr}`;
       if (target.startsWith('192.0.2.')) {
         assert.equal(r.status, 2, `${target}: exit ${r.status}\n${said}`);
-        assert.match(said, /refusing target 192\.0\.2\.10 \(192\.0\.2\.10\): the swarm only connects to loopback or to its own subnets \(172\.31\.251\.0\/24\)/);
+        assert.match(said, new RegExp(`refusing target 192\\.0\\.2\\.10 \\(192\\.0\\.2\\.10\\): the swarm only connects to loopback or to its own subnets \\(172\\.31\\.${251 - i * 5}\\.0/24\\)`));
       } else {
         // Loopback (its own namespace) and the lab's servers pass the guard; the lab server answers.
         assert.notEqual(r.status, 2, `${target} is allowed:\n${said}`);
@@ -79,7 +79,7 @@ describe('docker-compose up: the course\'s lab side by side, seen through Promet
   });
 
   it('down -v leaves no container, network or volume behind', () => {
-    const down = compose(labDownArgs({ v1: true, project: PROJECT }));
+    const down = compose(labDownArgs({ v1: tool.v1, project: PROJECT }));
     assert.equal(down.status, 0, down.stderr);
     const label = `label=com.docker.compose.project=${PROJECT}`;
     for (const kind of [['ps', '-a'], ['network', 'ls'], ['volume', 'ls']]) {
@@ -88,3 +88,4 @@ describe('docker-compose up: the course\'s lab side by side, seen through Promet
     }
   });
 });
+}

@@ -61,8 +61,9 @@ describe('faults the lab survives, as the report tells them', () => {
     const peak = trialMeasures(t).servers[0]!.threadsPeak!;
     assert.ok(peak >= 1000, `${peak} threads before it died`);
     const report = readFileSync(path.join(runDir(dir), 'report.md'), 'utf8');
-    assert.match(report, /The threaded server died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached (\d+) threads/);
-    assert.ok(Number(/had reached (\d+) threads/.exec(report)![1]) >= peak, 'the report names the peak');
+    assert.match(report, /\*\*Answer\.\*\* [\d,]+ threads of its own: then the kernel's OOM killer ended it \(exit 137\) as its container reached its 128\.0 MiB limit/, 'the answer comes first');
+    assert.match(report, /The server died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached ([\d,]+) threads of its own/);
+    assert.equal(Number(/had reached ([\d,]+) threads/.exec(report)![1]!.replace(/,/g, '')), peak, 'the report names the peak the results hold');
     assert.doesNotMatch(report, /waited for the server to speak first/, 'clients cut off by the death are not a deadlock');
     assert.match(r.stdout + r.stderr, /killed by the kernel because it ran out of memory/, 'the terminal says it too');
   });

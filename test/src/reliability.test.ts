@@ -128,7 +128,9 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
     const m = trialMeasures(t);
     assert.equal(m.outcomes.ok, 0, JSON.stringify(m.outcomes));
     assert.equal(m.outcomes.reset + m.outcomes.error + m.outcomes.read_timeout, 10, JSON.stringify(m.outcomes));
-    assert.match(readFileSync(path.join(runDir(dir), 'report.md'), 'utf8'), /The threaded server died during the run: exit 137: killed \(SIGKILL\)/);
+    const report = readFileSync(path.join(runDir(dir), 'report.md'), 'utf8');
+    assert.match(report, /\*\*Answer\.\*\* The threaded server died during the run \(exit 137: killed\)\. /, 'the answer says first that it died');
+    assert.match(report, /The server died during the run: exit 137: killed \(SIGKILL\)/);
     assert.deepEqual(await rt.listLabelled(run), { containers: [], networks: [], volumes: [] });
   });
 

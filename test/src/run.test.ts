@@ -40,7 +40,8 @@ describe('socklab run, compare and report, as a user runs them', () => {
     const md = readFileSync(path.join(d, 'report.md'), 'utf8');
     assert.ok(md.includes(`TcpExt ListenOverflows +${s.listenOverflows},`), 'the overflow count is the measured one');
     assert.ok(md.includes(`${m.outcomes.connect_timeout} of ${m.connections} clients timed out connecting after 3.00 s`));
-    assert.ok(md.includes(`The accept queue held ${s.acceptQueuePeak} connection(s) against a limit of 1`));
+    assert.ok(md.includes(`The accept queue held ${s.acceptQueuePeak} connections against a limit of 1`), 'the queue peak is the measured one');
+    assert.ok(md.indexOf('**Answer.**') < md.indexOf('## '), 'the answer comes before every section');
     assert.ok(md.includes(`| ${m.outcomes.ok} | 0 | 0 | ${m.outcomes.connect_timeout} |`), 'the table has the measured outcomes');
     for (const f of ['plan.json', 'report.html', 'charts/outcomes-1.svg', 'trial-1/samples-server.jsonl', 'trial-1/swarm-nervous.json']) assert.ok(existsSync(path.join(d, f)), f);
     assert.match(r.stderr, /socklab: \[trial 1\/1\] swarm: nervous: 10 client\(s\) -> server/);
@@ -74,7 +75,7 @@ describe('socklab run, compare and report, as a user runs them', () => {
       const charts = await page.locator('figure.chart').evaluateAll((figs) =>
         figs.map((f) => ({ id: f.id, marks: f.querySelectorAll('svg path').length, w: f.querySelector('svg')?.getBoundingClientRect().width ?? 0 })),
       );
-      assert.deepEqual(charts.map((c) => c.id), ['outcomes-1', 'queue-1-server', 'threads-1-server', 'latency-1']);
+      assert.deepEqual(charts.map((c) => c.id), ['outcomes-1', 'queue-1-server', 'threads-1-server', 'cpu-1-server', 'latency-1']);
       for (const c of charts) assert.ok(c.marks > 5 && c.w > 300, `${c.id}: ${c.marks} marks, ${c.w}px wide`);
       const queueTrace = await page.locator('#queue-1-server svg path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? '').filter((d) => d.split(/[ML]/).length > 4).length);
       assert.ok(queueTrace > 0, 'the accept-queue line has points');

@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { REPO_ROOT } from '@socklab/orchestrator';
 import { until as promUntil } from './support/prometheus.js';
 
@@ -29,6 +31,39 @@ if (swarmState() !== 'active') {
   if (init.status === 0) initialized = true;
   else cannot = `docker swarm init failed here: ${init.stderr.trim()}`;
 }
+
+/** Docker 20.10's CLI, where the machine has one (Debian 12's docker.io: CI installs it for the engine). */
+const OLD_CLI = '/usr/bin/docker';
+const oldCli = spawnSync(OLD_CLI, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+
+describe("docker stack deploy with Docker 20.10's CLI: the README's version-line copies", { skip: cannot || (oldCli.startsWith('20.10') ? false : `no Docker 20.10 CLI at ${OLD_CLI}`) }, () => {
+  const OLD = `${STACK}old`;
+  const env = { ...ENV, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+  const sh = (script: string) => spawnSync('bash', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', env, timeout: 120_000 });
+  after(() => {
+    sh(`docker stack rm ${OLD}; rm -f .docker-compose.v3.8.yml .docker-stack.v3.8.yml`);
+  });
+
+  it('refuses the files as they are (no version line), and deploys every service from the copies the README makes', async () => {
+    assert.match(sh('docker version --format {{.Client.Version}}').stdout, /^20\.10/);
+    const plain = sh(`docker stack deploy --resolve-image never -c docker-compose.yml -c docker-stack.yml ${OLD}`);
+    assert.notEqual(plain.status, 0);
+    assert.match(plain.stderr, /unsupported Compose file version: 1\.0/);
+    // The README's two lines, as written (but the stack's name).
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const lines = /```sh\n(for f in docker-compose docker-stack;[^\n]*)\n(docker stack deploy -c \.docker-compose[^\n]*)\n```/.exec(readme);
+    assert.ok(lines, 'the README shows the two lines');
+    const deploy = sh(`${lines[1]}\n${lines[2]!.replace(/ socklab$/, ` --resolve-image never ${OLD}`)}`);
+    assert.equal(deploy.status, 0, deploy.stderr);
+    const services = sh(`docker stack services ${OLD} --format '{{.Name}}'`).stdout.trim().split('\n').map((n) => n.replace(`${OLD}_`, '')).sort();
+    assert.deepEqual(services, [...SERVERS, ...SERVERS.map((x) => `${x}-clients`), 'event-loop-challenge', 'grafana', 'prometheus'].sort());
+    const mode = sh(`docker service inspect ${OLD}_gargalo --format '{{.Spec.EndpointSpec.Mode}} {{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}} {{end}}'`).stdout;
+    assert.match(mode, /^dnsrr .*OBSERVE=1/, 'the stack overlay is laid over the base');
+    assert.equal(sh(`docker stack rm ${OLD}`).status, 0);
+    const t0 = Date.now();
+    while (sh(`docker ps -aq --filter label=com.docker.stack.namespace=${OLD}; docker network ls -q --filter label=com.docker.stack.namespace=${OLD}`).stdout.trim() !== '' && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 1000));
+  });
+});
 
 describe('docker stack deploy: the lab on Docker Swarm', { skip: cannot }, () => {
   before(() => {

@@ -12,7 +12,8 @@ describe('the summary of a long --repeat run stays bounded', () => {
     const s = b.summary({ target: 't:1', clients: 50, waves: 100, durationMs: 50_000, startedAtMs: 0, truncated: false });
     assert.equal(s.connectionsTotal, n);
     assert.equal(s.connections?.length, DETAIL_LIMIT);
-    assert.deepEqual(s.connections?.[0], { outcome: 'read_timeout', totalMs: 1, connectMs: 1 });
+    assert.deepEqual(s.connections?.[0], { outcome: 'read_timeout', startMs: 0, totalMs: 1, connectMs: 1 });
+    assert.equal(s.connections?.[1]?.startMs, 10, "each connection's start, on the run's clock");
     assert.equal(s.outcomes.ok + s.outcomes.read_timeout, n);
     assert.equal(s.outcomes.read_timeout, 500);
     assert.equal(s.totalHistogramMs.reduce((a, h) => a + h.count, 0), n, 'every connection is in the histogram');

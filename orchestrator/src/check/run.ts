@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Scenario } from '@socklab/shared/scenario';
 import { SocklabError } from '../errors.js';
 import type { Emit } from '../experiment/events.js';
+import type { BuildImages } from '../experiment/execute.js';
 import { runExperiment } from '../experiment/run.js';
 import { buildPlan } from '../plan/build.js';
 import { renderCheckHtml, renderCheckMarkdown, renderCheckText, type CheckPage } from '../report/check.js';
@@ -67,7 +68,7 @@ function chromium(): string | null {
  * one thread, then the 200-connection challenge. Each run is a normal `socklab run` (its own report); the check
  * writes its table, what the failures mean, and a picture of it.
  */
-export async function runCheck(rt: ContainerRuntime, t: CheckTarget, o: { outDir: string; lang: Lang; emit: Emit; signal: AbortSignal }): Promise<CheckOutcome> {
+export async function runCheck(rt: ContainerRuntime, t: CheckTarget, o: { outDir: string; lang: Lang; emit: Emit; signal: AbortSignal; build?: BuildImages }): Promise<CheckOutcome> {
   const programs = t.program ? { [t.program.path]: t.program.source } : {};
   const target = t.program ? path.basename(t.program.path) : (t.image ?? '?');
   const runs: string[] = [];

@@ -6,6 +6,7 @@ import { endProgress, terminalProgress } from '../experiment/progress.js';
 import { LANGS } from '../report/lang.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { parseLang } from './experiment-flags.js';
+import { buildOnFirstUse } from './first-use.js';
 
 export function registerCheck(program: Command): void {
   program
@@ -31,7 +32,7 @@ export function registerCheck(program: Command): void {
         const r = await runCheck(
           rt,
           isFile ? { program: { path: server, source: readFileSync(server).toString('base64') }, port } : { image: server, port },
-          { outDir: o.out, lang, emit: terminalProgress(), signal: abort.signal },
+          { outDir: o.out, lang, emit: terminalProgress(), signal: abort.signal, build: buildOnFirstUse(rt) },
         );
         endProgress();
         console.log(r.text);

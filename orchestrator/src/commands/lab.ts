@@ -5,6 +5,7 @@ import { buildImages } from '../runtime/images.js';
 import { REPO_ROOT } from '../paths.js';
 import { grafanaAvailable, grafanaImage, labDownArgs, labUpArgs } from '../lab.js';
 import { checkLabEnv, labEnv } from '../lab-env.js';
+import { buildOnFirstUse, missingLabImages } from './first-use.js';
 
 
 export function registerLab(program: Command): void {
@@ -17,11 +18,15 @@ export function registerLab(program: Command): void {
       checkLabEnv(labEnv(REPO_ROOT));
       const rt = new DockerRuntime();
       await rt.ping();
+      // Which Compose (SOCKLAB_COMPOSE, checked here too): before anything is built.
+      const compose = await composeCommand();
       if (o.build) {
         const caFile = process.env.SOCKLAB_CA_FILE;
         await buildImages(rt, { base: 'auto', verbose: false, ...(caFile ? { caFile } : {}), log: (l) => console.error(`socklab build: ${l}`) });
+      } else {
+        const missing = await missingLabImages(rt);
+        if (missing.length > 0) await buildOnFirstUse(rt)(missing);
       }
-      const compose = await composeCommand();
       const v1 = compose[0] === 'docker-compose';
       const grafana = await grafanaAvailable(rt);
       // Ctrl-C (which Compose receives too, in the same process group) or SIGTERM: nothing in the lab is worth

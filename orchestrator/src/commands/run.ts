@@ -3,6 +3,7 @@ import { ConfigError, parseInteger } from '@socklab/shared';
 import type { Scenario } from '@socklab/shared/scenario';
 import { endProgress, terminalProgress } from '../experiment/progress.js';
 import { runExperiment } from '../experiment/run.js';
+import { buildOnFirstUse } from './first-use.js';
 import { buildPlan, parseMatrix, type CompareMatrix } from '../plan/build.js';
 import type { RunPlan } from '../plan/types.js';
 import { reportModel, renderText } from '../report/render.js';
@@ -51,7 +52,7 @@ async function plannedRun(scenario: Scenario, source: string, o: OutputFlags, co
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await runExperiment(rt, plan, { outDir: o.out, emit: terminalProgress(), signal: abort.signal, lang });
+    const r = await runExperiment(rt, plan, { outDir: o.out, emit: terminalProgress(), signal: abort.signal, lang, build: buildOnFirstUse(rt) });
     endProgress();
     console.error(`\n${renderText(reportModel(r.results, lang))}\n`);
     console.error(`socklab: results in ${r.dir}/ (report.html, report.md, results.json, plan.json)`);

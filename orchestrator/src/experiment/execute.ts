@@ -25,17 +25,10 @@ export interface ExecuteOptions {
   readonly preflightMs?: number;
 }
 
-/**
- * Every image the plan's containers need is here, or one error names each missing one with its fix (socklab's
- * are built, others pulled): before a network or a container is made. Returns their ids.
- */
-export async function checkImages(rt: ContainerRuntime, plan: RunPlan): Promise<Record<string, string>> {
-  const needed = new Set<string>();
-  for (const t of plan.trials) {
-    for (const s of t.servers) for (const c of [s.server, s.probe, s.sampler]) needed.add(c.image);
-    for (const w of t.swarms) needed.add(w.container.image);
-  }
-  for (const h of plan.clientHosts) needed.add(h.image);
+/** Builds socklab's own images when a plan needs one that is not here (first use); given by the CLI. */
+export type BuildImages = (missing: readonly string[]) => Promise<void>;
+
+async function imageIds(rt: ContainerRuntime, needed: Iterable<string>): Promise<{ ids: Record<string, string>; missing: string[] }> {
   const ids: Record<string, string> = {};
   const missing: string[] = [];
   for (const image of needed) {
@@ -43,8 +36,29 @@ export async function checkImages(rt: ContainerRuntime, plan: RunPlan): Promise<
     if (info) ids[image] = info.id;
     else missing.push(image);
   }
-  if (missing.length === 0) return ids;
+  return { ids, missing };
+}
+
+/**
+ * Every image the plan's containers need is here, or one error names each missing one with its fix (socklab's
+ * are built, others pulled): before a network or a container is made. With `build`, socklab's own missing images
+ * are built first (a first use). Returns their ids.
+ */
+export async function checkImages(rt: ContainerRuntime, plan: RunPlan, build?: BuildImages): Promise<Record<string, string>> {
+  const needed = new Set<string>();
+  for (const t of plan.trials) {
+    for (const s of t.servers) for (const c of [s.server, s.probe, s.sampler]) needed.add(c.image);
+    for (const w of t.swarms) needed.add(w.container.image);
+  }
+  for (const h of plan.clientHosts) needed.add(h.image);
   const ours = new Set<string>(Object.values(IMAGES));
+  let found = await imageIds(rt, needed);
+  if (build && found.missing.some((m) => ours.has(m))) {
+    await build(found.missing.filter((m) => ours.has(m)));
+    found = await imageIds(rt, needed);
+  }
+  const { ids, missing } = found;
+  if (missing.length === 0) return ids;
   const fixes = [
     missing.some((m) => ours.has(m)) ? 'build socklab\'s images: `npx socklab build` (or `npm run images`)' : '',
     ...missing.filter((m) => !ours.has(m)).map((m) => `pull or build ${m} (\`docker pull ${m}\`); \`docker images\` lists what is here`),

@@ -6,7 +6,7 @@ import type { Results } from '../results/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { Emit } from './events.js';
 import type { Lang } from '../report/lang.js';
-import { checkImages, executePlan } from './execute.js';
+import { checkImages, executePlan, type BuildImages } from './execute.js';
 
 export interface ExperimentOutcome {
   readonly results: Results;
@@ -20,11 +20,12 @@ export interface ExperimentOutcome {
  * The library entry of `socklab run` and `compare`: write plan.json, execute the plan (everything removed on
  * every exit path), write results.json and the report. Ctrl-C (the signal) still writes what was collected.
  */
-export async function runExperiment(rt: ContainerRuntime, plan: RunPlan, opts: { outDir: string; emit: Emit; signal: AbortSignal; lang?: Lang }): Promise<ExperimentOutcome> {
-  // An engine that does not answer, or a missing image, ends here: before the run's folder is written.
+export async function runExperiment(rt: ContainerRuntime, plan: RunPlan, opts: { outDir: string; emit: Emit; signal: AbortSignal; lang?: Lang; build?: BuildImages }): Promise<ExperimentOutcome> {
+  // An engine that does not answer, or a missing image, ends here: before the run's folder is written (socklab's
+  // own images are built first when `build` is given and one is missing).
   const t0 = performance.now();
   await rt.ping();
-  const images = await checkImages(rt, plan);
+  const images = await checkImages(rt, plan, opts.build);
   const preflightMs = performance.now() - t0;
   const dir = new RunDir(path.join(opts.outDir, plan.runId));
   dir.json('plan.json', plan);

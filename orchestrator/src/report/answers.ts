@@ -9,7 +9,15 @@ import { workOf, type TrialFacts, type Work } from './facts.js';
  * question the scenario asks (`asks`); the numbers come from the same measures as the tables.
  */
 export type Answer =
-  | { readonly kind: 'outcomes'; readonly ok: number; readonly connections: number; readonly others: ReadonlyArray<readonly [Outcome, number]>; readonly completionMs: number | null }
+  | {
+      readonly kind: 'outcomes';
+      readonly ok: number;
+      readonly connections: number;
+      readonly others: ReadonlyArray<readonly [Outcome, number]>;
+      readonly completionMs: number | null;
+      /** Servers that died during the trial: what the answer says first, since it decides every outcome after it. */
+      readonly died: ReadonlyArray<{ readonly model: string; readonly code: number | null; readonly oomKilled: boolean }>;
+    }
   | { readonly kind: 'one-at-a-time'; readonly yes: boolean; readonly model: string; readonly inService: number | null; readonly finishedMs: readonly number[]; readonly queuePeak: number | null; readonly queueFirstMs: number | null }
   | {
       readonly kind: 'refused-or-timed-out';
@@ -143,7 +151,11 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
   const m = f.measures;
   const first = m.servers[0];
   const others = (['refused', 'reset', 'connect_timeout', 'read_timeout', 'error'] as Outcome[]).filter((k) => m.outcomes[k] > 0).map((k) => [k, m.outcomes[k]] as const);
-  const outcomes: Answer = { kind: 'outcomes', ok: m.outcomes.ok, connections: m.connections, others, completionMs: m.completionMs };
+  const died = m.servers.flatMap((s) => {
+    const d = t.servers.find((x) => x.name === s.name)?.died;
+    return d ? [{ model: s.model, code: d.code, oomKilled: d.oomKilled }] : [];
+  });
+  const outcomes: Answer = { kind: 'outcomes', ok: m.outcomes.ok, connections: m.connections, others, completionMs: m.completionMs, died };
   if (!first) return outcomes;
   switch (f.asks) {
     case 'outcomes':

@@ -268,16 +268,16 @@ function latency(t: TrialResult, m: TrialMeasures, lang: Lang): Chart | null {
   const width = [1, 2, 2.5, 5, 10].map((k) => k * magnitude).find((x) => x >= raw) ?? raw;
   const n = Math.max(1, Math.ceil((top + 1e-9) / width));
   const present = OUTCOMES.filter((o) => each.some((c) => c.outcome === o));
-  const label = (i: number): string => `${f.num(i * width, 0)}–${f.num((i + 1) * width, 0)}`;
+  const label = (i: number): string => f.num(i * width, width < 1 ? 1 : 0);
   return {
     id: `latency-${t.id}`,
     title: w.latencyAlt,
     svg: render(
       {
         title: { text: w.latencyTitle },
-        xAxis: { type: 'category', name: w.latencyAxis, nameLocation: 'middle', nameGap: 46, data: Array.from({ length: n }, (_, i) => label(i)), axisLabel: { rotate: 30, fontSize: 10 } },
+        xAxis: { type: 'category', name: w.latencyAxis(f.num(width, width < 1 ? 1 : 0)), nameLocation: 'middle', nameGap: 30, data: Array.from({ length: n }, (_, i) => label(i)), axisLabel: { fontSize: 10, hideOverlap: true } },
         yAxis: valueAxis(lang, w.connections, { minInterval: 1 }),
-        grid: { left: 72, right: 40, top: 76, bottom: 80 },
+        grid: { left: 72, right: 40, top: 76, bottom: 60 },
         series: present.map((o) => ({
           type: 'bar',
           stack: 'o',

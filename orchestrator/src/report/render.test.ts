@@ -69,11 +69,11 @@ describe('reports, rendered from results alone', () => {
     const r = await backlogResults({ oomKilled: true, probeDies: true }, '128m');
     assert.equal(r.trials[0]!.servers[0]!.died?.memoryLimitBytes, 128 * 1024 * 1024);
     const md = renderMarkdown(reportModel(r));
-    assert.match(md, /It died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached 2,600 threads of its own and [\d.]+ MiB resident/);
+    assert.match(md, /The server died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached 2,600 threads of its own and [\d.]+ MiB resident/);
     assert.doesNotMatch(md, /speak first/);
     assert.match(md, /probe state: \d+ of \d+ reads failed \(last: ECONNREFUSED\); the probe shares the server's PID namespace and ended when the server died/);
     const pt = renderMarkdown(reportModel(r, 'pt-BR'));
-    assert.match(pt, /Ele morreu durante a execução: saída 137: morto pelo kernel por falta de memória \(OOM\), no seu limite de 128,0 MiB\. Antes de morrer chegou a 2\.600 threads próprias/);
+    assert.match(pt, /O servidor morreu durante a execução: saída 137: morto pelo kernel por falta de memória \(OOM\), no seu limite de 128,0 MiB\. Antes de morrer chegou a 2\.600 threads próprias/);
   });
 
   it('in Portuguese: everything translated, the language\'s own numbers and plurals, the kernel\'s terms kept', async () => {

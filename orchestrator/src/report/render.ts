@@ -35,7 +35,8 @@ function trialSections(f: TrialFacts, lang: Lang, heading: string | null): Array
   const several = f.servers.length > 1;
   const out = f.servers.map((s) => ({
     heading: [heading, several ? `${w.server} ${s.server.name} (${s.server.model})` : null].filter(Boolean).join(': ') || w.whatHappened,
-    paragraphs: s.facts.map((x) => say.fact(x, s.server.name)),
+    // A single server's outcomes are the answer itself when the question asks for outcomes: not said twice.
+    paragraphs: s.facts.filter((x) => !(x.kind === 'clients' && !several && f.asks === 'outcomes')).map((x) => say.fact(x, s.server.name)),
   }));
   if (f.comparison) out.push({ heading: [heading, w.compared].filter(Boolean).join(': '), paragraphs: [say.compare(f.comparison)] });
   return out;

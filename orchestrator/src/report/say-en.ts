@@ -37,7 +37,7 @@ const were = (n: number): string => (n === 1 ? 'was' : 'were');
 export function answer(a: Answer): string {
   switch (a.kind) {
     case 'outcomes':
-      return `${f.num(a.ok, 0)} of ${f.count(a.connections, N.connection)} ended ok${a.others.length > 0 ? `; ${outcomeList(a.others)}` : ''}${a.completionMs !== null ? `, all within ${f.secs(a.completionMs)} of the first start.` : '.'}`;
+      return `${a.died.map((d) => `The ${d.model} server died during the run (${d.oomKilled ? `exit ${d.code}: killed by the kernel for memory` : d.code === 137 ? 'exit 137: killed' : `exit ${d.code}`}). `).join('')}${f.num(a.ok, 0)} of ${f.count(a.connections, N.connection)} ended ok${a.others.length > 0 ? `; ${outcomeList(a.others)}` : ''}${a.completionMs !== null ? `, all within ${f.secs(a.completionMs)} of the first start.` : '.'}`;
     case 'one-at-a-time':
       return a.yes
         ? `Yes. The ${a.model} server had one request in service at a time (peak ${f.num(a.inService, 0)}): it answered its clients at ${f.list(a.finishedMs.slice(0, 6).map((x) => f.secs(x)))}, one after the other${a.queuePeak ? `, while the kernel held the others in the accept queue (up to ${f.num(a.queuePeak, 0)} waiting${a.queueFirstMs !== null ? `, from ${f.secs(a.queueFirstMs)}` : ''})` : ''}.`
@@ -151,7 +151,7 @@ export function fact(x: ServerFact, name: string): string {
             ? 'exit 143: stopped with SIGTERM'
             : `exit ${x.code}`;
       return (
-        `It died during the run: ${why}.` +
+        `The server died during the run: ${why}.` +
         (x.threadsPeak !== null ? ` Before it died it had reached ${f.count(x.threadsPeak, N.thread)} of its own${x.rssPeak !== null ? ` and ${f.mib(x.rssPeak)} resident` : ''} (the most the readings saw).` : '') +
         ' From then on its clients met what a dead server leaves: the kernel closed or reset the connections it held, and new ones found no one listening.'
       );

@@ -37,7 +37,7 @@ const cpuVerdict = (cores: number | null): string => (cores === null ? 'Desconhe
 export function answer(a: Answer): string {
   switch (a.kind) {
     case 'outcomes':
-      return `${f.num(a.ok, 0)} de ${f.count(a.connections, N.connection)} terminaram ok${a.others.length > 0 ? `; ${outcomeList(a.others)}` : ''}${a.completionMs !== null ? `, todas em até ${f.secs(a.completionMs)} após o primeiro início.` : '.'}`;
+      return `${a.died.map((d) => `O servidor ${d.model} morreu durante a execução (${d.oomKilled ? `saída ${d.code}: morto pelo kernel por falta de memória` : d.code === 137 ? 'saída 137: morto' : `saída ${d.code}`}). `).join('')}${f.num(a.ok, 0)} de ${f.count(a.connections, N.connection)} terminaram ok${a.others.length > 0 ? `; ${outcomeList(a.others)}` : ''}${a.completionMs !== null ? `, todas em até ${f.secs(a.completionMs)} após o primeiro início.` : '.'}`;
     case 'one-at-a-time':
       return a.yes
         ? `Sim. O servidor ${a.model} teve uma requisição em atendimento por vez (pico ${f.num(a.inService, 0)}): respondeu aos clientes em ${f.list(a.finishedMs.slice(0, 6).map((x) => f.secs(x)))}, um depois do outro${a.queuePeak ? `, enquanto o kernel segurava os demais na accept queue (até ${f.num(a.queuePeak, 0)} esperando${a.queueFirstMs !== null ? `, desde ${f.secs(a.queueFirstMs)}` : ''})` : ''}.`
@@ -151,7 +151,7 @@ export function fact(x: ServerFact, name: string): string {
             ? 'saída 143: parado com SIGTERM'
             : `saída ${x.code}`;
       return (
-        `Ele morreu durante a execução: ${why}.` +
+        `O servidor morreu durante a execução: ${why}.` +
         (x.threadsPeak !== null ? ` Antes de morrer chegou a ${ownThreads(x.threadsPeak)}${x.rssPeak !== null ? ` e ${f.mib(x.rssPeak)} residentes` : ''} (o máximo que as leituras viram).` : '') +
         ' Dali em diante seus clientes encontraram o que um servidor morto deixa: o kernel fechou ou resetou as conexões que ele tinha, e as novas não acharam ninguém escutando.'
       );

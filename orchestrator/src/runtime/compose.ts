@@ -1,11 +1,26 @@
 import { spawn } from 'node:child_process';
 import { exec } from './exec.js';
+import { ConfigError } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
 
-/** `docker compose` (v2) when the plugin is there, else `docker-compose` (v1): the lab's file works with both. */
-export async function composeCommand(): Promise<string[]> {
-  if ((await exec('docker', ['compose', 'version']).catch(() => ({ code: 1 }))).code === 0) return ['docker', 'compose'];
-  if ((await exec('docker-compose', ['version']).catch(() => ({ code: 1 }))).code === 0) return ['docker-compose'];
+/** The Compose commands the lab works with: v2 (the `docker compose` plugin) first, then 1.29's `docker-compose`. */
+export const COMPOSE_TOOLS = { v2: ['docker', 'compose'], v1: ['docker-compose'] } as const;
+
+/**
+ * `docker compose` (v2) when the plugin is there, else `docker-compose` (v1): the lab's file works with both.
+ * SOCKLAB_COMPOSE (`v2` or `v1`) picks one.
+ */
+export async function composeCommand(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const asked = env.SOCKLAB_COMPOSE;
+  if (asked !== undefined && asked !== 'v1' && asked !== 'v2') {
+    throw new ConfigError(`invalid SOCKLAB_COMPOSE ${JSON.stringify(asked)}: expected v2 (docker compose) or v1 (docker-compose)`);
+  }
+  for (const [name, cmd] of Object.entries(COMPOSE_TOOLS)) {
+    if (asked !== undefined && asked !== name) continue;
+    const [bin = 'docker', ...pre] = cmd;
+    if ((await exec(bin, [...pre, 'version']).catch(() => ({ code: 1 }))).code === 0) return [...cmd];
+  }
+  if (asked) throw new SocklabError(`SOCKLAB_COMPOSE=${asked}: \`${COMPOSE_TOOLS[asked].join(' ')}\` is not installed`, { hint: 'install it, or leave SOCKLAB_COMPOSE unset to use whichever is there' });
   throw new SocklabError('neither `docker compose` nor `docker-compose` is installed', {
     hint: 'install Docker Desktop, or the docker-compose-plugin (or docker-compose) package',
   });

@@ -90,7 +90,11 @@ export async function buildImages(rt: ContainerRuntime, opts: BuildOptions): Pro
     const r = await exec('docker', argv, {
       cwd: REPO_ROOT,
       env: { ...process.env, DOCKER_BUILDKIT: '0' },
-      ...(opts.verbose && { onLine: (l: string) => opts.log(`  ${l}`) }),
+      // Progress: every line with --verbose, else docker's steps (a first build takes minutes).
+      onLine: (l: string) => {
+        if (opts.verbose) opts.log(`  ${l}`);
+        else if (/^Step \d+\/\d+ : /.test(l)) opts.log(`  ${name}: ${l.length > 110 ? `${l.slice(0, 109)}…` : l}`);
+      },
     });
     if (r.code !== 0) {
       const tail = (r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n');

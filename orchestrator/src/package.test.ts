@@ -1,0 +1,37 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './paths.js';
+
+interface Manifest {
+  version: string;
+  dependencies?: Record<string, string>;
+  bundleDependencies?: string[];
+  bin?: Record<string, string>;
+}
+const manifest = (dir: string): Manifest => JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as Manifest;
+
+/**
+ * The published package is the repository's root (so the images, compose files and scenarios keep their places):
+ * its dependencies are what the CLI runs with, the orchestrator's and the shared package's, with the same ranges.
+ */
+describe('the socklab package', () => {
+  const root = manifest('.');
+  const cli = manifest('orchestrator');
+  const shared = manifest('images/shared');
+
+  it("depends on exactly what the CLI and the shared package depend on, with the same ranges, and bundles the shared package", () => {
+    const wanted: Record<string, string> = { ...shared.dependencies, ...cli.dependencies };
+    for (const [name, range] of Object.entries(shared.dependencies ?? {})) assert.equal(cli.dependencies?.[name] ?? range, range, `${name}: one range for both`);
+    assert.deepEqual(Object.entries(root.dependencies ?? {}).sort(), Object.entries(wanted).sort());
+    assert.deepEqual(root.bundleDependencies, ['@socklab/shared']);
+  });
+
+  it('has one version, and its command is the bin npm links', () => {
+    assert.equal(root.version, cli.version);
+    assert.equal(root.version, shared.version);
+    assert.deepEqual(root.bin, { socklab: 'orchestrator/bin/socklab.js' });
+    assert.deepEqual(cli.bin, { socklab: 'bin/socklab.js' });
+  });
+});
