@@ -3,8 +3,8 @@ import { composeCommand, composeForeground } from '../runtime/compose.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { buildImages } from '../runtime/images.js';
 import { REPO_ROOT } from '../paths.js';
-import { grafanaAvailable, grafanaImage, labDownArgs, labUpArgs } from '../lab.js';
-import { checkLabEnv, labEnv } from '../lab-env.js';
+import { grafanaAvailable, grafanaImage, labDownArgs, labUpArgs } from '../lab/compose-lab.js';
+import { checkLabEnv, labEnv } from '../lab/env.js';
 import { buildOnFirstUse, missingLabImages } from './first-use.js';
 
 

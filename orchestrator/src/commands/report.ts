@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { readResults, writeReport } from '../results/io.js';
+import { readResults } from '../results/io.js';
+import { writeReport } from '../report/write.js';
 import { RunDir } from '../results/run-dir.js';
 import { LANGS } from '../report/lang.js';
 import { parseLang } from './experiment-flags.js';

@@ -5,7 +5,8 @@ import { IMAGES } from '@socklab/shared';
 import { EngineLostError, SocklabError } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import type { RunPlan } from '../plan/types.js';
-import { AttachedPrometheus, grafanaRunUrl, trialTargets } from '../roles/prometheus.js';
+import { AttachedPrometheus, grafanaRunUrl } from '../roles/prometheus.js';
+import { trialTargets } from '../plan/targets.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { checkExpectations } from '../results/expect.js';
 import type { RunDir } from '../results/run-dir.js';
@@ -146,7 +147,7 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
     const t0 = performance.now();
     await rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal);
     // The swarms' client hosts live as long as the run (every exit path removes them with the network).
-    [prometheus] = await Promise.all([AttachedPrometheus.attach(rt, plan), ...plan.clientHosts.map((h) => rt.start(h))]);
+    [prometheus] = await Promise.all([AttachedPrometheus.attach(rt, plan.network.name, plan.runId), ...plan.clientHosts.map((h) => rt.start(h))]);
     networkMs = performance.now() - t0;
     if (prometheus.names.length > 0) {
       o.emit({ type: 'line', trial: '-', source: 'live view', text: `${prometheus.names.join(', ')} scrapes this run (run="${plan.runId}")` });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { RunPlan } from '../plan/types.js';
 import { RunDir } from '../results/run-dir.js';
-import { writeResults } from '../results/io.js';
+import { writeResults } from '../report/write.js';
 import type { Results } from '../results/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { Emit } from './events.js';

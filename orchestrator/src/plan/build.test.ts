@@ -51,7 +51,7 @@ describe('plans', () => {
 
 describe('live-view targets', () => {
   it('label every target with role, model, run, scenario and trial', async () => {
-    const { trialTargets } = await import('../roles/prometheus.js');
+    const { trialTargets } = await import('./targets.js');
     const p = buildPlan(loadScenario('cpu-vs-io').scenario, { source: 'test', runId: 'socklab-y' });
     const groups = trialTargets(p, p.trials[0]!);
     assert.equal(groups.length, 3 * 2 + 3, 'server and probe per server, and each swarm');

@@ -1,5 +1,5 @@
-import { IMAGES, PROBE_PORT, SERVER_METRICS_PORT, SWARM_METRICS_PORT } from '@socklab/shared';
-import type { ContainerSpec, RunPlan, TrialPlan } from '../plan/types.js';
+import { IMAGES } from '@socklab/shared';
+import type { ContainerSpec } from '../runtime/spec.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { roleLabels } from './common.js';
 import type { RoleContext } from './server.js';
@@ -11,26 +11,6 @@ export const PROMETHEUS_READY = 'Server is ready to receive web requests';
 export interface TargetGroup {
   readonly targets: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
-}
-
-/** A trial's scrape targets with the labels dashboards filter by: role, model, run, scenario, trial. */
-export function trialTargets(plan: RunPlan, trial: TrialPlan): TargetGroup[] {
-  const base = { run: plan.runId, scenario: plan.scenario.name, trial: trial.id };
-  const groups: TargetGroup[] = [];
-  for (const s of trial.servers) {
-    const labels = { ...base, model: s.model, server: s.name };
-    groups.push({ targets: [`${s.server.name}:${SERVER_METRICS_PORT}`], labels: { ...labels, role: 'server' } });
-    groups.push({ targets: [`${s.server.name}:${PROBE_PORT}`], labels: { ...labels, role: 'probe' } });
-  }
-  for (const w of trial.swarms) {
-    const model = trial.servers.find((s) => s.name === w.target)?.model ?? '';
-    // A swarm joins its client host's namespace: it answers at the host's address (inside a server's own
-    // namespace, on loopback, it is not reachable from Prometheus at all).
-    const net = w.container.network;
-    const host = net.kind === 'bridge' ? w.container.name : plan.clientHosts.find((h) => h.name === net.of)?.name;
-    if (host) groups.push({ targets: [`${host}:${SWARM_METRICS_PORT}`], labels: { ...base, model, server: w.target, role: 'swarm' } });
-  }
-  return groups;
 }
 
 /**
@@ -46,18 +26,18 @@ export class AttachedPrometheus {
   ) {}
 
   /** Attach every running socklab Prometheus to the run's network; none running is fine (a run needs none). */
-  static async attach(rt: ContainerRuntime, plan: RunPlan): Promise<AttachedPrometheus> {
+  static async attach(rt: ContainerRuntime, network: string, runId: string): Promise<AttachedPrometheus> {
     const found = (await rt.containersWithRole('prometheus')).map((c) => c.name);
     const names: string[] = [];
     for (const name of found) {
       try {
-        await rt.connect(name, plan.network.name);
+        await rt.connect(name, network);
         names.push(name);
       } catch {
         /* a Prometheus that cannot join (another engine's network mode, say) is left alone */
       }
     }
-    return new AttachedPrometheus(rt, plan.network.name, `${plan.runId}.json`, names);
+    return new AttachedPrometheus(rt, network, `${runId}.json`, names);
   }
 
   async publish(groups: readonly TargetGroup[]): Promise<void> {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkLabEnv, LAB_VARIABLES, labEnv } from './lab-env.js';
-import { REPO_ROOT } from './paths.js';
+import { checkLabEnv, LAB_VARIABLES, labEnv } from './env.js';
+import { REPO_ROOT } from '../paths.js';
 
 const FILES = ['docker-compose.yml', 'docker-compose.override.yml', 'docker-stack.yml'];
 

@@ -1,11 +1,11 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { IMAGES, PROMETHEUS_PORT } from '@socklab/shared';
-import { roleLabels } from './roles/common.js';
-import { probeSpec } from './roles/probe.js';
-import { serverSpec } from './roles/server.js';
-import { startRole } from './roles/ready.js';
-import type { ContainerRuntime } from './runtime/runtime.js';
+import { roleLabels } from '../roles/common.js';
+import { probeSpec } from '../roles/probe.js';
+import { serverSpec } from '../roles/server.js';
+import { startRole } from '../roles/ready.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
 
 export interface Check {
   readonly what: string;
@@ -26,7 +26,7 @@ function portFree(port: number): Promise<boolean> {
  * What `socklab doctor` checks, each ok / warn / fail with the fix. The kernel checks start a real server and
  * probe on a private internal network (removed afterwards), so they answer for the namespaces the lab will use.
  */
-export async function checkLab(rt: ContainerRuntime): Promise<Check[]> {
+export async function doctorChecks(rt: ContainerRuntime): Promise<Check[]> {
   const out: Check[] = [];
   const major = Number(process.versions.node.split('.')[0]);
   out.push(major >= 20 ? { what: 'Node.js', status: 'ok', detail: process.version } : { what: 'Node.js', status: 'fail', detail: process.version, fix: 'install Node.js 20 or later' });

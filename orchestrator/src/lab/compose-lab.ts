@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT } from './paths.js';
-import { OFFICIAL } from './runtime/images.js';
-import { exec } from './runtime/exec.js';
-import type { ContainerRuntime } from './runtime/runtime.js';
+import { REPO_ROOT } from '../paths.js';
+import { OFFICIAL } from '../runtime/images.js';
+import { exec } from '../runtime/exec.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
 
 export const LAB_PROJECT = 'socklab';
 /** The compose project of `socklab lab`: Compose's own COMPOSE_PROJECT_NAME, or socklab. */
