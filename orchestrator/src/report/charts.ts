@@ -243,7 +243,7 @@ function cpuOverTime(t: TrialResult, s: ServerResult, lang: Lang): Chart | null 
             color: '#e65100',
             areaStyle: { opacity: 0.2 },
             data: withGaps(points, t0, s.samples.length > 1 ? 250 : 1500),
-            markLine: { symbol: 'none', lineStyle: { color: '#555', type: 'dashed' }, label: { formatter: w.clientsStart, position: 'insideEndTop' }, data: [{ xAxis: 0 }] },
+            markLine: { symbol: 'none', lineStyle: { color: '#555', type: 'dashed' }, label: { formatter: w.clientsStart, position: 'end', distance: 4, fontSize: 11 }, data: [{ xAxis: 0 }] },
           },
         ],
       },

@@ -113,8 +113,6 @@ class FakeContainer implements ContainerHandle {
     this.exit({ code: 143, oomKilled: false });
   }
 
-  async pause(): Promise<void> {}
-  async unpause(): Promise<void> {}
 
   async remove(): Promise<void> {
     this.exit({ code: 137, oomKilled: false });
@@ -161,9 +159,7 @@ export class FakeRuntime implements ContainerRuntime {
     return c;
   }
 
-  async find(name: string): Promise<ContainerHandle | null> {
-    return this.containers.get(name) ?? null;
-  }
+
 
   readonly files = new Map<string, string>();
   readonly attached = new Set<string>();

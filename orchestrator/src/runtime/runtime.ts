@@ -65,8 +65,6 @@ export interface ContainerHandle {
   /** Send it a signal (SIGUSR2 sets a waiting swarm off); nothing happens when it has ended. */
   signal(name: string): Promise<void>;
   stop(timeoutSeconds?: number): Promise<void>;
-  pause(): Promise<void>;
-  unpause(): Promise<void>;
   /** Kill and remove it at once (nothing in a lab container is worth a graceful stop). */
   remove(): Promise<void>;
 }
@@ -82,8 +80,6 @@ export interface ContainerRuntime {
   createNetwork(name: string, labels: Readonly<Record<string, string>>, internal: boolean): Promise<void>;
   /** Create and start a container from a spec; the container is labelled by the spec. */
   start(spec: ContainerSpec): Promise<ContainerHandle>;
-  /** A container by name, when it exists. */
-  find(name: string): Promise<ContainerHandle | null>;
   /** Attach a running container to a network (a long-lived Prometheus joins a run's network). */
   connect(container: string, network: string): Promise<void>;
   disconnect(container: string, network: string): Promise<void>;
