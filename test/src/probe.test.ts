@@ -85,18 +85,19 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     assert.ok(spread >= 7 && spread <= 13, `jitter spreads connect times over ${spread.toFixed(1)} ms (${Math.min(...c)}..${Math.max(...c)})`);
   });
 
-  it('a delay changed at run time is in force within 1 s', async () => {
+  it('a delay changed at run time is in force within 1 s: the change is made within 1 s, and every connection after it is delayed', async () => {
     const server = await lab.server({ MODEL: 'event-loop' }, { name: 'live' });
     const probe = await lab.probe(server, {}, 'live-probe');
     const before = await lab.swarm(steady('live', 10, 20), 'live-before');
     assert.ok(connects(before).every((v) => v < 20), `unshaped: ${connects(before).join(', ')}`);
-    const t0 = Date.now();
+    const t0 = performance.now();
     const r = await lab.shape(probe, { delay: '150ms' });
+    const madeMs = performance.now() - t0;
     assert.equal(r.status, 200);
+    // The probe answers once the kernel (or its NFQUEUE helper) has the new delay: from then on it is in force.
+    assert.ok(madeMs < 1000, `the change took ${madeMs.toFixed(0)} ms`);
     const afterRun = await lab.swarm(steady('live', 10, 20), 'live-after');
-    const firstConnectAfter = Date.now() - t0; // an upper bound on when the first connection of the run started
     assert.ok(connects(afterRun).every((v) => v >= 140 && v <= 165), `shaped: ${connects(afterRun).join(', ')}`);
-    assert.ok(firstConnectAfter < 5000);
   });
 
   it('30% loss shows SYN retransmits in TCPSynRetrans and a measured loss within ±10 points', async () => {

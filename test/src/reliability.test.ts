@@ -167,7 +167,9 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
       child.kill(sig);
       const code = await closed(child);
       took.push(Date.now() - t0);
-      assert.ok(code === 130 || code === 0 || code === 1 || code === 3 || code === null, `trial ${i}: exit ${code}\n${err}`);
+      // 130: interrupted (the contract); null: the signal came before the command had started anything (Node's own
+      // default ends it). Nothing here can finish on its own before the signal (work of 20 s, a check of 16 s).
+      assert.ok(code === 130 || code === null, `trial ${i} (${sig} after ${args[0]}): exit ${code}\n${err}`);
       const now = (await rt.listLabelledRuns()).filter((r) => !before.has(r) && r.startsWith('socklab-'));
       assert.deepEqual(now, [], `trial ${i} (${sig} after ${args[0]}): left ${now.join(', ')}\n${err}`);
     }
@@ -177,7 +179,7 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
     assert.ok((sorted[19] ?? 0) <= 5000, `worst ${sorted[19]} ms from the signal to the terminal (all: ${took.join(', ')} ms)`);
   });
 
-  it('bad input, 42 ways (CLI flags, scenario files, compose variables): exit 2, one line naming the value and the valid forms, nothing created', async () => {
+  it('bad input (CLI flags, scenario files, compose variables): exit 2, one line naming the value and the valid forms, nothing created', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'socklab-badin-'));
     const yaml = (name: string, text: string): string => {
       const f = path.join(dir, name);
@@ -230,7 +232,6 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
       [['lab', '--build'], /invalid SOCKLAB_WORK "io:soon": expected none, io:<duration>/, { SOCKLAB_WORK: 'io:soon' }],
       [['lab', '--build'], /invalid variable "SOCKLAB_NERVUS_CLIENTS": expected one of the lab's/, { SOCKLAB_NERVUS_CLIENTS: '20' }],
     ];
-    assert.ok(cases.length >= 40, `${cases.length} cases`);
     const before = await rt.listLabelledRuns();
     const composed = (): string => spawnSync('docker', ['ps', '-aq', '--filter', 'label=com.docker.compose.project'], { encoding: 'utf8' }).stdout.trim();
     const composedBefore = composed();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { fmt, readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
 import { runDir, socklab } from './support/cli.js';
-import { CHROMIUM, look, openBrowser, overlaps } from './support/report-page.js';
+import { CHROMIUM, look, openBrowser, overlaps, repeatedTicks } from './support/report-page.js';
 
 /**
  * Every built-in scenario, run as a user runs it, its report held to what a student hands in: it opens with the
@@ -114,6 +114,7 @@ describe('every built-in scenario: its report answers its question first, in the
         assert.ok(seen.charts.length >= 3, `${name} ${lang}: charts`);
         for (const c of seen.charts) assert.ok(c.marks > 3, `${name} ${lang}: chart ${c.id} has data`);
         assert.deepEqual(seen.charts.flatMap(overlaps), [], `${name} ${lang}: no text over other text in the charts`);
+        assert.deepEqual(seen.charts.flatMap(repeatedTicks), [], `${name} ${lang}: every axis tick says a different value`);
         assert.ok(seen.answer.length > 40, `${name} ${lang}: the answer on the page`);
       }
     });

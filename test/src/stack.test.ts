@@ -23,20 +23,30 @@ const SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
 const leftovers = (): string[] =>
   [['service', 'ls'], ['network', 'ls'], ['ps', '-a']].flatMap((k) => docker([...k, '-q', '--filter', `label=com.docker.stack.namespace=${STACK}`]).stdout.trim().split('\n').filter(Boolean));
 
-// A swarm of one node, made here unless this engine is in one already (then it is left as it was).
+// A swarm of one node, made by the test (in its before hook) unless this engine is in one already (then it is left as
+// it was), and left again on every exit path.
 let initialized = false;
 let cannot: string | false = false;
-if (swarmState() !== 'active') {
+function joinSwarm(): void {
+  if (swarmState() === 'active') return;
   const init = docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
   if (init.status === 0) initialized = true;
   else cannot = `docker swarm init failed here: ${init.stderr.trim()}`;
+}
+function leaveSwarm(): void {
+  if (initialized) docker(['swarm', 'leave', '--force']);
+  initialized = false;
 }
 
 /** Docker 20.10's CLI, where the machine has one (Debian 12's docker.io: CI installs it for the engine). */
 const OLD_CLI = '/usr/bin/docker';
 const oldCli = spawnSync(OLD_CLI, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout?.trim() ?? '';
 
-describe("docker stack deploy with Docker 20.10's CLI: the README's version-line copies", { skip: cannot || (oldCli.startsWith('20.10') ? false : `no Docker 20.10 CLI at ${OLD_CLI}`) }, () => {
+describe('docker stack deploy, on a swarm of one node made for the test', () => {
+  before(joinSwarm);
+  after(leaveSwarm);
+
+describe("docker stack deploy with Docker 20.10's CLI: the README's version-line copies", { skip: oldCli.startsWith('20.10') ? false : `no Docker 20.10 CLI at ${OLD_CLI}` }, () => {
   const OLD = `${STACK}old`;
   const env = { ...ENV, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
   const sh = (script: string) => spawnSync('bash', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', env, timeout: 120_000 });
@@ -44,7 +54,8 @@ describe("docker stack deploy with Docker 20.10's CLI: the README's version-line
     sh(`docker stack rm ${OLD}; rm -f .docker-compose.v3.8.yml .docker-stack.v3.8.yml`);
   });
 
-  it('refuses the files as they are (no version line), and deploys every service from the copies the README makes', async () => {
+  it('refuses the files as they are (no version line), and deploys every service from the copies the README makes', async (t) => {
+    if (cannot) return t.skip(cannot);
     assert.match(sh('docker version --format {{.Client.Version}}').stdout, /^20\.10/);
     const plain = sh(`docker stack deploy --resolve-image never -c docker-compose.yml -c docker-stack.yml ${OLD}`);
     assert.notEqual(plain.status, 0);
@@ -65,31 +76,34 @@ describe("docker stack deploy with Docker 20.10's CLI: the README's version-line
   });
 });
 
-describe('docker stack deploy: the lab on Docker Swarm', { skip: cannot }, () => {
+describe('docker stack deploy: the lab on Docker Swarm', () => {
   before(() => {
+    if (cannot) return;
     const deploy = docker(['stack', 'deploy', '--resolve-image', 'never', '-c', 'docker-compose.yml', '-c', 'docker-stack.yml', STACK]);
     assert.equal(deploy.status, 0, deploy.stderr);
   });
   after(() => {
     docker(['stack', 'rm', STACK]);
-    if (initialized) docker(['swarm', 'leave', '--force']);
   });
 
-  it('clients reach every server across the overlay, and Prometheus scrapes servers, observers and clients', async () => {
+  it('clients reach every server across the overlay, and Prometheus scrapes servers, observers and clients', async (t) => {
+    if (cannot) return t.skip(cannot);
     const accepted = await until('sum by (server) (socklab_server_connections_accepted_total{role="server"})', (v) => SERVERS.every((s) => (v.get(s) ?? 0) > 0));
     for (const s of SERVERS) assert.ok((accepted.get(s) ?? 0) > 0, `${s} accepted over the overlay: ${JSON.stringify([...accepted])}`);
     const ok = await until('sum by (server) (socklab_swarm_connections_total{outcome="ok"})', (v) => SERVERS.every((s) => (v.get(s) ?? 0) > 0));
     for (const s of SERVERS) assert.ok((ok.get(s) ?? 0) > 0, `the clients of ${s} were served: ${JSON.stringify([...ok])}`);
   });
 
-  it('each server\'s own observer gives the kernel\'s view: gargalo overflows, threads are seen where they block', async () => {
+  it('each server\'s own observer gives the kernel\'s view: gargalo overflows, threads are seen where they block', async (t) => {
+    if (cannot) return t.skip(cannot);
     const o = await until('sum by (server) (socklab_probe_kernel_counter_total{field="ListenOverflows", role="probe"})', (v) => (v.get('gargalo') ?? 0) > 0);
     assert.ok((o.get('gargalo') ?? 0) > 0, `gargalo ListenOverflows ${o.get('gargalo')}`);
     const accept = await until('sum by (server) (socklab_probe_threads_blocked{call="accept", role="probe"})', (v) => (v.get('sequential') ?? 0) >= 1);
     assert.ok((accept.get('sequential') ?? 0) >= 1, `a thread of sequential waits in accept: ${JSON.stringify([...accept])}`);
   });
 
-  it('docker stack rm leaves no service, network or container, and the node can leave the swarm', async () => {
+  it('docker stack rm leaves no service, network or container, and the node can leave the swarm', async (t) => {
+    if (cannot) return t.skip(cannot);
     const rm = docker(['stack', 'rm', STACK]);
     assert.equal(rm.status, 0, rm.stderr);
     const t0 = Date.now();
@@ -106,4 +120,5 @@ describe('docker stack deploy: the lab on Docker Swarm', { skip: cannot }, () =>
       initialized = false;
     }
   });
+});
 });

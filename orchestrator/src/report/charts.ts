@@ -81,7 +81,7 @@ const timeAxis = (lang: Lang, extra: Record<string, unknown> = {}): Record<strin
   name: WORDS[lang].chart.axisSeconds,
   nameLocation: 'middle',
   nameGap: 28,
-  axisLabel: { formatter: (v: number) => fmt(lang).num(v) },
+  axisLabel: { formatter: (v: number) => fmt(lang).tick(v) },
   ...extra,
 });
 
@@ -92,7 +92,7 @@ const valueAxis = (lang: Lang, name: string, extra: Record<string, unknown> = {}
   nameLocation: 'middle',
   nameGap: 48,
   axisLine: { show: true, onZero: false },
-  axisLabel: { formatter: (v: number) => fmt(lang).num(v) },
+  axisLabel: { formatter: (v: number) => fmt(lang).tick(v) },
   ...extra,
 });
 
@@ -221,7 +221,7 @@ function cpuOverTime(t: TrialResult, s: ServerResult, lang: Lang): Chart | null 
       ? s.samples.slice(1).flatMap((x, i) => {
           const prev = s.samples[i]!;
           const dt = (x.t - prev.t) / 1000;
-          return dt > 0 ? [{ t: x.t, v: Math.max(0, Math.round(((x.cpuSeconds - prev.cpuSeconds) / dt) * 100) / 100) }] : [];
+          return dt > 0 ? [{ t: x.t, v: Math.max(0, Math.round(((x.cpuSeconds - prev.cpuSeconds) / dt) * 1000) / 1000) }] : [];
         })
       : s.stats.map((x) => ({ t: x.t, v: x.cpuCores }));
   if (points.length < 2) return null;
@@ -243,7 +243,7 @@ function cpuOverTime(t: TrialResult, s: ServerResult, lang: Lang): Chart | null 
             color: '#e65100',
             areaStyle: { opacity: 0.2 },
             data: withGaps(points, t0, s.samples.length > 1 ? 250 : 1500),
-            markLine: { symbol: 'none', lineStyle: { color: '#555', type: 'dashed' }, label: { formatter: w.clientsStart, position: 'end', distance: 4, fontSize: 11 }, data: [{ xAxis: 0 }] },
+            markLine: { symbol: 'none', lineStyle: { color: '#555', type: 'dashed' }, label: { show: false }, data: [{ xAxis: 0 }] },
           },
         ],
       },

@@ -13,6 +13,7 @@ export class Fmt {
   private readonly plurals: Intl.PluralRules;
   private readonly lists: Intl.ListFormat;
   private readonly numbers = new Map<number, Intl.NumberFormat>();
+  private ticks: Intl.NumberFormat | undefined;
 
   constructor(readonly lang: Lang) {
     this.plurals = new Intl.PluralRules(lang);
@@ -24,6 +25,14 @@ export class Fmt {
     if (n === null || n === undefined || !Number.isFinite(n)) return '-';
     let f = this.numbers.get(digits);
     if (!f) this.numbers.set(digits, (f = new Intl.NumberFormat(this.lang, { maximumFractionDigits: digits })));
+    return f.format(n);
+  }
+
+  /** An axis tick: small values keep two significant digits (0.002 cores is not 0), others up to two decimals. */
+  tick(n: number): string {
+    if (n === 0 || Math.abs(n) >= 1) return this.num(n, 2);
+    let f = this.ticks;
+    if (!f) this.ticks = f = new Intl.NumberFormat(this.lang, { maximumSignificantDigits: 2 });
     return f.format(n);
   }
 

@@ -73,3 +73,22 @@ export function overlaps(c: ChartSeen): string[] {
   }
   return out;
 }
+
+/**
+ * An axis that repeats a tick label ("0, 0, 0" where the values were 0.0003 apart): numeric labels in one column
+ * (a y axis: the same right edge) or one row (an x axis: the same top) that say the same thing twice.
+ */
+export function repeatedTicks(c: ChartSeen): string[] {
+  const numeric = c.texts.filter((t) => /^-?[\d.,\s]+$/.test(t.text.trim()));
+  const out: string[] = [];
+  for (const key of [(t: TextBox) => `column ${Math.round(t.x + t.w)}`, (t: TextBox) => `row ${Math.round(t.y)}`]) {
+    const groups = new Map<string, string[]>();
+    for (const t of numeric) groups.set(key(t), [...(groups.get(key(t)) ?? []), t.text.trim()]);
+    for (const [where, labels] of groups) {
+      if (labels.length < 3) continue;
+      const twice = labels.filter((l, i) => labels.indexOf(l) !== i);
+      if (twice.length > 0) out.push(`${c.id}: the axis in ${where} says ${[...new Set(twice)].join(', ')} more than once (${labels.join(' | ')})`);
+    }
+  }
+  return out;
+}
