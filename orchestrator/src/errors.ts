@@ -14,8 +14,9 @@ export class EngineLostError extends SocklabError {
   override name = 'EngineLostError';
 }
 
-/** What a container's exit code means to a person. */
-export function explainExit(code: number): string {
+/** What a container's exit means to a person at the terminal (the reports say it in their own words and language). */
+export function explainExit(code: number, oomKilled = false): string {
+  if (oomKilled) return `exit ${code}: killed by the kernel because it ran out of memory (OOM)`;
   if (code === 137) return 'exit 137: killed (SIGKILL), usually out of memory (OOM) or `docker kill`';
   if (code === 143) return 'exit 143: stopped with SIGTERM';
   if (code === 2) return 'exit 2: bad configuration (see its log)';

@@ -121,4 +121,26 @@ describe('the experiment engine, on a fake runtime', () => {
     assert.equal(existsSync(path.join(dir, p.runId)), false, 'no run folder');
     assert.deepEqual(await rt.listLabelledRuns(), [], 'no network, no container');
   });
+
+  it("a first use builds socklab's missing images before anything else, then runs; others than socklab's are not built", async () => {
+    const rt = new FakeRuntime(backlogScript());
+    rt.missingImages.add('socklab/probe').add('socklab/swarm');
+    const asked: string[][] = [];
+    const build = async (missing: readonly string[]): Promise<void> => {
+      asked.push([...missing]);
+      assert.deepEqual(await rt.listLabelledRuns(), [], 'built before any network or container');
+      for (const m of missing) rt.missingImages.delete(m);
+    };
+    const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal, build });
+    assert.deepEqual(asked.map((a) => [...a].sort()), [['socklab/probe', 'socklab/swarm']]);
+    assert.equal(r.exitCode, 0);
+    // An image that is not socklab's is never built: it is named, as before.
+    const rt2 = new FakeRuntime(backlogScript());
+    rt2.missingImages.add('students/eco:1');
+    const { scenario } = loadScenario('backlog');
+    const p = buildPlan({ ...scenario, servers: [{ name: 'server', image: 'students/eco:1', port: 8000 }] }, { source: 'test' });
+    let built = 0;
+    await assert.rejects(runExperiment(rt2, p, { outDir: out(), emit: () => {}, signal: new AbortController().signal, build: async () => void (built += 1) }), /image not here: students\/eco:1/);
+    assert.equal(built, 0);
+  });
 });

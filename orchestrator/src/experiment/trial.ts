@@ -1,5 +1,5 @@
 import { deadline, sleep } from '@socklab/shared';
-import { SocklabError } from '../errors.js';
+import { explainExit, SocklabError } from '../errors.js';
 import { fanOut, rawFiles, type TrialOutput } from '../collect/outputs.js';
 import { ServerRecord, TrialRecorder } from '../collect/record.js';
 import { decodeSamplerLine } from '../collect/sampler.js';
@@ -64,7 +64,7 @@ function collect(o: TrialOptions, stack: TrialStack, record: ServerRecord, out: 
       (e) => {
         if (stack.signal.aborted) return;
         record.died = { ...exitReport(e, record.plan.server.memoryBytes), at: Date.now() };
-        o.emit({ type: 'warn', message: `${name} died: ${record.died.explanation}; its clients go on, the report tells what they met` });
+        o.emit({ type: 'warn', message: `${name} died: ${explainExit(record.died.code, record.died.oomKilled)}; its clients go on, the report tells what they met` });
       },
       () => {}, // a lost engine: what waits on the swarms reports it
     ),

@@ -79,8 +79,6 @@ export const StatsSampleSchema = z.strictObject({
 export const ExitReportSchema = z.strictObject({
   code: n,
   oomKilled: z.boolean(),
-  /** For people: "exit 137: killed (SIGKILL), out of memory (OOM)". */
-  explanation: z.string(),
   /** The container's memory limit, when it had one and the kernel killed it for hitting it. */
   memoryLimitBytes: n.optional(),
   /** When the engine told of the exit (epoch ms), for a container that ended during a trial. */
