@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, parseShaping, SHAPING_ENV, type ShapingEnv } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
-import { postShaping } from '../roles/probe.js';
+import { liveProbes, postShaping } from '../roles/probe.js';
 import { DockerRuntime } from '../runtime/docker.js';
 
 export function registerShape(program: Command): void {
@@ -27,12 +27,12 @@ export function registerShape(program: Command): void {
       parseShaping(env); // bad values are named here, before anything is sent
       const rt = new DockerRuntime();
       await rt.ping();
-      const probes = (await rt.containersOf(run, 'probe')).filter((p) => o.server === undefined || p.labels['socklab.server']?.endsWith(`-${o.server}`));
+      const probes = await liveProbes(rt, run, o.server);
       if (probes.length === 0) throw new SocklabError(`no live probe for run ${run}${o.server ? ` and server ${o.server}` : ''}`, { hint: 'a run is live only while `socklab run` shows it; `docker ps --filter label=socklab.run` lists what runs' });
       for (const p of probes) {
-        const r = await postShaping(p.handle, body);
-        if (r.status !== 200) throw new ConfigError(`the probe ${p.handle.name} refused it: ${String(r.body.error)}`);
-        console.error(`socklab shape: ${p.handle.name}: ${JSON.stringify((r.body as { config?: unknown }).config)}`);
+        const r = await postShaping(p, body);
+        if (r.status !== 200) throw new ConfigError(`the probe ${p.name} refused it: ${String(r.body.error)}`);
+        console.error(`socklab shape: ${p.name}: ${JSON.stringify((r.body as { config?: unknown }).config)}`);
       }
     });
 }

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { IMAGES, PROMETHEUS_PORT } from '@socklab/shared';
 import { roleLabels } from '../roles/common.js';
-import { probeSpec } from '../roles/probe.js';
+import { probeSpec, startProbe } from '../roles/probe.js';
 import { serverSpec } from '../roles/server.js';
 import { startRole } from '../roles/ready.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
@@ -59,22 +59,13 @@ export async function doctorChecks(rt: ContainerRuntime): Promise<Check[]> {
         out.push({ what: 'per-namespace sysctls', status: 'warn', detail: (err as Error).message.split('\n')[0] ?? '', fix: 'scenarios that set --sysctl will not run on this engine' });
         await startRole(rt, serverSpec(ctx, { name: 'server', model: 'event-loop' }));
       }
-      const probe = await rt.start(probeSpec(ctx, server));
-      let offer = '';
-      for await (const l of probe.lines(AbortSignal.timeout(20_000))) {
-        if (l.line.includes('kernel offers')) {
-          offer = l.line;
-          break;
-        }
-      }
-      const netem = /netem=true/.test(offer);
-      const nfqueue = /nfqueue=true/.test(offer);
+      const { capabilities: offers } = await (await startProbe(rt, probeSpec(ctx, server))).shaping();
       out.push(
-        netem
+        offers.netem
           ? { what: 'link shaping', status: 'ok', detail: 'tc netem is available' }
-          : nfqueue
-            ? { what: 'link shaping', status: 'ok', detail: 'no netem in this kernel: the NFQUEUE fallback shapes delay, jitter and loss (tbf for rate)' }
-            : { what: 'link shaping', status: 'warn', detail: offer || 'the probe did not say what the kernel offers', fix: 'without netem or NFQUEUE, delay, jitter and loss are not available' },
+          : offers.nfqueue
+            ? { what: 'link shaping', status: 'ok', detail: `no netem in this kernel: the NFQUEUE fallback shapes delay, jitter and loss${offers.tbf ? ' (tbf for rate)' : ''}` }
+            : { what: 'link shaping', status: 'warn', detail: `the kernel offers neither netem nor NFQUEUE${offers.tbf ? ' (tbf: rate only)' : ''}`, fix: 'without netem or NFQUEUE, delay, jitter and loss are not available' },
       );
     } catch (err) {
       out.push({ what: 'lab containers', status: 'fail', detail: (err as Error).message.split('\n').slice(0, 3).join(' '), fix: 'see the message; `npx socklab build` rebuilds the images' });

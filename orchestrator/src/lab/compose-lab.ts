@@ -3,7 +3,6 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../paths.js';
 import { OFFICIAL } from '../runtime/images.js';
-import { exec } from '../runtime/exec.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 
 export const LAB_PROJECT = 'socklab';
@@ -18,8 +17,7 @@ export function grafanaImage(env: NodeJS.ProcessEnv = process.env): string {
 /** Is Grafana's image here, or can it be pulled now? (It cannot on machines without a registry.) */
 export async function grafanaAvailable(rt: ContainerRuntime, image = grafanaImage()): Promise<{ ok: boolean; why: string }> {
   if (await rt.imageInfo(image)) return { ok: true, why: '' };
-  const pull = await exec('docker', ['pull', '-q', image], { timeoutMs: 180_000 }).catch((e: Error) => ({ code: 1, stderr: e.message, stdout: '' }));
-  return pull.code === 0 ? { ok: true, why: '' } : { ok: false, why: (pull.stderr.trim().split('\n').pop() ?? '').slice(0, 160) };
+  return rt.pull(image);
 }
 
 /** The services `docker compose up` starts by default (no profile), from the base and override files. */
@@ -33,8 +31,8 @@ export function defaultServices(root = REPO_ROOT): string[] {
 }
 
 /**
- * The compose arguments of the lab: Compose 1.29 applies the files' deploy limits only with --compatibility
- * (Compose v2 and Swarm apply them as they are). Without Grafana's image, the other default services are named
+ * The compose arguments of the lab: Compose 1.29 gets --compatibility, which applies the files' deploy limits
+ * whatever their format (Compose v2 and Swarm apply them as they are). Without Grafana's image, the other default services are named
  * one by one (a scale of 0 would still try to pull it).
  */
 export function labUpArgs(opts: { v1: boolean; grafana: boolean; project?: string; detach?: boolean }): string[] {

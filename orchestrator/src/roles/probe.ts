@@ -85,6 +85,12 @@ export async function postShaping(handle: ContainerHandle, body: Record<string, 
   return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
 }
 
+/** The probes of a live run (of one of its servers, when named), as `socklab shape` reaches them. */
+export async function liveProbes(rt: ContainerRuntime, run: string, server?: string): Promise<ContainerHandle[]> {
+  const all = await rt.containersOf(run, 'probe');
+  return all.filter((p) => server === undefined || p.labels['socklab.server']?.endsWith(`-${server}`)).map((p) => p.handle);
+}
+
 export async function startProbe(rt: ContainerRuntime, spec: ContainerSpec, signal?: AbortSignal): Promise<StartedProbe> {
   return new StartedProbe(await startRole(rt, spec, { ...(signal && { signal }) }), spec);
 }

@@ -51,6 +51,19 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async pull(image: string, timeoutMs = 180_000): Promise<{ ok: boolean; why: string }> {
+    try {
+      const stream = (await this.docker.pull(image)) as NodeJS.ReadableStream & { destroy?: () => void };
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => (stream.destroy?.(), reject(new Error(`no answer within ${timeoutMs / 1000} s`))), timeoutMs);
+        this.docker.modem.followProgress(stream, (err: Error | null) => (clearTimeout(timer), err ? reject(err) : resolve()));
+      });
+      return { ok: true, why: '' };
+    } catch (e) {
+      return { ok: false, why: ((e as Error).message.split('\n')[0] ?? '').replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim().slice(0, 200) };
+    }
+  }
+
   async createNetwork(name: string, labels: Readonly<Record<string, string>>, internal: boolean): Promise<void> {
     await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, CheckDuplicate: true, Labels: { ...labels } });
   }

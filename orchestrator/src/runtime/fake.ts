@@ -141,6 +141,14 @@ export class FakeRuntime implements ContainerRuntime {
     return { version: '0.0.0-fake', os: 'fake', arch: 'x86_64', kernel: 'fake', cgroup: 'v2' };
   }
 
+  /** Images a pull brings (the rest fail as a registry nobody reaches would). */
+  pullable = new Set<string>();
+  async pull(image: string): Promise<{ ok: boolean; why: string }> {
+    if (!this.pullable.has(image)) return { ok: false, why: `pull access denied for ${image}` };
+    this.missingImages.delete(image);
+    return { ok: true, why: '' };
+  }
+
   async imageInfo(name: string): Promise<ImageInfo | null> {
     return this.missingImages.has(name) ? null : { id: `sha256:fake-${name}`, sizeBytes: 1, labels: {} };
   }

@@ -47,8 +47,8 @@ const NODE_IMAGES = ['server', 'swarm', 'probe'] as const;
 async function officialAvailable(rt: ContainerRuntime, log: (l: string) => void): Promise<{ ok: boolean; why: string }> {
   for (const image of [OFFICIAL.node, OFFICIAL.nodeRuntime, OFFICIAL.prometheus, OFFICIAL.python]) {
     if (await rt.imageInfo(image)) continue;
-    const pull = await exec('docker', ['pull', '-q', image], { timeoutMs: 120_000 });
-    if (pull.code !== 0) return { ok: false, why: (pull.stderr.trim().split('\n').pop() ?? '').slice(0, 200) };
+    const pull = await rt.pull(image, 120_000);
+    if (!pull.ok) return pull;
     log(`pulled ${image}`);
   }
   return { ok: true, why: '' };

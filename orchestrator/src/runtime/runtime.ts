@@ -77,6 +77,8 @@ export interface ContainerRuntime {
   ping(): Promise<void>;
   engineInfo(): Promise<EngineInfo>;
   imageInfo(name: string): Promise<ImageInfo | null>;
+  /** Pull an image from its registry: whether it came, and why not (the engine's words) when it did not. */
+  pull(image: string, timeoutMs?: number): Promise<{ ok: boolean; why: string }>;
   createNetwork(name: string, labels: Readonly<Record<string, string>>, internal: boolean): Promise<void>;
   /** Create and start a container from a spec; the container is labelled by the spec. */
   start(spec: ContainerSpec): Promise<ContainerHandle>;
