@@ -189,7 +189,6 @@ export const KERNEL_COUNTERS = [
   ['Tcp', 'RetransSegs'],
   ['Tcp', 'OutRsts'],
 ] as const;
-export type KernelCounter = (typeof KERNEL_COUNTERS)[number];
 
 /** Connection states the probe counts on the lab port; `established_unaccepted` is ESTABLISHED with inode 0. */
 export const PROBE_TCP_STATES = ['syn_recv', 'established', 'established_unaccepted', 'close_wait', 'time_wait'] as const;

@@ -6,7 +6,7 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export const REAL_CLOCK: Clock = { now: () => Date.now(), sleep };
+const REAL_CLOCK: Clock = { now: () => Date.now(), sleep };
 
 export interface PollOptions {
   /** Pause between attempts (from the start of one to the start of the next). */

@@ -27,5 +27,5 @@ export const LABELS = {
  * `client-host`: a swarm's place on the lab network (its network namespace and address), kept across a run's
  * trials; each trial's swarm container joins it.
  */
-export const ROLES = ['server', 'probe', 'sampler', 'swarm', 'client-host', 'prometheus', 'grafana', 'network'] as const;
+const ROLES = ['server', 'probe', 'sampler', 'swarm', 'client-host', 'prometheus', 'grafana', 'network'] as const;
 export type Role = (typeof ROLES)[number];

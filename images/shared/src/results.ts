@@ -12,7 +12,7 @@ import { BLOCKING_CALLS, PROBE_TCP_STATES, THREAD_OWNERS, THREAD_STATES } from '
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
 
-export const PercentilesSchema = z.strictObject({ count, p50: ms, p90: ms, p99: ms, max: ms });
+const PercentilesSchema = z.strictObject({ count, p50: ms, p90: ms, p99: ms, max: ms });
 export type Percentiles = z.infer<typeof PercentilesSchema>;
 
 const outcomeCounts = z.strictObject(Object.fromEntries(OUTCOMES.map((o) => [o, count])) as Record<(typeof OUTCOMES)[number], typeof count>);

@@ -41,7 +41,7 @@ const name = (d: string): z.ZodString =>
   z.string().regex(NAME, { error: () => 'expected a short name: lower-case letters, digits and dashes, starting with a letter' }).describe(d);
 
 /** Per-namespace sysctls a server container may set (Docker's --sysctl); others are refused. */
-export const SCENARIO_SYSCTLS = [
+const SCENARIO_SYSCTLS = [
   'net.core.somaxconn',
   'net.ipv4.tcp_abort_on_overflow',
   'net.ipv4.tcp_syncookies',
@@ -50,7 +50,7 @@ export const SCENARIO_SYSCTLS = [
   'net.ipv4.tcp_synack_retries',
 ] as const;
 
-export const ShapingSchema = z
+const ShapingSchema = z
   .strictObject({
     delay: duration('added one-way delay, e.g. 100ms').optional(),
     jitter: duration('random variation of the delay (at most the delay), e.g. 10ms').optional(),
@@ -61,7 +61,7 @@ export const ShapingSchema = z
   })
   .describe('link shaping on the server side (applied by the probe)');
 
-export const ServerSchema = z
+const ServerSchema = z
   .strictObject({
     name: name('the server container name on the run network (swarms target it by this name)').default('server'),
     model: oneOf(MODELS, 'a socklab server model').optional(),
@@ -98,7 +98,7 @@ export const ServerSchema = z
   })
   .describe('a server model and its probe');
 
-export const SwarmSchema = z
+const SwarmSchema = z
   .strictObject({
     name: name('the swarm container name').default('swarm'),
     target: name('the name of the server this swarm connects to').default('server'),
@@ -129,7 +129,7 @@ const bound = z.union([
 export const EXPECTATION_KEYS = [...OUTCOMES, 'listenOverflows', 'acceptQueuePeak', 'threadsPeak', 'inServicePeak', 'completionMs', 'oomKills'] as const;
 export type ExpectationKey = (typeof EXPECTATION_KEYS)[number];
 
-export const ExpectSchema = z
+const ExpectSchema = z
   .strictObject(Object.fromEntries(EXPECTATION_KEYS.map((k) => [k, bound.optional()])) as Record<ExpectationKey, z.ZodOptional<typeof bound>>)
   .describe('expected measurements: a number (exactly) or {min, max}; outcomes are summed over the swarms');
 
@@ -137,7 +137,7 @@ export const ExpectSchema = z
  * The kind of question a scenario asks, which decides how its report answers it first: yes or no, and the two or
  * three measured numbers that show it (report/answers.ts). `outcomes` (the default) says how the clients fared.
  */
-export const QUESTION_KINDS = [
+const QUESTION_KINDS = [
   'outcomes',
   'one-at-a-time',
   'refused-or-timed-out',
@@ -158,7 +158,7 @@ const Translation = z
   .strictObject({ title: z.string().describe('the title in that language'), question: z.string().describe('the question in that language') })
   .describe('the scenario\'s title and question in another language');
 
-export const ScenarioSchema = z
+const ScenarioSchema = z
   .strictObject({
     $schema: z.string().optional(),
     name: name('scenario id'),
@@ -180,7 +180,6 @@ export const ScenarioSchema = z
   })
   .describe('a socklab experiment');
 
-export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Scenario = z.output<typeof ScenarioSchema>;
 export type ServerInput = z.output<typeof ServerSchema>;
 export type SwarmInput = z.output<typeof SwarmSchema>;
@@ -204,7 +203,7 @@ export interface ScenarioIssue {
 }
 
 /** `servers.0.backlog` -> `servers[0].backlog` */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
   return out || '(top)';

@@ -41,7 +41,7 @@ export interface ServerConfig {
   readonly recvTimeoutMs: number;
 }
 
-export const SERVER_DEFAULTS: ServerConfig = {
+const SERVER_DEFAULTS: ServerConfig = {
   model: 'event-loop',
   port: LAB_PORT,
   metricsPort: SERVER_METRICS_PORT,

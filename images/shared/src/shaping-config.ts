@@ -24,7 +24,7 @@ export interface ShapingConfig {
   readonly refusal: Refusal;
 }
 
-export const NO_SHAPING: ShapingConfig = { delayMs: 0, jitterMs: 0, loss: 0, rateBps: null, direction: 'egress', refusal: { kind: 'drop' } };
+const NO_SHAPING: ShapingConfig = { delayMs: 0, jitterMs: 0, loss: 0, rateBps: null, direction: 'egress', refusal: { kind: 'drop' } };
 
 export const SHAPING_ENV = ['DELAY', 'JITTER', 'LOSS', 'RATE', 'DIRECTION', 'REFUSAL'] as const;
 export type ShapingEnv = Partial<Record<(typeof SHAPING_ENV)[number], string>>;

@@ -17,7 +17,7 @@ export function family(m: Flat, name: string, label?: string): number | undefine
 
 
 /** Server metrics (flattened exposition) -> a ServerSample. */
-export function serverSample(t: number, m: Flat): ServerSample {
+function serverSample(t: number, m: Flat): ServerSample {
   const handled: Partial<Record<Outcome, number>> = {};
   for (const o of OUTCOMES) {
     const v = family(m, S.connectionsHandled.name, `outcome="${o}"`);
@@ -54,7 +54,7 @@ function ownCalls(threads: NonNullable<ProbeState['threads']>): Partial<Record<B
  * The probe's /state -> a ProbeSample (strictly decoded; a malformed state is dropped by the caller), stamped with
  * when the probe read the kernel (`updatedAt`), or else `t`, when the sampler asked.
  */
-export function probeSample(t: number, state: unknown): ProbeSample & { sysctls: Record<string, string> } {
+function probeSample(t: number, state: unknown): ProbeSample & { sysctls: Record<string, string> } {
   const s = ProbeStateSchema.parse(state);
   const readAt = Date.parse(s.updatedAt);
   return {
@@ -79,7 +79,7 @@ export function probeSample(t: number, state: unknown): ProbeSample & { sysctls:
 }
 
 /** The swarms' metrics -> live outcome counts and connections in flight, summed over swarms. */
-export function liveSample(t: number, swarms: Record<string, Flat | { error?: string }>): LiveSample | null {
+function liveSample(t: number, swarms: Record<string, Flat | { error?: string }>): LiveSample | null {
   const outcomes = emptyOutcomeCounts();
   let inFlight = 0;
   let any = false;

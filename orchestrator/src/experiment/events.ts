@@ -15,7 +15,7 @@ export type RunEvent =
   | { readonly type: 'line'; readonly trial: string; readonly source: string; readonly text: string }
   | { readonly type: 'warn'; readonly message: string };
 
-export const PHASES = ['network', 'servers', 'ready', 'swarm', 'collect', 'cleanup', 'done'] as const;
+const PHASES = ['network', 'servers', 'ready', 'swarm', 'collect', 'cleanup', 'done'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export type Emit = (e: RunEvent) => void;

@@ -6,7 +6,7 @@ import type { LiveSample } from '../results/types.js';
 import type { Emit } from './events.js';
 
 /** The live counts of several samplers added up (each counts the swarms aimed at its server). */
-export function sumLive(parts: readonly LiveSample[], t: number): LiveSample {
+function sumLive(parts: readonly LiveSample[], t: number): LiveSample {
   const outcomes = emptyOutcomeCounts();
   let inFlight = 0;
   for (const p of parts) {

@@ -5,7 +5,7 @@ import { REPO_ROOT } from '../paths.js';
 import { OFFICIAL } from '../runtime/images.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 
-export const LAB_PROJECT = 'socklab';
+const LAB_PROJECT = 'socklab';
 /** The compose project of `socklab lab`: Compose's own COMPOSE_PROJECT_NAME, or socklab. */
 const project = (given?: string): string => given ?? (process.env.COMPOSE_PROJECT_NAME || LAB_PROJECT);
 
@@ -21,7 +21,7 @@ export async function grafanaAvailable(rt: ContainerRuntime, image = grafanaImag
 }
 
 /** The services `docker compose up` starts by default (no profile), from the base and override files. */
-export function defaultServices(root = REPO_ROOT): string[] {
+function defaultServices(root = REPO_ROOT): string[] {
   const names = new Map<string, boolean>();
   for (const file of ['docker-compose.yml', 'docker-compose.override.yml']) {
     const doc = parse(readFileSync(path.join(root, file), 'utf8'), { merge: true }) as { services?: Record<string, { profiles?: string[] }> };

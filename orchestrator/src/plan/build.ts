@@ -33,7 +33,7 @@ export interface PlanOptions {
 }
 
 /** A run id people can read and sort: socklab-20261123-143000-a1b2. */
-export function newRunId(now = new Date()): string {
+function newRunId(now = new Date()): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   return `socklab-${stamp}-${randomBytes(2).toString('hex')}`;

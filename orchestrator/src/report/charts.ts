@@ -20,7 +20,7 @@ export interface Chart {
 }
 
 /** One colour per outcome, the same in every chart (ok green, refusals and resets red, timeouts amber). */
-export const OUTCOME_COLOURS: Record<Outcome, string> = {
+const OUTCOME_COLOURS: Record<Outcome, string> = {
   ok: '#2e7d32',
   refused: '#c62828',
   reset: '#ad1457',

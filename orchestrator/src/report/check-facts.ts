@@ -4,7 +4,7 @@ import { fmt, type Lang } from './lang.js';
 import { NOUNS } from './words.js';
 
 /** The lab guide's acceptance criteria for its stage 3 (server_async.py), each measured. */
-export const CRITERIA = ['listens', 'nervous-ok', 'concurrent', 'one-thread', 'closes', 'challenge-ok'] as const;
+const CRITERIA = ['listens', 'nervous-ok', 'concurrent', 'one-thread', 'closes', 'challenge-ok'] as const;
 export type CriterionId = (typeof CRITERIA)[number];
 
 export interface Criterion {
@@ -62,7 +62,7 @@ export function spread(r: Results): { first: number; last: number; ok: number; c
 }
 
 /** The mistakes the measures show, each only where its own evidence is. */
-export function mistakesOf(r: Results, s: ServerMeasures, challenge: TrialMeasures | null): Mistake[] {
+function mistakesOf(r: Results, s: ServerMeasures, challenge: TrialMeasures | null): Mistake[] {
   const out: Mistake[] = [];
   const sp = spread(r);
   const c = s.clients;

@@ -194,7 +194,7 @@ function diedFact(s: ServerMeasures, srv: ServerResult): ServerFact | null {
 }
 
 /** Everything worth saying about one server of a trial. */
-export function serverFacts(t: TrialResult, srv: ServerResult, s: ServerMeasures): ServerFacts {
+function serverFacts(t: TrialResult, srv: ServerResult, s: ServerMeasures): ServerFacts {
   const work = workOf(srv);
   const facts: Array<ServerFact | null> = [
     clientsFact(s),

@@ -31,7 +31,7 @@ function measured(m: TrialMeasures, key: ExpectationKey): number | null {
   }
 }
 
-export function describeBound(b: Bound): string {
+function describeBound(b: Bound): string {
   if (typeof b === 'number') return `= ${b}`;
   if (b.min !== undefined && b.max !== undefined) return `${b.min}..${b.max}`;
   if (b.min !== undefined) return `>= ${b.min}`;

@@ -104,7 +104,7 @@ const max = (xs: readonly number[]): number | null => (xs.length === 0 ? null : 
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 /** Each connection of a swarm on the trial's clock (its own start moved to the trial's time zero). */
-export function connectionTimes(t: TrialResult, w: SwarmResult): ConnectionTimes[] {
+function connectionTimes(t: TrialResult, w: SwarmResult): ConnectionTimes[] {
   const s = w.summary;
   if (!s) return [];
   const offset = s.startedAtMs - t.swarmsStartedAt;
@@ -208,7 +208,7 @@ function longestGap(server: readonly number[], probe: readonly number[], from: n
   return longest;
 }
 
-export function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
+function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
   const t0 = t.swarmsStartedAt;
   const clients = clientMeasures(t, t.swarms.filter((w) => w.target === s.name));
   const idle = s.samples[0];

@@ -17,7 +17,7 @@ const strings = z.record(z.string(), z.string());
 const outcomeCounts = z.strictObject(Object.fromEntries(OUTCOMES.map((o) => [o, n])) as Record<(typeof OUTCOMES)[number], typeof n>);
 
 /** The server's own metrics at one instant (from the sampler), stamped when read. */
-export const ServerSampleSchema = z.strictObject({
+const ServerSampleSchema = z.strictObject({
   t: n,
   accepted: n,
   active: n,
@@ -37,7 +37,7 @@ export const ServerSampleSchema = z.strictObject({
 export type ServerSample = z.infer<typeof ServerSampleSchema>;
 
 /** The kernel's view at one instant (the probe's /state, through the sampler), stamped when the probe read it. */
-export const ProbeSampleSchema = z.strictObject({
+const ProbeSampleSchema = z.strictObject({
   t: n,
   listening: z.boolean(),
   acceptQueue: n,
@@ -64,11 +64,11 @@ export const ProbeSampleSchema = z.strictObject({
 export type ProbeSample = z.infer<typeof ProbeSampleSchema>;
 
 /** The swarms' live counts at one instant (their metrics, through the sampler). */
-export const LiveSampleSchema = z.strictObject({ t: n, outcomes: outcomeCounts, inFlight: n });
+const LiveSampleSchema = z.strictObject({ t: n, outcomes: outcomeCounts, inFlight: n });
 export type LiveSample = z.infer<typeof LiveSampleSchema>;
 
 /** One reading of a container's resource use by the engine (about one a second). */
-export const StatsSampleSchema = z.strictObject({
+const StatsSampleSchema = z.strictObject({
   t: n,
   memoryBytes: n,
   /** CPU in cores since the previous reading (1 = one core busy). */
@@ -76,7 +76,7 @@ export const StatsSampleSchema = z.strictObject({
   pids: n,
 });
 
-export const ExitReportSchema = z.strictObject({
+const ExitReportSchema = z.strictObject({
   code: n,
   oomKilled: z.boolean(),
   /** The container's memory limit, when it had one and the kernel killed it for hitting it. */
@@ -86,7 +86,7 @@ export const ExitReportSchema = z.strictObject({
 });
 export type ExitReport = z.infer<typeof ExitReportSchema>;
 
-export const ServerResultSchema = z.strictObject({
+const ServerResultSchema = z.strictObject({
   name: z.string(),
   model: z.string(),
   /** A server of one's own (an image or a Python file), observed from outside. */
@@ -113,7 +113,7 @@ export const ServerResultSchema = z.strictObject({
 });
 export type ServerResult = z.infer<typeof ServerResultSchema>;
 
-export const SwarmResultSchema = z.strictObject({
+const SwarmResultSchema = z.strictObject({
   name: z.string(),
   target: z.string(),
   clients: n,
@@ -130,7 +130,7 @@ export const SwarmResultSchema = z.strictObject({
 export type SwarmResult = z.infer<typeof SwarmResultSchema>;
 
 /** Where a trial's time went, in ms: the engine's own work around the experiment, phase by phase. */
-export const TrialTimingsSchema = z.strictObject({
+const TrialTimingsSchema = z.strictObject({
   /** Creating and starting its containers (for a server of one's own: until its clients' containers could start). */
   startMs: ms,
   /** Until servers, probes and clients were ready and a reading of each server at rest had come in. */
@@ -144,7 +144,7 @@ export const TrialTimingsSchema = z.strictObject({
 });
 export type TrialTimings = z.infer<typeof TrialTimingsSchema>;
 
-export const TrialResultSchema = z.strictObject({
+const TrialResultSchema = z.strictObject({
   id: z.string(),
   cell: strings,
   repetition: n,
@@ -162,7 +162,7 @@ export const TrialResultSchema = z.strictObject({
 export type TrialResult = z.infer<typeof TrialResultSchema>;
 
 /** Where a run's time went outside its trials, in ms. */
-export const RunTimingsSchema = z.strictObject({
+const RunTimingsSchema = z.strictObject({
   /** Asking the engine and checking the images, before anything was made. */
   preflightMs: ms,
   /** Creating the run's network and the swarms' client hosts (and attaching a live-view Prometheus). */
@@ -172,9 +172,8 @@ export const RunTimingsSchema = z.strictObject({
   /** From the preflight to the end of the cleanup. */
   totalMs: ms,
 });
-export type RunTimings = z.infer<typeof RunTimingsSchema>;
 
-export const ManifestSchema = z.strictObject({
+const ManifestSchema = z.strictObject({
   socklabVersion: z.string(),
   gitCommit: z.string().nullable(),
   node: z.string(),
@@ -190,7 +189,7 @@ export const ManifestSchema = z.strictObject({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-export const ExpectationCheckSchema = z.strictObject({
+const ExpectationCheckSchema = z.strictObject({
   trial: z.string(),
   key: z.enum(EXPECTATION_KEYS),
   expected: z.string(),

@@ -8,7 +8,7 @@ import { fetchInside, roleLabels } from './common.js';
 import { startRole } from './ready.js';
 import type { RoleContext } from './server.js';
 
-export const PROBE_READY = 'socklab probe: watching';
+const PROBE_READY = 'socklab probe: watching';
 
 /** The probe's shaping environment from a scenario's `shaping` (validated by the probe's own parser). */
 export function shapingEnvOf(shaping: ServerInput['shaping']): Record<string, string> {

@@ -5,8 +5,8 @@ import { roleLabels } from './common.js';
 import type { RoleContext } from './server.js';
 
 /** Where Prometheus reads file_sd target files (images/prometheus/prometheus.yml, job `runs`). */
-export const TARGETS_DIR = '/etc/prometheus/targets';
-export const PROMETHEUS_READY = 'Server is ready to receive web requests';
+const TARGETS_DIR = '/etc/prometheus/targets';
+const PROMETHEUS_READY = 'Server is ready to receive web requests';
 
 export interface TargetGroup {
   readonly targets: readonly string[];

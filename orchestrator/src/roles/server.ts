@@ -14,10 +14,10 @@ export interface RoleContext {
 }
 
 /** The server's log line once it listens (the lab port is open by then). */
-export const SERVER_READY = 'socklab server: model=';
-export const SERVER_READY_MS = 30_000;
+const SERVER_READY = 'socklab server: model=';
+const SERVER_READY_MS = 30_000;
 /** How long a server of one's own may take to listen on its port. */
-export const OWN_READY_MS = 30_000;
+const OWN_READY_MS = 30_000;
 
 /** The environment the server image reads, from a scenario's server (validated by the image's own parser). */
 export function serverEnv(s: Partial<ServerInput>): Record<string, string> {
@@ -83,7 +83,7 @@ export function ownServerSpec(ctx: RoleContext, s: Partial<ServerInput> & { name
 }
 
 /** A started server: its container and what a user asks of it. */
-export class StartedServer {
+class StartedServer {
   constructor(
     readonly handle: ContainerHandle,
     readonly spec: ContainerSpec,

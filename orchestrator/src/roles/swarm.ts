@@ -97,7 +97,7 @@ export interface SwarmRun {
 }
 
 /** The summary line: the last stdout line that is a JSON object. */
-export function swarmSummaryOf(stdout: readonly string[]): { summary?: SwarmSummary; error?: string } {
+function swarmSummaryOf(stdout: readonly string[]): { summary?: SwarmSummary; error?: string } {
   const line = [...stdout].reverse().find((l) => l.startsWith('{'));
   if (line === undefined) return { error: 'the swarm printed no JSON summary' };
   try {

@@ -60,7 +60,7 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 }
 
 /** `key=N`, `key=N..M`, `key=N..` or `key=..M`: an expectation from the command line. */
-export function parseExpect(items: readonly string[]): Record<string, Bound> {
+function parseExpect(items: readonly string[]): Record<string, Bound> {
   const out: Record<string, Bound> = {};
   for (const item of items) {
     const m = /^([A-Za-z_]+)=(\d+)?(\.\.)?(\d+)?$/.exec(item.trim());

@@ -5,7 +5,7 @@ import { ConfigError } from '@socklab/shared';
 import { validateScenario, type Scenario, type ScenarioIssue } from '@socklab/shared/scenario';
 import { REPO_ROOT } from '../paths.js';
 
-export const SCENARIOS_DIR = path.join(REPO_ROOT, 'orchestrator', 'scenarios');
+const SCENARIOS_DIR = path.join(REPO_ROOT, 'orchestrator', 'scenarios');
 
 /** The built-in scenarios: orchestrator/scenarios/<name>.yaml, in file order (numbered like the course's stages). */
 export function builtinScenarios(): Array<{ name: string; file: string; scenario: Scenario }> {

@@ -2,7 +2,7 @@
 import type { ContainerSpec } from '../runtime/spec.js';
 import type { FakeScript } from '../runtime/fake.js';
 
-export const T0 = 1_700_000_000_000;
+const T0 = 1_700_000_000_000;
 
 export function probeState(acceptQueue: number, overflows: number): Record<string, unknown> {
   return {
@@ -20,13 +20,13 @@ export function probeState(acceptQueue: number, overflows: number): Record<strin
   };
 }
 
-export const SHAPING_ANSWER = {
+const SHAPING_ANSWER = {
   plan: { method: 'nfqueue', effects: [] },
   capabilities: { netem: false, ifb: true, nfqueue: true, tbf: true },
   helper: { received: 0, accepted: 0, dropped: 0, pending: 0 },
 };
 
-export function swarmSummary(): Record<string, unknown> {
+function swarmSummary(): Record<string, unknown> {
   const connections = [
     ...Array.from({ length: 6 }, (_, i) => ({ outcome: 'ok', startMs: i * 10, totalMs: 2000 * (i + 1) - i * 10, connectMs: 1 })),
     ...Array.from({ length: 4 }, (_, i) => ({ outcome: 'connect_timeout', startMs: 60 + i * 10, totalMs: 3000, errno: 'ETIMEDOUT' })),
