@@ -80,9 +80,8 @@ function table(p: PanelSpec): TableBuilder {
   return b;
 }
 
-/** The panels, each with what to look for; `f` is the label filter of the dashboard's variables. */
-export function panels(f: Filter): PanelSpec[] {
-  const sel = selector(f);
+/** How the clients are taken in and how their connections end. */
+function clientPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
   return [
     {
       title: 'Connections accepted per second',
@@ -103,6 +102,12 @@ export function panels(f: Filter): PanelSpec[] {
       stacked: true,
       queries: [{ expr: `sum by (outcome) (rate(${W.connections.name}${sel()}[${RATE}]))`, legend: '{{outcome}}' }],
     },
+  ];
+}
+
+/** The listener's queues, as the kernel holds them. */
+function queuePanels(sel: ReturnType<typeof selector>): PanelSpec[] {
+  return [
     {
       title: 'How full each accept queue is',
       description: 'Connections the kernel completed that wait for accept(), as a share of what the queue holds (Linux holds one more than the backlog: 2 for listen(1)). At 100% the queue is full: new handshakes are dropped (Linux never refuses for a full backlog) and ListenOverflows rises. A listen(1) server with two waiting is as full as a 511 one with 512.',
@@ -122,6 +127,12 @@ export function panels(f: Filter): PanelSpec[] {
       unit: 'short',
       queries: [{ expr: `sum by (server) (${P.tcpConnections.name}${sel('state="syn_recv"')})`, legend: '{{server}}' }],
     },
+  ];
+}
+
+/** The servers' own threads, where they wait, and the clients waiting on them. */
+function threadPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
+  return [
     {
       title: 'Threads of each server (its own)',
       description: 'The model\'s own OS threads, as the course counts them (named sl-* by socklab\'s models; every thread of a program of one\'s own, seen by the probe). A thread-per-connection model grows one per client; an event loop and a sequential server stay at one. The Node runtime\'s threads (V8, libuv) are left out here.',
@@ -147,6 +158,12 @@ export function panels(f: Filter): PanelSpec[] {
       stacked: true,
       queries: [{ expr: `sum by (phase) (${W.inFlightByPhase.name}${sel()})`, legend: '{{phase}}' }],
     },
+  ];
+}
+
+/** What serving costs (memory, CPU), how long it takes, and the link it runs over. */
+function costPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
+  return [
     {
       title: 'Resident memory of the server',
       description: 'RSS of the server process and its children. Each OS thread costs tens of KiB of it, a Node Worker several MiB, a connection on an event loop a few KiB.',
@@ -176,6 +193,12 @@ export function panels(f: Filter): PanelSpec[] {
       queries: [{ expr: `max by (model, server, method, direction, delay, jitter, loss, rate, refusal) (${P.shapingInfo.name}${sel()})`, legend: '{{method}}', instant: true }],
     },
   ];
+}
+
+/** The panels, each with what to look for; `f` is the label filter of the dashboard's variables. */
+export function panels(f: Filter): PanelSpec[] {
+  const sel = selector(f);
+  return [...clientPanels(sel), ...queuePanels(sel), ...threadPanels(sel), ...costPanels(sel)];
 }
 
 export const KERNEL_PANELS = (f: Filter): PanelSpec[] => {

@@ -87,6 +87,63 @@ async function shapeLink(observeOnly: boolean, ifaces: string[], port: number, s
   return { shaper, caps };
 }
 
+interface Serving {
+  readonly observer: Observer;
+  readonly shaper: Shaper;
+  readonly caps: Capabilities;
+  readonly observeOnly: boolean;
+}
+
+type Json = (code: number, body: unknown) => void;
+
+/** POST /shaping: the environment's names in any case ({"delay": "200ms", "loss": "5%"}); what is not given is kept. */
+function changeShaping(req: http.IncomingMessage, json: Json, p: Serving): void {
+  readBody(req)
+    .then((body) => {
+      const given = JSON.parse(body || '{}') as Record<string, unknown>;
+      const picked: ShapingEnv = {};
+      for (const [k, v] of Object.entries(given)) {
+        const key = k.toUpperCase() as (typeof SHAPING_ENV)[number];
+        if (!(SHAPING_ENV as readonly string[]).includes(key)) throw new ConfigError(`unknown shaping field ${JSON.stringify(k)}: expected ${SHAPING_ENV.map((s) => s.toLowerCase()).join(', ')}`);
+        picked[key] = String(v);
+      }
+      return p.shaper.apply(parseShaping(picked, p.shaper.config));
+    })
+    .then(
+      () => (exportShaping(p.observer, p.shaper), json(200, { config: p.shaper.config, plan: p.shaper.plan })),
+      (err: Error) => json(err instanceof ConfigError || err instanceof SyntaxError ? 400 : 500, { error: err.message }),
+    );
+}
+
+/** The probe's HTTP answers: /metrics, /state (?fresh=1: a reading taken now), /shaping (GET, POST), /healthz. */
+function answer(req: http.IncomingMessage, res: http.ServerResponse, p: Serving): void {
+  const json = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+  if (req.url === '/metrics') {
+    p.observer.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': p.observer.registry.contentType }).end(body),
+      (err: Error) => res.writeHead(500).end(String(err)),
+    );
+  } else if (req.url === '/state') {
+    json(200, p.observer.state);
+  } else if (req.url === '/state?fresh=1') {
+    // A reading taken for this request: the sampler stamps what it shows with when it was true.
+    p.observer.fresh().then(
+      (state) => json(200, state),
+      (err: Error) => json(500, { error: err.message }),
+    );
+  } else if (req.url === '/shaping' && req.method === 'GET') {
+    json(200, { config: p.shaper.config, plan: p.shaper.plan, capabilities: p.caps, helper: p.shaper.helperStats });
+  } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT') && p.observeOnly) {
+    json(409, { error: 'this observer runs inside the server\'s container and cannot shape: shaping needs the probe container (NET_ADMIN)' });
+  } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT')) {
+    changeShaping(req, json, p);
+  } else if (req.url === '/healthz') {
+    res.writeHead(200).end('ok\n');
+  } else {
+    res.writeHead(404).end('try /metrics, /state or /shaping\n');
+  }
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   // Everything is validated before anything in the namespace is touched.
@@ -118,48 +175,7 @@ async function main(): Promise<void> {
     seen = { accepted: s.accepted, dropped: s.dropped };
   }, 1000);
 
-  const server = http.createServer((req, res) => {
-    const json = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-    if (req.url === '/metrics') {
-      observer.registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': observer.registry.contentType }).end(body),
-        (err: Error) => res.writeHead(500).end(String(err)),
-      );
-    } else if (req.url === '/state') {
-      json(200, observer.state);
-    } else if (req.url === '/state?fresh=1') {
-      // A reading taken for this request: the sampler stamps what it shows with when it was true.
-      observer.fresh().then(
-        (state) => json(200, state),
-        (err: Error) => json(500, { error: err.message }),
-      );
-    } else if (req.url === '/shaping' && req.method === 'GET') {
-      json(200, { config: shaper.config, plan: shaper.plan, capabilities: caps, helper: shaper.helperStats });
-    } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT') && observeOnly) {
-      json(409, { error: 'this observer runs inside the server\'s container and cannot shape: shaping needs the probe container (NET_ADMIN)' });
-    } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT')) {
-      // Same names as the environment, in any case: {"delay": "200ms", "loss": "5%", ...}; the rest is kept.
-      readBody(req)
-        .then((body) => {
-          const given = JSON.parse(body || '{}') as Record<string, unknown>;
-          const picked: ShapingEnv = {};
-          for (const [k, v] of Object.entries(given)) {
-            const key = k.toUpperCase() as (typeof SHAPING_ENV)[number];
-            if (!(SHAPING_ENV as readonly string[]).includes(key)) throw new ConfigError(`unknown shaping field ${JSON.stringify(k)}: expected ${SHAPING_ENV.map((s) => s.toLowerCase()).join(', ')}`);
-            picked[key] = String(v);
-          }
-          return shaper.apply(parseShaping(picked, shaper.config));
-        })
-        .then(
-          () => (exportShaping(observer, shaper), json(200, { config: shaper.config, plan: shaper.plan })),
-          (err: Error) => json(err instanceof ConfigError || err instanceof SyntaxError ? 400 : 500, { error: err.message }),
-        );
-    } else if (req.url === '/healthz') {
-      res.writeHead(200).end('ok\n');
-    } else {
-      res.writeHead(404).end('try /metrics, /state or /shaping\n');
-    }
-  });
+  const server = http.createServer((req, res) => answer(req, res, { observer, shaper, caps, observeOnly }));
   await new Promise<void>((resolve) => server.listen(PROBE_PORT, '::', resolve));
   console.log(`socklab probe: watching port ${port} every ${refreshMs}ms; /metrics, /state and /shaping on :${PROBE_PORT}`);
 

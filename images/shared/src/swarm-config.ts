@@ -94,53 +94,41 @@ export function arrivalCount(arrival: 'ramp' | 'steady', rate: number, durationM
   const d = durationMs / 1000;
   return Math.max(1, Math.round(arrival === 'steady' ? rate * d : (rate * d) / 2));
 }
-/** Parse swarm flags into a validated configuration; bad values name the valid forms. */
-export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        target: { type: 'string' },
-        preset: { type: 'string' },
-        clients: { type: 'string' },
-        arrival: { type: 'string' },
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        concurrency: { type: 'string' },
-        delay: { type: 'string' },
-        'connect-timeout': { type: 'string' },
-        'read-timeout': { type: 'string' },
-        message: { type: 'string' },
-        hold: { type: 'string' },
-        'request-interval': { type: 'string' },
-        'expect-greeting': { type: 'boolean' },
-        repeat: { type: 'string' },
-        'max-duration': { type: 'string' },
-        'metrics-port': { type: 'string' },
-        linger: { type: 'string' },
-        'close-with-reset': { type: 'boolean' },
-        'start-on-signal': { type: 'boolean' },
-      },
-    });
-  } catch (e) {
-    throw new ConfigError(`${(e as Error).message}\n\n${SWARM_USAGE}`);
-  }
-  const v = parsed.values;
-  if (v.target === undefined) throw new ConfigError(`--target host:port is required\n\n${SWARM_USAGE}`);
-  const tm = /^(.+):(\d+)$/.exec(v.target);
-  if (!tm) throw invalid('--target', v.target, 'host:port, e.g. server:7000 or 127.0.0.1:7000');
-  const target = { host: (tm[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port: parseInteger(tm[2] ?? '', '--target port', 1, 65535) };
+/** The swarm's flags, as node:util parseArgs reads them. */
+const SWARM_OPTIONS = {
+    target: { type: 'string' },
+    preset: { type: 'string' },
+    clients: { type: 'string' },
+    arrival: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    concurrency: { type: 'string' },
+    delay: { type: 'string' },
+    'connect-timeout': { type: 'string' },
+    'read-timeout': { type: 'string' },
+    message: { type: 'string' },
+    hold: { type: 'string' },
+    'request-interval': { type: 'string' },
+    'expect-greeting': { type: 'boolean' },
+    repeat: { type: 'string' },
+    'max-duration': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    linger: { type: 'string' },
+    'close-with-reset': { type: 'boolean' },
+    'start-on-signal': { type: 'boolean' },
+} as const;
 
-  let preset: (typeof SWARM_PRESETS)[SwarmPreset] | undefined;
-  if (v.preset !== undefined) {
-    if (!(v.preset in SWARM_PRESETS)) throw invalid('--preset', v.preset, `one of ${Object.keys(SWARM_PRESETS).join(', ')}`);
-    preset = SWARM_PRESETS[v.preset as SwarmPreset];
-  }
-  const clients =
-    v.clients !== undefined ? parseInteger(v.clients, '--clients', 1, SWARM_LIMITS.maxClients) : (preset?.clients ?? 1);
+type SwarmValues = ReturnType<typeof parseArgs<{ options: typeof SWARM_OPTIONS; strict: true; allowPositionals: false }>>['values'];
+
+function parseTarget(given: string | undefined): SwarmConfig['target'] {
+  if (given === undefined) throw new ConfigError(`--target host:port is required\n\n${SWARM_USAGE}`);
+  const tm = /^(.+):(\d+)$/.exec(given);
+  if (!tm) throw invalid('--target', given, 'host:port, e.g. server:7000 or 127.0.0.1:7000');
+  return { host: (tm[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port: parseInteger(tm[2] ?? '', '--target port', 1, 65535) };
+}
+
+/** How the clients arrive: the arrival, its rate, how long it lasts, the closed loop's concurrency. */
+function arrivalOf(v: SwarmValues, clients: number): Pick<SwarmConfig, 'arrival' | 'rate' | 'durationMs' | 'concurrency'> {
   const arrival = v.arrival ?? 'burst';
   if (!(ARRIVALS as readonly string[]).includes(arrival)) throw invalid('--arrival', arrival, `one of ${ARRIVALS.join(', ')}`);
   const rate = v.rate === undefined ? 0 : parseInteger(v.rate, '--rate', 1, 1_000_000);
@@ -158,6 +146,25 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
       throw invalid('--clients', v.clients, `${n} or nothing: --arrival ${arrival} at --rate ${rate} over --duration ${v.duration} makes ${n} connections`);
     }
   }
+  return { arrival: arrival as Arrival, rate, durationMs, concurrency };
+}
+
+/** Parse swarm flags into a validated configuration; bad values name the valid forms. */
+export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: SWARM_OPTIONS });
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}\n\n${SWARM_USAGE}`);
+  }
+  const v = parsed.values;
+  const target = parseTarget(v.target);
+  let preset: (typeof SWARM_PRESETS)[SwarmPreset] | undefined;
+  if (v.preset !== undefined) {
+    if (!(v.preset in SWARM_PRESETS)) throw invalid('--preset', v.preset, `one of ${Object.keys(SWARM_PRESETS).join(', ')}`);
+    preset = SWARM_PRESETS[v.preset as SwarmPreset];
+  }
+  const clients = v.clients !== undefined ? parseInteger(v.clients, '--clients', 1, SWARM_LIMITS.maxClients) : (preset?.clients ?? 1);
   const maxDurationMs = duration(v['max-duration'], 'max-duration', SWARM_LIMITS.defaultMaxDurationMs);
   if (maxDurationMs <= 0 || maxDurationMs > SWARM_LIMITS.maxDurationMs) {
     throw invalid('--max-duration', v['max-duration'], 'a duration above 0 and at most 1h');
@@ -168,10 +175,7 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
   return {
     target,
     clients,
-    arrival: arrival as Arrival,
-    rate,
-    durationMs,
-    concurrency,
+    ...arrivalOf(v, clients),
     delayMs: duration(v.delay, 'delay', 0),
     connectTimeoutMs: duration(v['connect-timeout'], 'connect-timeout', 5000),
     readTimeoutMs: duration(v['read-timeout'], 'read-timeout', 10_000),
