@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IMAGES } from '@socklab/shared';
 import { dashboards, queriesOf } from '@socklab/grafana';
-import { DockerRuntime, fetchInside, prometheusSpec, readResults, startRole, type Results } from '@socklab/orchestrator';
-import { Lab, type Started } from './support/lab.js';
+import { DockerRuntime, prometheusSpec, readResults, startRole, type Results } from '@socklab/orchestrator';
+import { Lab } from './support/lab.js';
+import { fetchFrom, startReference, type Reference } from './support/references.js';
 import { socklab } from './support/cli.js';
 
 const rt = new DockerRuntime();
@@ -31,7 +32,7 @@ swarms:
 
 describe('live view: Prometheus follows a run, and every dashboard query returns data', () => {
   let lab: Lab;
-  let querier: Started;
+  let querier: Reference;
   let prometheus: string;
   let results: Results;
   let out: string;
@@ -41,7 +42,7 @@ describe('live view: Prometheus follows a run, and every dashboard query returns
     const spec = prometheusSpec({ run: lab.run, network: lab.run, prefix: lab.run });
     await startRole(rt, spec);
     prometheus = spec.name;
-    querier = (await lab.startProcess(IMAGES.swarm, 'swarm', 'querier', { entrypoint: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] })).container;
+    querier = await startReference({ run: lab.run, name: 'querier', network: { join: lab.network }, cmd: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] });
     out = mkdtempSync(path.join(tmpdir(), 'socklab-live-'));
   });
   after(async () => {
@@ -50,7 +51,7 @@ describe('live view: Prometheus follows a run, and every dashboard query returns
   });
 
   async function api(pathAndQuery: string): Promise<{ status: string; data: { result: Array<{ metric: Record<string, string>; values?: Array<[number, string]> }> } }> {
-    const r = await fetchInside(querier.handle, `http://${prometheus}:9090/api/v1/${pathAndQuery}`);
+    const r = await fetchFrom(querier, `http://${prometheus}:9090/api/v1/${pathAndQuery}`);
     assert.equal(r.status, 200, r.body);
     return JSON.parse(r.body) as never;
   }

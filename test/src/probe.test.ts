@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { IMAGES, LAB_PORT } from '@socklab/shared';
 import { Lab, sampleWhile, type Started, type SwarmRun } from './support/lab.js';
+import { runReference, startReference } from './support/references.js';
 
 const connects = (run: SwarmRun): number[] => (run.summary?.connections ?? []).map((c) => c.connectMs ?? NaN);
 
@@ -120,20 +121,26 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     await lab.probe(server, { RATE: '1mbit' }, 'rate-probe');
     const bytes = 500_000;
     // A bulk sender in the server's namespace (port 7100), and a receiver on the lab network.
-    await lab.startProcess(IMAGES.swarm, 'server', 'rate-sender', {
-      networkOf: server,
-      entrypoint: ['node', '-e', `require('net').createServer((s) => s.end(Buffer.alloc(${bytes}, 120))).listen(7100)`],
+    // The references, plain Node started by testcontainers: a sender in the server's namespace, a receiver outside.
+    await startReference({
+      run: lab.run,
+      name: 'rate-sender',
+      network: { shareWith: server.spec.name },
+      cmd: ['node', '-e', `require('net').createServer((s) => s.end(Buffer.alloc(${bytes}, 120))).listen(7100, () => console.log('listening'))`],
+      readyLine: /listening/,
     });
-    await new Promise((r) => setTimeout(r, 1000));
-    const r = await lab.runToExit(IMAGES.swarm, 'swarm', 'rate-receiver', {
-      entrypoint: [
+    const r = await runReference({
+      run: lab.run,
+      name: 'rate-receiver',
+      network: { join: lab.network },
+      cmd: [
         'node', '-e',
         `const s = require('net').connect(7100, '${lab.run}-rate'); let n = 0, t0; ` +
           `s.on('data', (d) => { t0 ??= performance.now(); n += d.length; }); ` +
           `s.on('end', () => console.log(JSON.stringify({ n, ms: performance.now() - t0 })));`,
       ],
     });
-    const { n, ms } = JSON.parse(r.logs.trim().split('\n').pop() ?? '{}') as { n: number; ms: number };
+    const { n, ms } = JSON.parse(r.output.trim().split('\n').pop() ?? '{}') as { n: number; ms: number };
     assert.equal(n, bytes);
     const mbit = (n * 8) / (ms / 1000) / 1e6;
     assert.ok(mbit >= 0.85 && mbit <= 1.15, `measured ${mbit.toFixed(3)} Mbit/s`);
@@ -189,12 +196,10 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     const during = await probe.exec(['sh', '-c', 'iptables -S; tc qdisc show; ip link']);
     assert.match(during.stdout, /SOCKLAB-OUT/);
     await probe.stop({ timeout: 10_000 });
-    const inspector = await lab.startProcess(IMAGES.probe, 'probe', 'clean-inspector', {
-      networkOf: server,
-      capAdd: ['NET_ADMIN'],
-      entrypoint: ['sh', '-c', 'iptables -S; tc qdisc show; ip link'],
-    });
-    const after = (await inspector.done).logs;
+    // A look from outside the probe (testcontainers; the probe's image only for its iptables and tc, its code unused).
+    const after = (
+      await runReference({ run: lab.run, name: 'clean-inspector', image: IMAGES.probe, network: { shareWith: server.spec.name }, capAdd: ['NET_ADMIN'], cmd: ['sh', '-c', 'iptables -S; tc qdisc show; ip link'] })
+    ).output;
     assert.doesNotMatch(after, /SOCKLAB|NFQUEUE|tbf|ingress|socklab-ifb/, after);
   });
 });

@@ -9,6 +9,7 @@ import { IMAGES } from '@socklab/shared';
 import { DockerRuntime, readResults, REPO_ROOT, trialMeasures } from '@socklab/orchestrator';
 import { background, CLI, containerOf, runDir, socklab } from './support/cli.js';
 import { Lab } from './support/lab.js';
+import { startReference } from './support/references.js';
 
 const rt = new DockerRuntime();
 const closed = (child: ChildProcess): Promise<number | null> => new Promise((r) => child.on('close', (c) => r(c)));
@@ -22,7 +23,7 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
 
   it('lab networks are internal: the network says so, and nothing leaves it (no default route, or the engine drops it)', async (t) => {
     await using lab = await Lab.create('isolation');
-    const { container } = await lab.startProcess(IMAGES.swarm, 'swarm', 'inside', { entrypoint: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] });
+    const container = await startReference({ run: lab.run, name: 'inside', network: { join: lab.network }, cmd: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] });
     const internal = spawnSync('docker', ['network', 'inspect', '-f', '{{.Internal}} {{.Id}} {{range .IPAM.Config}}{{.Subnet}}{{end}}', lab.network], { encoding: 'utf8' });
     const [flag, id = '', subnet = ''] = internal.stdout.trim().split(' ');
     assert.equal(flag, 'true', 'the network is marked internal');

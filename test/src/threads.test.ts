@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IMAGES, SWARM_METRICS } from '@socklab/shared';
+import { SWARM_METRICS } from '@socklab/shared';
 import type { ProbeState } from '@socklab/shared/results';
 import { Lab, metricValue, type Started } from './support/lab.js';
+import { startReference } from './support/references.js';
 
 type Proc = NonNullable<ProbeState['threads']>[number];
 
@@ -72,8 +73,13 @@ describe('where every thread is blocked, read from the kernel by the probe', () 
   });
 
   it('a server written without socklab (a few lines of plain Node) is observed the same way', async () => {
-    const { container: plain } = await lab.startProcess(IMAGES.swarm, 'server', 'plain', {
-      entrypoint: ['node', '-e', "require('net').createServer((s) => s.on('data', () => setTimeout(() => s.end('hi\\n'), 3000))).listen(7000)"],
+    // The reference: a plain Node image (not socklab's), started by testcontainers (not socklab's roles).
+    const plain = await startReference({
+      run: lab.run,
+      name: 'plain',
+      network: { join: lab.network },
+      cmd: ['node', '-e', "require('net').createServer((s) => s.on('data', () => setTimeout(() => s.end('hi\\n'), 3000))).listen(7000, () => console.log('listening'))"],
+      readyLine: /listening/,
     });
     const probe = await lab.probe(plain, { REFRESH: '250ms' }, 'plain-probe');
     // Node 24 names its main thread MainThread: that process, with its event loop in epoll.

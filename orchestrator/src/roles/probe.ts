@@ -29,7 +29,7 @@ export function shapingEnvOf(shaping: ServerInput['shaping']): Record<string, st
  */
 export function probeSpec(
   ctx: RoleContext,
-  server: ContainerSpec,
+  server: Pick<ContainerSpec, 'name'>,
   opts: { name?: string; env?: Record<string, string>; refreshMs?: number; seed?: number } = {},
 ): ContainerSpec {
   return {

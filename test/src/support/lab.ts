@@ -101,7 +101,7 @@ export class Lab implements AsyncDisposable {
   }
 
   /** The probe role in a server's namespaces (NET_ADMIN only, never privileged). */
-  async probe(server: Started, env: Record<string, string> = {}, name = 'probe'): Promise<Started> {
+  async probe(server: { readonly spec: Pick<ContainerSpec, 'name'> }, env: Record<string, string> = {}, name = 'probe'): Promise<Started> {
     const spec = probeSpec(this.ctx, server.spec, { name, env });
     return new Started(await startRole(rt, spec), spec);
   }

@@ -1,0 +1,84 @@
+/**
+ * The tests' own reference containers: what socklab is compared against (a server of a few lines of plain Node, a
+ * bulk sender and receiver, a vantage point on a lab network, a look at a namespace's tables), started with
+ * testcontainers on a plain Node image, not through socklab's roles or images, so a mistake in those cannot hide
+ * in the reference too. socklab's own containers keep going through the roles, as the CLI starts them.
+ *
+ * Testcontainers' reaper (Ryuk) needs its image; where it is not here and cannot be pulled (no registry, as on the
+ * machines this was made on), the references run without it: each carries the run's socklab labels, so the runner's
+ * label sweep and each test's own cleanup remove them all the same.
+ */
+import { spawnSync } from 'node:child_process';
+import { OFFICIAL, OFFLINE } from '@socklab/orchestrator';
+
+const RYUK = 'testcontainers/ryuk:0.14.0';
+const present = (image: string): boolean => spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status === 0;
+const pulled = (image: string): boolean => present(image) || spawnSync('docker', ['pull', '-q', image], { stdio: 'ignore', timeout: 60_000 }).status === 0;
+
+if (process.env.TESTCONTAINERS_RYUK_DISABLED === undefined && !pulled(RYUK)) process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+/** Whether testcontainers' reaper watches the references here (for a test's diagnostics). */
+export const REAPER = process.env.TESTCONTAINERS_RYUK_DISABLED !== 'true';
+
+const { GenericContainer, Wait } = await import('testcontainers');
+type Started = Awaited<ReturnType<InstanceType<typeof GenericContainer>['start']>>;
+
+/** A plain Node image: the official one where it is here (or can be pulled), else the offline base's (Debian and Node only). */
+export const REFERENCE_IMAGE = present(OFFICIAL.nodeRuntime) ? OFFICIAL.nodeRuntime : OFFLINE.nodeRuntime;
+
+export interface ReferenceOptions {
+  /** The run it belongs to: its socklab labels, so every cleanup by label finds it. */
+  readonly run: string;
+  readonly name: string;
+  /** A lab network to join (with `name` as its alias), or a container whose network namespace to share. */
+  readonly network: { readonly join: string } | { readonly shareWith: string };
+  readonly cmd: readonly string[];
+  readonly capAdd?: readonly string[];
+  /** Another image than the plain Node one (for tools the reference needs, such as iptables and tc). */
+  readonly image?: string;
+  /** A line its log shows once it is ready. */
+  readonly readyLine?: RegExp;
+}
+
+/** A reference container, started and ready. */
+export async function startReference(o: ReferenceOptions): Promise<Reference> {
+  let c = new GenericContainer(o.image ?? REFERENCE_IMAGE)
+    .withName(`${o.run}-${o.name}`)
+    .withLabels({ 'socklab.run': o.run, 'socklab.role': 'reference' })
+    .withEntrypoint([...o.cmd.slice(0, 1)])
+    .withCommand([...o.cmd.slice(1)]);
+  c = 'join' in o.network ? c.withNetworkMode(o.network.join).withNetworkAliases(o.name) : c.withNetworkMode(`container:${o.network.shareWith}`);
+  if (o.capAdd) c = c.withAddedCapabilities(...o.capAdd);
+  // Without a ready line it is ready once it runs (it publishes no port to wait for).
+  if (o.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(o.readyLine));
+  const started = await c.withStartupTimeout(30_000).start();
+  return Object.assign(started, { spec: { name: `${o.run}-${o.name}` } });
+}
+
+/** A started reference, named as socklab names containers (`<run>-<name>`), so a probe can join it. */
+export type Reference = Started & { readonly spec: { readonly name: string } };
+
+/** GET a URL from inside a reference (on its networks), with the runtime's own fetch: the status and body. */
+export async function fetchFrom(c: Started, url: string): Promise<{ status: number; body: string }> {
+  const r = await c.exec(['node', '-e', `fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => { console.error(e.message); process.exit(1); })`]);
+  if (r.exitCode !== 0) throw new Error(`fetch ${url} from ${c.getName()}: ${r.output.trim()}`);
+  return JSON.parse(r.stdout) as { status: number; body: string };
+}
+
+/** A reference that runs to its end (and succeeds: testcontainers fails the start otherwise): its output. */
+export async function runReference(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ output: string }> {
+  const c = await new GenericContainer(o.image ?? REFERENCE_IMAGE)
+    .withName(`${o.run}-${o.name}`)
+    .withLabels({ 'socklab.run': o.run, 'socklab.role': 'reference' })
+    .withEntrypoint([...o.cmd.slice(0, 1)])
+    .withCommand([...o.cmd.slice(1)])
+    .withNetworkMode('join' in o.network ? o.network.join : `container:${o.network.shareWith}`)
+    .withAddedCapabilities(...(o.capAdd ?? []))
+    .withWaitStrategy(Wait.forOneShotStartup())
+    .withStartupTimeout(60_000)
+    .start();
+  const logs = await c.logs();
+  let output = '';
+  for await (const chunk of logs) output += chunk.toString();
+  await c.stop({ remove: true }).catch(() => {});
+  return { output };
+}
