@@ -33,7 +33,7 @@ const counter = (t: Trial, server: string, key: string): number => {
 };
 const ownThreadsPeak = (t: Trial, server: string): number => {
   const s = t.servers.find((x) => x.name === server)!;
-  return s.own ? Math.max(...s.probe.map((p) => p.ownThreads ?? 0)) : Math.max(...s.samples.flatMap((x) => [x.modelThreads, x.modelThreadsPeak]));
+  return s.userServer ? Math.max(...s.probe.map((p) => p.ownThreads ?? 0)) : Math.max(...s.samples.flatMap((x) => [x.modelThreads, x.modelThreadsPeak]));
 };
 const outcomes = (t: Trial, server: string): Record<string, number> => {
   const o: Record<string, number> = {};

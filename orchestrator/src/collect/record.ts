@@ -56,14 +56,14 @@ export class ServerRecord {
   }
 
   /** A reading of the whole server at rest: its own metrics (a socklab model) and the kernel's view. */
-  static complete(own: boolean): Wanted {
-    return (d) => d.probe !== null && (own || d.server !== null);
+  static complete(userServer: boolean): Wanted {
+    return (d) => d.probe !== null && (userServer || d.server !== null);
   }
 
   /** What is missing, said once the trial is over. */
   private gaps(): string[] {
     const m = [...this.missing];
-    if (this.samples.length === 0 && !this.plan.own) m.push(`server metrics: no sample (${this.serverErrors} failed reads)`);
+    if (this.samples.length === 0 && !this.plan.userServer) m.push(`server metrics: no sample (${this.serverErrors} failed reads)`);
     if (this.probe.length === 0) m.push(`probe state: no sample (${this.lastProbeError || 'the probe never answered'})`);
     else if (this.probeErrors > this.probe.length) {
       // The probe lives in the server's PID namespace: when the server dies, the kernel ends the probe with it.
@@ -79,7 +79,7 @@ export class ServerRecord {
     return {
       name: p.name,
       model: p.model,
-      own: p.own,
+      userServer: p.userServer,
       port: p.port,
       localhost: this.localhost,
       container: p.server.name,

@@ -2,7 +2,7 @@ import type { Outcome } from '@socklab/shared';
 
 /** What a run reports as it goes. The terminal display is one subscriber, `--json` mode another. */
 export type RunEvent =
-  | { readonly type: 'phase'; readonly trial: string; readonly of: number; readonly phase: Phase; readonly detail: string }
+  | { readonly type: 'phase'; readonly trial: string; readonly trials: number; readonly phase: Phase; readonly detail: string }
   | {
       readonly type: 'live';
       readonly trial: string;

@@ -143,7 +143,7 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
   let prometheus: AttachedPrometheus | undefined;
   try {
     engine = await rt.engineInfo();
-    o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
+    o.emit({ type: 'phase', trial: '-', trials: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
     const t0 = performance.now();
     await rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal);
     // The swarms' client hosts live as long as the run (every exit path removes them with the network).
@@ -163,7 +163,7 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
   } finally {
     const t0 = performance.now();
     await prometheus?.detach().catch((e: unknown) => problems.push(`live view targets: ${(e as Error).message}`));
-    o.emit({ type: 'phase', trial: '-', of: plan.trials.length, phase: 'cleanup', detail: `removing everything labelled socklab.run=${plan.runId}` });
+    o.emit({ type: 'phase', trial: '-', trials: plan.trials.length, phase: 'cleanup', detail: `removing everything labelled socklab.run=${plan.runId}` });
     await rt.removeLabelled(plan.runId).catch((e: unknown) => problems.push(`cleanup: ${(e as Error).message}`));
     cleanupMs = performance.now() - t0;
   }

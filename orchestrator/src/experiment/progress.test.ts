@@ -23,10 +23,10 @@ describe('the progress display', () => {
   it('on a terminal, redraws one live line in place and keeps the last counts when the swarms are done', () => {
     const c = capture(true);
     const show = terminalProgress(c.out, true);
-    show({ type: 'phase', trial: '1', of: 1, phase: 'swarm', detail: 'nervous: 10 client(s) -> server' });
+    show({ type: 'phase', trial: '1', trials: 1, phase: 'swarm', detail: 'nervous: 10 client(s) -> server' });
     show(live(1, 500));
     show(live(3, 750));
-    show({ type: 'phase', trial: '1', of: 1, phase: 'collect', detail: 'swarm summaries' });
+    show({ type: 'phase', trial: '1', trials: 1, phase: 'collect', detail: 'swarm summaries' });
     assert.equal(
       c.text(),
       'socklab: [trial 1/1] swarm: nervous: 10 client(s) -> server\n' +

@@ -23,7 +23,7 @@ export function terminalProgress(out: NodeJS.WriteStream = process.stderr, isTty
           out.write('\n');
           status = '';
         }
-        line(`socklab: ${e.trial === '-' ? '' : `[trial ${e.trial}/${e.of}] `}${e.phase}: ${e.detail}`);
+        line(`socklab: ${e.trial === '-' ? '' : `[trial ${e.trial}/${e.trials}] `}${e.phase}: ${e.detail}`);
         return;
       case 'line':
         line(`socklab: ${e.trial === '-' ? '' : `[trial ${e.trial}] `}${e.source}: ${e.text.replace(/^socklab swarm: /, '')}`);

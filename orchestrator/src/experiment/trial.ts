@@ -77,10 +77,10 @@ function collect(o: TrialOptions, stack: TrialStack, record: ServerRecord, out: 
  * once its port listens, and where it listens decides where its clients run.
  */
 async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, swarms: TrialPlan['swarms'], record: ServerRecord, out: Required<TrialOutput>, started: Map<string, StartedSwarm>): Promise<ServerStarted> {
-  const mine = swarms.filter((w) => w.target === s.name);
-  const startSwarms = (spec: (w: (typeof mine)[number]) => ContainerSpec): Promise<unknown> =>
-    Promise.all(mine.map(async (w) => started.set(w.name, new StartedSwarm(await stack.start(spec(w)), spec(w), (line) => swarmLine(o, w.name, line)))));
-  if (!s.own) {
+  const itsSwarms = swarms.filter((w) => w.target === s.name);
+  const startSwarms = (spec: (w: (typeof itsSwarms)[number]) => ContainerSpec): Promise<unknown> =>
+    Promise.all(itsSwarms.map(async (w) => started.set(w.name, new StartedSwarm(await stack.start(spec(w)), spec(w), (line) => swarmLine(o, w.name, line)))));
+  if (!s.userServer) {
     // Its swarms join their client hosts while it starts (they look the server up only once they are set off);
     // the probe and sampler join the server as soon as it runs.
     const [server] = await Promise.all([stack.start(s.server), startSwarms((w) => w.container)]);
@@ -120,7 +120,7 @@ const AT_REST_MS = 5000;
  */
 async function atRest(o: TrialOptions, stack: TrialStack, record: ServerRecord, sampler: ContainerHandle): Promise<void> {
   const bound = deadline(stack.signal, AT_REST_MS);
-  const next = record.next(ServerRecord.complete(record.plan.own), bound.signal);
+  const next = record.next(ServerRecord.complete(record.plan.userServer), bound.signal);
   await sampler.signal(SAMPLE_NOW).catch(() => {});
   const got = await next;
   bound.clear();
@@ -180,8 +180,8 @@ async function swarmRuns(swarms: readonly StartedSwarm[], stop: AbortSignal): Pr
  * the caller so the next trial can start meanwhile.
  */
 export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<TrialRun> {
-  const of = o.plan.trials.length;
-  const phase = (p: Phase, detail: string): void => o.emit({ type: 'phase', trial: trial.id, of, phase: p, detail });
+  const trials = o.plan.trials.length;
+  const phase = (p: Phase, detail: string): void => o.emit({ type: 'phase', trial: trial.id, trials, phase: p, detail });
   const stack = new TrialStack(o.rt, o.signal);
   const recorder = new TrialRecorder(trial.servers);
   let goAt: number | null = null;

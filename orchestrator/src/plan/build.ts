@@ -69,10 +69,10 @@ function cellScenario(base: Scenario, model: string, clients: number, delay: str
 /** The clients of `srv` in its own network namespace against 127.0.0.1, with a probe on `lo` and a sampler for them. */
 function loopbackPlan(ctx: RoleContext, srv: ServerInput, server: ContainerSpec, probe: ContainerSpec, swarms: readonly SwarmInput[], sampleEveryMs: number): LoopbackPlan {
   const port = srv.port ?? LAB_PORT;
-  const mine = swarms.filter((w) => w.target === srv.name);
+  const itsSwarms = swarms.filter((w) => w.target === srv.name);
   const out: Record<string, ContainerSpec> = {};
   const urls: Array<{ name: string; host: string; port: number }> = [];
-  mine.forEach((w, i) => {
+  itsSwarms.forEach((w, i) => {
     // Each gets a metrics port of its own beside the server's, where the sampler (in the same namespace) reads it.
     const metricsPort = SWARM_METRICS_PORT + 2 + i;
     const { args } = swarmArgs(w, '127.0.0.1', { port, metricsPort, startOnSignal: true });
@@ -93,16 +93,16 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
   const loopbackOnly = new Set(s.servers.filter((x) => x.localhost === true).map((x) => x.name));
   const loopbacks = new Map<string, LoopbackPlan>();
   const servers: ServerPlan[] = s.servers.map((srv) => {
-    const own = srv.model === undefined;
+    const userServer = srv.model === undefined;
     const port = srv.port ?? LAB_PORT;
-    const server = own ? ownServerSpec(ctx, srv, srv.program === undefined ? undefined : programs[srv.program]) : serverSpec(ctx, srv);
+    const server = userServer ? ownServerSpec(ctx, srv, srv.program === undefined ? undefined : programs[srv.program]) : serverSpec(ctx, srv);
     const probe = probeSpec(ctx, server, { env: { ...shapingEnvOf(srv.shaping), TARGET_PORT: String(port) }, refreshMs: 1000, seed });
-    const localhost = srv.localhost ?? (own ? 'auto' : false);
-    const network = { probe, sampler: samplerSpec(ctx, server, s.swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name })), sampleEveryMs, !own) };
+    const localhost = srv.localhost ?? (userServer ? 'auto' : false);
+    const network = { probe, sampler: samplerSpec(ctx, server, s.swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name })), sampleEveryMs, !userServer) };
     const loopback = localhost === false ? undefined : loopbackPlan(ctx, srv, server, probe, s.swarms, sampleEveryMs);
     if (loopback) loopbacks.set(srv.name, loopback);
     const chosen = localhost === true && loopback ? { probe: loopback.probe, sampler: loopback.sampler } : network;
-    return { name: srv.name, model: ownModel(srv), port, own, localhost, server, ...chosen, ...(localhost === 'auto' && loopback && { loopback }) };
+    return { name: srv.name, model: ownModel(srv), port, userServer, localhost, server, ...chosen, ...(localhost === 'auto' && loopback && { loopback }) };
   });
   const swarms: SwarmPlan[] = s.swarms.map((sw) => {
     const { args, config } = swarmArgs(sw, sw.target, { port: portOf(sw.target), startOnSignal: true });

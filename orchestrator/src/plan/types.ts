@@ -10,7 +10,7 @@ export interface ServerPlan {
   /** The port it listens on (7000 for socklab's models; a server of one's own says). */
   readonly port: number;
   /** A server of one's own (an image or a Python file): observed from outside, ready once its port listens. */
-  readonly own: boolean;
+  readonly userServer: boolean;
   /**
    * Where its clients run: on the run network, or in its own network namespace against 127.0.0.1 (a server
    * bound to loopback, as the course's programs are); `auto` decides once the probe sees where it listens.

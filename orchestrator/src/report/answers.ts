@@ -51,7 +51,7 @@ export interface ThreadsRow {
   readonly name: string;
   readonly model: string;
   /** A server of one's own: its threads are all its own. */
-  readonly own: boolean;
+  readonly userServer: boolean;
   readonly peak: number | null;
   readonly inService: number | null;
   readonly runtime: number | null;
@@ -62,7 +62,7 @@ export interface ThreadsRow {
 export interface OneThreadRow {
   readonly name: string;
   readonly model: string;
-  readonly own: boolean;
+  readonly userServer: boolean;
   readonly threads: number | null;
   readonly runtime: number | null;
   readonly inService: number | null;
@@ -92,7 +92,7 @@ export interface PolicyRow {
 
 const okEnds = (s: ServerMeasures): number[] => s.clients.each.filter((c) => c.outcome === 'ok').map((c) => c.endMs).sort((a, b) => a - b);
 const growth = (s: ServerMeasures): number | null => (s.rssIdleBytes === null || s.rssPeakBytes === null ? null : s.rssPeakBytes - s.rssIdleBytes);
-const runtimeOf = (s: ServerMeasures): number | null => (s.own || s.allThreadsPeak === null || s.threadsPeak === null ? null : Math.max(0, s.allThreadsPeak - s.threadsPeak));
+const runtimeOf = (s: ServerMeasures): number | null => (s.userServer || s.allThreadsPeak === null || s.threadsPeak === null ? null : Math.max(0, s.allThreadsPeak - s.threadsPeak));
 
 function oneAtATime(s: ServerMeasures): Answer {
   const ends = okEnds(s);
@@ -102,7 +102,7 @@ function oneAtATime(s: ServerMeasures): Answer {
 function oneThread(servers: readonly ServerMeasures[]): Answer {
   const rows = servers.map((s) => {
     const ends = okEnds(s);
-    return { name: s.name, model: s.model, own: s.own, threads: s.threadsPeak, runtime: runtimeOf(s), inService: s.inServicePeak, ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs: ends[0] ?? null, lastMs: ends[ends.length - 1] ?? null };
+    return { name: s.name, model: s.model, userServer: s.userServer, threads: s.threadsPeak, runtime: runtimeOf(s), inService: s.inServicePeak, ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs: ends[0] ?? null, lastMs: ends[ends.length - 1] ?? null };
   });
   // Concurrent: the last ok client was answered well within the time it would take to serve them one by one.
   const yes = rows.every((r) => r.threads === 1 && r.ok === r.connections && r.ok > 0 && r.firstMs !== null && r.lastMs !== null && r.lastMs - r.firstMs <= Math.max(500, 0.5 * r.firstMs));
@@ -167,7 +167,7 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
     case 'threads':
       return {
         kind: 'threads',
-        servers: m.servers.map((s) => ({ name: s.name, model: s.model, own: s.own, peak: s.threadsPeak, inService: s.inServicePeak, runtime: runtimeOf(s), stack: s.stack, rssGrowth: growth(s) })),
+        servers: m.servers.map((s) => ({ name: s.name, model: s.model, userServer: s.userServer, peak: s.threadsPeak, inService: s.inServicePeak, runtime: runtimeOf(s), stack: s.stack, rssGrowth: growth(s) })),
       };
     case 'one-thread':
       return oneThread(m.servers);

@@ -174,11 +174,10 @@ const MIB = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 
 function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, everyMs: number, lang: Lang): Chart | null {
   const w = WORDS[lang].chart;
   const t0 = t.swarmsStartedAt;
-  const own = s.own;
-  const threads = own
+  const threads = s.userServer
     ? s.probe.flatMap((p) => (p.ownThreads === null ? [] : [{ t: p.t, v: p.ownThreads }]))
     : s.samples.map((x) => ({ t: x.t, v: x.modelThreads }));
-  const memory = own
+  const memory = s.userServer
     ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [{ t: p.t, v: MIB(p.rssBytes) }]))
     : s.samples.map((x) => ({ t: x.t, v: MIB(x.rssBytes) }));
   if (threads.length === 0 && memory.length === 0) return null;
@@ -186,8 +185,8 @@ function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, every
   const killed = died === null ? {} : { markLine: { symbol: 'none', lineStyle: { color: '#b71c1c', type: 'solid', width: 2 }, label: { formatter: w.killed, position: 'insideEndTop' }, data: [{ xAxis: died }] } };
   const line = (name: string, color: string, data: Point[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'line', name, showSymbol: false, connectNulls: false, color, data, ...extra });
   const series: Array<Record<string, unknown>> = [
-    line(own ? w.programThreads : w.ownThreads, '#00838f', withGaps(threads, t0, everyMs), { step: 'end', ...killed }),
-    ...(own ? [] : [line(w.inService, '#9e9d24', withGaps(s.samples.map((x) => ({ t: x.t, v: x.inService })), t0, everyMs), { step: 'end' })]),
+    line(s.userServer ? w.programThreads : w.ownThreads, '#00838f', withGaps(threads, t0, everyMs), { step: 'end', ...killed }),
+    ...(s.userServer ? [] : [line(w.inService, '#9e9d24', withGaps(s.samples.map((x) => ({ t: x.t, v: x.inService })), t0, everyMs), { step: 'end' })]),
     line(w.rss, '#5d4037', withGaps(memory, t0, everyMs), { xAxisIndex: 1, yAxisIndex: 1, ...killed }),
   ];
   const name = serverLabel(s);

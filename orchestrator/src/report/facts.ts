@@ -16,7 +16,7 @@ export interface Work {
 }
 
 export function workOf(s: ServerResult): Work | null {
-  if (s.own) return null;
+  if (s.userServer) return null;
   const m = /^(io|cpu):(.+)$/.exec(s.env.WORK ?? 'io:5s');
   if (!m) return { kind: 'none', ms: 0 };
   return { kind: m[1] as 'io' | 'cpu', ms: parseDuration(m[2] ?? '0') };
@@ -41,7 +41,7 @@ export type ServerFact =
     }
   | {
       readonly kind: 'threads';
-      readonly own: boolean;
+      readonly userServer: boolean;
       readonly idle: number;
       readonly peak: number;
       readonly runtime: number | null;
@@ -139,8 +139,8 @@ function backlogFact(s: ServerMeasures, srv: ServerResult): ServerFact | null {
 
 function threadsFact(s: ServerMeasures): ServerFact | null {
   if (s.threadsIdle === null || s.threadsPeak === null) return null;
-  const runtime = s.own || s.allThreadsPeak === null ? null : Math.max(0, s.allThreadsPeak - s.threadsPeak);
-  return { kind: 'threads', own: s.own, idle: s.threadsIdle, peak: s.threadsPeak, runtime, inService: s.inServicePeak, stack: s.stack, rssIdle: s.rssIdleBytes, rssPeak: s.rssPeakBytes };
+  const runtime = s.userServer || s.allThreadsPeak === null ? null : Math.max(0, s.allThreadsPeak - s.threadsPeak);
+  return { kind: 'threads', userServer: s.userServer, idle: s.threadsIdle, peak: s.threadsPeak, runtime, inService: s.inServicePeak, stack: s.stack, rssIdle: s.rssIdleBytes, rssPeak: s.rssPeakBytes };
 }
 
 function cpuFact(s: ServerMeasures): ServerFact | null {

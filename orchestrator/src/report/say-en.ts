@@ -17,14 +17,14 @@ const who = (name: string, model: string, several: boolean, capital = true): str
 const between = (a: number | null, b: number | null): string => (a !== null && f.secs(a) === f.secs(b) ? `all at ${f.secs(a)}` : `between ${f.secs(a)} and ${f.secs(b)}`);
 
 function threadsRow(r: ThreadsRow, several: boolean): string {
-  const peak = r.peak === null ? 'an unknown number of threads' : r.own ? f.count(r.peak, N.thread) : `${f.count(r.peak, N.thread)} of its own`;
+  const peak = r.peak === null ? 'an unknown number of threads' : r.userServer ? f.count(r.peak, N.thread) : `${f.count(r.peak, N.thread)} of its own`;
   const runtime = r.runtime ? `, beside ${f.num(r.runtime, 0)} of the runtime that hosts it` : '';
   const stack = r.stack ? `; each thread's stack maps ${f.size(r.stack.mappedBytes)} of address space, of which ${f.size(r.stack.residentBytes)} was resident` : '';
   return `${who(r.name, r.model, several)} reached ${peak}${runtime}${r.inService !== null ? `, with ${f.count(r.inService, N.request)} in service at once` : ''}${stack}`;
 }
 
 function oneThreadRow(r: OneThreadRow, several: boolean): string {
-  const threads = r.threads === null ? 'an unknown number of threads' : r.own ? f.count(r.threads, N.thread) : `${f.count(r.threads, N.thread)} of its own`;
+  const threads = r.threads === null ? 'an unknown number of threads' : r.userServer ? f.count(r.threads, N.thread) : `${f.count(r.threads, N.thread)} of its own`;
   const when = r.firstMs !== null && r.lastMs !== null ? `, answered ${between(r.firstMs, r.lastMs)}` : '';
   return `${who(r.name, r.model, several)} served ${f.num(r.ok, 0)} of ${f.count(r.connections, N.client)} on ${threads}${r.runtime ? ` (the runtime kept ${f.num(r.runtime, 0)} more of its own)` : ''}${r.inService !== null ? `, ${f.num(r.inService, 0)} in service at once` : ''}${when}`;
 }
@@ -121,7 +121,7 @@ export function fact(x: ServerFact, name: string): string {
       return `${parts.join('; ')}${effects.length > 0 ? `. ${effects.join('; ')}.` : '.'}${x.why ? tail[x.why] : ''}`;
     }
     case 'threads': {
-      const what = x.own ? 'Its threads' : 'The model\'s own threads';
+      const what = x.userServer ? 'Its threads' : 'The model\'s own threads';
       const runtime = x.runtime ? ` (the runtime that hosts it kept ${f.num(x.runtime, 0)} more of its own: V8, libuv, the main thread)` : '';
       const stack = x.stack ? ` Each thread's stack maps ${f.size(x.stack.mappedBytes)} of address space, of which ${f.size(x.stack.residentBytes)} was resident.` : '';
       const rss = x.rssIdle !== null && x.rssPeak !== null ? ` Resident memory went from ${f.mib(x.rssIdle)} to ${f.mib(x.rssPeak)}.` : '';

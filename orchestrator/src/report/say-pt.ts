@@ -19,14 +19,14 @@ const ownThreads = (n: number): string => `${f.count(n, N.thread)} ${f.form(n, {
 const between = (a: number | null, b: number | null): string => (a !== null && f.secs(a) === f.secs(b) ? `todos em ${f.secs(a)}` : `entre ${f.secs(a)} e ${f.secs(b)}`);
 
 function threadsRow(r: ThreadsRow, several: boolean): string {
-  const peak = r.peak === null ? 'um número desconhecido de threads' : r.own ? f.count(r.peak, N.thread) : ownThreads(r.peak);
+  const peak = r.peak === null ? 'um número desconhecido de threads' : r.userServer ? f.count(r.peak, N.thread) : ownThreads(r.peak);
   const runtime = r.runtime ? `, além de ${f.num(r.runtime, 0)} do runtime que o hospeda` : '';
   const stack = r.stack ? `; a pilha de cada thread mapeia ${f.size(r.stack.mappedBytes)} de espaço de endereçamento, dos quais ${f.size(r.stack.residentBytes)} estavam residentes` : '';
   return `${who(r.name, r.model, several)} chegou a ${peak}${runtime}${r.inService !== null ? `, com ${f.count(r.inService, N.request)} em atendimento ao mesmo tempo` : ''}${stack}`;
 }
 
 function oneThreadRow(r: OneThreadRow, several: boolean): string {
-  const threads = r.threads === null ? 'um número desconhecido de threads' : r.own ? f.count(r.threads, N.thread) : ownThreads(r.threads);
+  const threads = r.threads === null ? 'um número desconhecido de threads' : r.userServer ? f.count(r.threads, N.thread) : ownThreads(r.threads);
   const when = r.firstMs !== null && r.lastMs !== null ? `, respondidos ${between(r.firstMs, r.lastMs)}` : '';
   return `${who(r.name, r.model, several)} atendeu ${f.num(r.ok, 0)} de ${f.count(r.connections, N.client)} com ${threads}${r.runtime ? ` (o runtime manteve mais ${f.num(r.runtime, 0)} suas)` : ''}${r.inService !== null ? `, ${f.num(r.inService, 0)} em atendimento ao mesmo tempo` : ''}${when}`;
 }
@@ -121,7 +121,7 @@ export function fact(x: ServerFact, name: string): string {
       return `${parts.join('; ')}${effects.length > 0 ? `. ${effects.join('; ')}.` : '.'}${x.why ? tail[x.why] : ''}`;
     }
     case 'threads': {
-      const what = x.own ? 'Suas threads' : 'As threads próprias do modelo';
+      const what = x.userServer ? 'Suas threads' : 'As threads próprias do modelo';
       const runtime = x.runtime ? ` (o runtime que o hospeda manteve mais ${f.num(x.runtime, 0)} suas: V8, libuv, a thread principal)` : '';
       const stack = x.stack ? ` A pilha de cada thread mapeia ${f.size(x.stack.mappedBytes)} de espaço de endereçamento, dos quais ${f.size(x.stack.residentBytes)} estavam residentes.` : '';
       const rss = x.rssIdle !== null && x.rssPeak !== null ? ` A memória residente foi de ${f.mib(x.rssIdle)} a ${f.mib(x.rssPeak)}.` : '';

@@ -40,7 +40,7 @@ export interface ClientMeasures {
 export interface ServerMeasures {
   readonly name: string;
   readonly model: string;
-  readonly own: boolean;
+  readonly userServer: boolean;
   readonly clients: ClientMeasures;
   readonly backlog: number | null;
   readonly acceptQueuePeak: number | null;
@@ -214,12 +214,12 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
   const idle = s.samples[0];
   const last = s.samples[s.samples.length - 1];
   // A socklab model counts its own threads (named sl-*); a server of one's own is seen whole by the probe.
-  const own = s.probe.map((p) => p.ownThreads).filter((x): x is number => x !== null);
-  const modelThreads = s.own ? own : s.samples.map((x) => x.modelThreads);
+  const seenByProbe = s.probe.map((p) => p.ownThreads).filter((x): x is number => x !== null);
+  const modelThreads = s.userServer ? seenByProbe : s.samples.map((x) => x.modelThreads);
   const all = [...s.samples.map((x) => x.threads), ...s.probe.flatMap((p) => (p.threads === null ? [] : [p.threads]))];
   const stat = s.stats.map((x) => x.memoryBytes);
   // A server of one's own has no metrics of its own: its resident memory is the probe's reading of its processes.
-  const rss = s.own ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [p.rssBytes])) : s.samples.map((x) => x.rssBytes);
+  const rss = s.userServer ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [p.rssBytes])) : s.samples.map((x) => x.rssBytes);
   const cpu = cpuSeries(s);
   const end = t0 + (clients.completionMs ?? t.durationMs);
   const backlog = s.env.BACKLOG === undefined ? 511 : Number(s.env.BACKLOG);
@@ -228,7 +228,7 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
   return {
     name: s.name,
     model: s.model,
-    own: s.own,
+    userServer: s.userServer,
     clients,
     backlog: Number.isFinite(backlog) ? backlog : null,
     acceptQueuePeak: max(s.probe.map((p) => p.acceptQueue)),
@@ -262,7 +262,7 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     stalledRecvPeak: max(s.probe.map((p) => p.stalledRecv)),
     ownWhere: ownWhere(s, t0, end),
     idleAtEndMs: s.probe.length === 0 ? null : Math.max(0, (s.probe[s.probe.length - 1]?.t ?? end) - end),
-    serverGapMs: s.own || s.died ? null : longestGap(s.samples.map((x) => x.t), s.probe.map((p) => p.t), t0, end),
+    serverGapMs: s.userServer || s.died ? null : longestGap(s.samples.map((x) => x.t), s.probe.map((p) => p.t), t0, end),
     oomKilled: s.died?.oomKilled ?? false,
     tasksPeak: max(s.stats.map((x) => x.pids).filter((x) => x > 0)),
   };

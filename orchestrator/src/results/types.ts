@@ -90,7 +90,7 @@ const ServerResultSchema = z.strictObject({
   name: z.string(),
   model: z.string(),
   /** A server of one's own (an image or a Python file), observed from outside. */
-  own: z.boolean(),
+  userServer: z.boolean(),
   port: n,
   /** Its clients ran in its own network namespace against 127.0.0.1 (it listened on loopback only). */
   localhost: z.boolean(),

@@ -85,8 +85,8 @@ async function waitListening(handle: ContainerHandle, spec: ContainerSpec, ready
   void handle.wait().then((e) => (exited = e), () => {});
   const found = await pollUntil(
     async () => {
-      const mine = (await listeningSockets(observer)).filter((l) => l.port === ready.port);
-      if (mine.length > 0) return mine;
+      const onPort = (await listeningSockets(observer)).filter((l) => l.port === ready.port);
+      if (onPort.length > 0) return onPort;
       if (exited) return null; // no use waiting for a container that has ended
       return undefined;
     },

@@ -67,14 +67,14 @@ function swarmSummary(): Record<string, unknown> {
 }
 
 /** Server metrics as the sampler flattens them. */
-function serverMetrics(accepted: number, threads: number, own = 1): Record<string, number> {
+function serverMetrics(accepted: number, threads: number, modelThreads = 1): Record<string, number> {
   return {
     'socklab_server_connections_accepted_total{model="sequential"}': accepted,
     'socklab_server_connections_active{model="sequential"}': 1,
     'socklab_server_in_service{model="sequential"}': accepted > 0 ? 1 : 0,
     'socklab_server_threads{model="sequential"}': threads,
-    'socklab_server_model_threads{model="sequential"}': own,
-    'socklab_server_model_threads_peak{model="sequential"}': own,
+    'socklab_server_model_threads{model="sequential"}': modelThreads,
+    'socklab_server_model_threads_peak{model="sequential"}': modelThreads,
     'socklab_server_in_service_peak{model="sequential"}': accepted > 0 ? 1 : 0,
     'socklab_server_processes{model="sequential"}': 1,
     'socklab_server_resident_memory_bytes{model="sequential"}': 70 * 1024 * 1024,
