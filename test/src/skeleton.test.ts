@@ -22,7 +22,7 @@ describe('walking skeleton: event-loop server and a swarm of 10 on an internal n
   });
 
   it('all 10 clients end ok', () => {
-    assert.equal(run.exitCode, 0, run.logs);
+    assert.equal(run.exit.code, 0, run.logs);
     assert.ok(run.summary, `no JSON summary in the swarm's output:\n${run.logs}`);
     assert.equal(run.summary.outcomes.ok, 10);
     assert.equal(Object.values(run.summary.outcomes).reduce((a, b) => a + b, 0), 10);

@@ -85,7 +85,7 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
   it('refuses targets outside its own subnets before sending anything, with exit 2', async () => {
     for (const [i, bad] of ['10.255.255.1:7000', '8.8.8.8:53'].entries()) {
       const r = await lab.swarm(['--target', bad, '--clients', '1', '--metrics-port', '0'], `outside-${i}`);
-      assert.equal(r.exitCode, 2, r.logs);
+      assert.equal(r.exit.code, 2, r.logs);
       assert.match(r.logs, new RegExp(`refusing target ${bad.split(':')[0]!.replace(/\./g, '\\.')}.*own subnets \\(\\d`));
       assert.equal(r.summary, undefined, 'no run happened');
     }
@@ -100,7 +100,7 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
     ];
     for (const [i, [args, re]] of cases.entries()) {
       const r = await lab.swarm(['--target', lab.target('loop'), ...args], `badflag-${i}`);
-      assert.equal(r.exitCode, 2, r.logs);
+      assert.equal(r.exit.code, 2, r.logs);
       assert.match(r.logs, re);
     }
   });

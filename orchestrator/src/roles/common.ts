@@ -17,3 +17,6 @@ export async function fetchInside(handle: ContainerHandle, url: string, init?: {
   if (r.exitCode !== 0) throw new SocklabError(`fetching ${url} inside ${handle.name} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   return JSON.parse(r.stdout) as { status: number; body: string };
 }
+
+/** The name of a role's container: the run's (or trial's) prefix and the role's name in the scenario. */
+export const containerName = (ctx: { readonly prefix: string }, name: string): string => `${ctx.prefix}-${name}`;

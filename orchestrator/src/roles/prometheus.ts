@@ -1,7 +1,7 @@
 import { IMAGES } from '@socklab/shared';
 import type { ContainerSpec } from '../runtime/spec.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { roleLabels } from './common.js';
+import { containerName, roleLabels } from './common.js';
 import type { RoleContext } from './server.js';
 
 /** Where Prometheus reads file_sd target files (images/prometheus/prometheus.yml, job `runs`). */
@@ -56,7 +56,7 @@ export class AttachedPrometheus {
 /** A Prometheus of its own on a network (tests, and a lab without compose): the socklab image, ready when it says so. */
 export function prometheusSpec(ctx: RoleContext, name = 'prometheus'): ContainerSpec {
   return {
-    name: `${ctx.prefix}-${name}`,
+    name: containerName(ctx, name),
     role: 'prometheus',
     image: IMAGES.prometheus,
     env: {},

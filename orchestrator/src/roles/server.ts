@@ -2,7 +2,7 @@ import { IMAGES, LAB_PORT, LABELS, parseServerConfig, SERVER_METRICS_PORT, type 
 import { parseSize, type ServerInput } from '@socklab/shared/scenario';
 import type { ContainerSpec } from '../runtime/spec.js';
 import type { ContainerHandle, ContainerRuntime } from '../runtime/runtime.js';
-import { fetchInside, roleLabels } from './common.js';
+import { containerName, fetchInside, roleLabels } from './common.js';
 import { startRole, type ReadyOptions } from './ready.js';
 
 /** Where a role's container goes: the run, its network, and the prefix that makes container names unique. */
@@ -48,7 +48,7 @@ export function serverSpec(ctx: RoleContext, s: Partial<ServerInput> & { name: s
 /** What every server container has, socklab's or one's own: name, labels, network alias, sysctls, memory. */
 function serverBase(ctx: RoleContext, s: Partial<ServerInput> & { name: string }, model: string): Omit<ContainerSpec, 'image' | 'env' | 'ready'> {
   return {
-    name: `${ctx.prefix}-${s.name}`,
+    name: containerName(ctx, s.name),
     role: 'server',
     cmd: [],
     labels: roleLabels(ctx.run, 'server', { [LABELS.model]: model, 'socklab.name': s.name }),

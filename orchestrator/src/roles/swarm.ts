@@ -3,7 +3,7 @@ import { decode, SwarmSummarySchema, type SwarmSummary } from '@socklab/shared/r
 import type { SwarmInput } from '@socklab/shared/scenario';
 import type { ContainerSpec } from '../runtime/spec.js';
 import type { ContainerHandle, ContainerRuntime, ExitInfo } from '../runtime/runtime.js';
-import { roleLabels } from './common.js';
+import { containerName, roleLabels } from './common.js';
 import type { RoleContext } from './server.js';
 
 /** A swarm in a run is bounded even when the scenario says nothing. */
@@ -50,7 +50,7 @@ const CLIENT_SYSCTLS = { 'net.ipv4.ip_local_port_range': '1024 65535', 'net.ipv4
  */
 export function swarmSpec(ctx: RoleContext, name: string, args: readonly string[], inside?: string): ContainerSpec {
   return {
-    name: `${ctx.prefix}-${name}`,
+    name: containerName(ctx, name),
     role: 'swarm',
     image: IMAGES.swarm,
     env: {},
@@ -71,7 +71,7 @@ export function swarmSpec(ctx: RoleContext, name: string, args: readonly string[
  */
 export function clientHostSpec(ctx: RoleContext, name: string): ContainerSpec {
   return {
-    name: `${ctx.prefix}-${name}`,
+    name: containerName(ctx, name),
     role: 'client-host',
     image: IMAGES.swarm,
     env: {},

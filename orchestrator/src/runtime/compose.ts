@@ -18,7 +18,7 @@ export async function composeCommand(env: NodeJS.ProcessEnv = process.env): Prom
   for (const [name, cmd] of Object.entries(COMPOSE_TOOLS)) {
     if (asked !== undefined && asked !== name) continue;
     const [bin = 'docker', ...pre] = cmd;
-    if ((await exec(bin, [...pre, 'version']).catch(() => ({ code: 1 }))).code === 0) return [...cmd];
+    if ((await exec(bin, [...pre, 'version']).catch(() => ({ exitCode: 1 }))).exitCode === 0) return [...cmd];
   }
   if (asked) throw new SocklabError(`SOCKLAB_COMPOSE=${asked}: \`${COMPOSE_TOOLS[asked].join(' ')}\` is not installed`, { hint: 'install it, or leave SOCKLAB_COMPOSE unset to use whichever is there' });
   throw new SocklabError('neither `docker compose` nor `docker-compose` is installed', {

@@ -1,17 +1,12 @@
 import { spawn } from 'node:child_process';
-
-export interface ExecResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import type { ExecOutput } from './runtime.js';
 
 /** Run a command, collecting its output; `onLine` sees output lines as they come (for progress). */
 export function exec(
   cmd: string,
   args: readonly string[],
   opts: { cwd?: string; onLine?: (line: string) => void; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<ExecResult> {
+): Promise<ExecOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -30,7 +25,7 @@ export function exec(
     child.on('close', (code) => {
       clearTimeout(timer);
       if (partial && opts.onLine) opts.onLine(partial);
-      resolve({ code: code ?? 1, stdout, stderr });
+      resolve({ exitCode: code ?? 1, stdout, stderr });
     });
   });
 }

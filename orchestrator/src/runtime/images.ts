@@ -58,9 +58,9 @@ async function buildOfflineBase(opts: BuildOptions): Promise<void> {
   const args = [path.join(REPO_ROOT, 'images/base/build.sh')];
   if (opts.caFile) args.push('--ca-file', opts.caFile);
   const r = await exec('bash', args, { onLine: opts.log });
-  if (r.code !== 0) {
+  if (r.exitCode !== 0) {
     throw new SocklabError('building the offline base failed', {
-      exitCode: r.code,
+      exitCode: r.exitCode,
       hint: 'it needs root, debootstrap and a Debian mirror (Linux); on a machine with a registry use --base official',
     });
   }
@@ -96,7 +96,7 @@ export async function buildImages(rt: ContainerRuntime, opts: BuildOptions): Pro
         else if (/^Step \d+\/\d+ : /.test(l)) opts.log(`  ${name}: ${l.length > 110 ? `${l.slice(0, 109)}…` : l}`);
       },
     });
-    if (r.code !== 0) {
+    if (r.exitCode !== 0) {
       const tail = (r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n');
       throw new SocklabError(`building ${name} failed:\n${tail}`, { hint: 'run `socklab build --verbose` for the whole log' });
     }

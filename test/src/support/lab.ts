@@ -5,8 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { LAB_PORT, type Role } from '@socklab/shared';
-import type { ProbeState, SwarmSummary } from '@socklab/shared/results';
+import type { ProbeState } from '@socklab/shared/results';
 import {
+  containerName,
   cpuSeconds,
   DockerRuntime,
   establishedCount,
@@ -22,6 +23,8 @@ import {
   StartedProbe,
   swarmSpec,
   type ContainerHandle,
+  type ExecOutput,
+  type SwarmRun,
   type ContainerSpec,
   type LabelledResources,
   type RoleContext,
@@ -38,13 +41,8 @@ export class Started {
     readonly spec: ContainerSpec,
   ) {}
 
-  getId(): string {
-    return this.handle.id;
-  }
-
-  async exec(cmd: string[]): Promise<{ exitCode: number; stdout: string; output: string }> {
-    const r = await this.handle.exec(cmd);
-    return { exitCode: r.exitCode, stdout: r.stdout, output: r.stdout + r.stderr };
+  exec(cmd: string[]): Promise<ExecOutput> {
+    return this.handle.exec(cmd);
   }
 
   async stop(o: { timeout?: number } = {}): Promise<void> {
@@ -52,11 +50,7 @@ export class Started {
   }
 }
 
-export interface SwarmRun {
-  readonly exitCode: number;
-  readonly logs: string;
-  readonly summary: SwarmSummary | undefined;
-}
+export type { SwarmRun } from '@socklab/orchestrator';
 
 export type ProbeStateJson = ProbeState;
 
@@ -91,7 +85,7 @@ export class Lab implements AsyncDisposable {
 
   /** host:port of one of this lab's containers on its network (the roles name them `<run>-<name>`). */
   target(name: string, port: number = LAB_PORT): string {
-    return `${this.run}-${name}:${port}`;
+    return `${containerName(this.ctx, name)}:${port}`;
   }
 
   /** A server model (the orchestrator's server role); ready when it logs its start line. */
@@ -115,8 +109,7 @@ export class Lab implements AsyncDisposable {
   async startSwarm(args: string[], name = 'swarm'): Promise<{ container: Started; done: Promise<SwarmRun> }> {
     const spec = swarmSpec(this.ctx, name, args);
     const sw = await startSwarm(rt, spec);
-    const done = sw.done.then((r) => ({ exitCode: r.exit.code, logs: r.logs, summary: r.summary }));
-    return { container: new Started(sw.handle, spec), done };
+    return { container: new Started(sw.handle, spec), done: sw.done };
   }
 
   /** Start a container and wait for it to exit; its exit code and its whole log. */
@@ -127,7 +120,7 @@ export class Lab implements AsyncDisposable {
   /** Any process in a role's image, labelled with the run; `done` resolves with its exit code and log. */
   async startProcess(image: string, role: Role, name: string, opts: ProcessOptions): Promise<{ container: Started; done: Promise<{ exitCode: number; logs: string }> }> {
     const spec: ContainerSpec = {
-      name: `${this.run}-${name}`,
+      name: containerName(this.ctx, name),
       role,
       image,
       env: opts.env ?? {},
