@@ -1,5 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { pollUntil } from '@socklab/shared';
 import net from 'node:net';
 import { parseServerConfig } from '@socklab/shared';
 import { native, nativeOptions } from './native.js';
@@ -31,11 +32,7 @@ function request(port: number, line: string): Promise<string> {
 }
 
 async function until(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  if ((await pollUntil(() => (cond() ? true : undefined), { everyMs: 10, timeoutMs: ms })) === undefined) throw new Error('condition not met in time');
 }
 
 describe('native addon', () => {

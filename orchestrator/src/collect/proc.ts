@@ -1,4 +1,4 @@
-import { LAB_PORT } from '@socklab/shared';
+import { LAB_PORT, pollUntil } from '@socklab/shared';
 import type { ContainerHandle } from '../runtime/runtime.js';
 
 /**
@@ -75,14 +75,13 @@ export async function sampleWhile<T, S>(until: Promise<T>, everyMs: number, fn: 
   const samples: S[] = [];
   let done = false;
   const result = until.finally(() => (done = true));
-  while (!done) {
-    const t0 = Date.now();
-    try {
-      samples.push(await fn());
-    } catch {
-      /* a sample can fail while containers come and go */
-    }
-    await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - t0))));
-  }
-  return { result: await result, samples };
+  await pollUntil(
+    async () => {
+      if (done) return true;
+      samples.push(await fn().catch(() => undefined as S)); // a sample can fail while containers come and go
+      return done ? true : undefined;
+    },
+    { everyMs, timeoutMs: Infinity },
+  );
+  return { result: await result, samples: samples.filter((s) => s !== undefined) };
 }

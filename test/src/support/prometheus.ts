@@ -1,4 +1,5 @@
 /** Prometheus' HTTP API as the tests read it: one instant query, and a poll until a condition holds. */
+import { pollUntil } from '@socklab/shared';
 
 export interface Series {
   readonly metric: Record<string, string>;
@@ -13,16 +14,14 @@ export async function query(port: number, expr: string): Promise<Series[]> {
 
 /** Values of a query by one of its labels, polled every second until `ok` holds or `ms` is up (the last values then). */
 export async function until(port: number, expr: string, label: string, ok: (v: Map<string, number>) => boolean, ms = 120_000): Promise<Map<string, number>> {
-  const t0 = Date.now();
   let last = new Map<string, number>();
-  while (Date.now() - t0 < ms) {
-    try {
+  // A query that fails counts as no answer yet (Prometheus is still starting).
+  const found = await pollUntil(
+    async () => {
       last = new Map((await query(port, expr)).map((s) => [s.metric[label] ?? '', Number(s.value[1])]));
-      if (ok(last)) return last;
-    } catch {
-      /* Prometheus is still starting */
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  return last;
+      return ok(last) ? last : undefined;
+    },
+    { everyMs: 1000, timeoutMs: ms },
+  );
+  return found ?? last;
 }
