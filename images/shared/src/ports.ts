@@ -1,4 +1,4 @@
-/** The container interface's ports (see DESIGN.md): one place, used by images, compose, orchestrator and tests. */
+/** The container interface's ports and names: one place, used by the images, the compose files (by value), the orchestrator and the tests. */
 export const LAB_PORT = 7000;
 export const SERVER_METRICS_PORT = 9464;
 export const PROBE_PORT = 9465;
