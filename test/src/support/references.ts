@@ -50,8 +50,21 @@ export async function startReference(o: ReferenceOptions): Promise<Reference> {
   if (o.capAdd) c = c.withAddedCapabilities(...o.capAdd);
   // Without a ready line it is ready once it runs (it publishes no port to wait for).
   if (o.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(o.readyLine));
-  const started = await c.withStartupTimeout(30_000).start();
+  const started = await alive(c.withStartupTimeout(30_000).start());
   return Object.assign(started, { spec: { name: `${o.run}-${o.name}` } });
+}
+
+/**
+ * Testcontainers waits (for a log line, for an exit) on timers that do not hold the process open: while nothing
+ * else does (a test that awaits only the reference), Node would end the test as unsettled. Hold it open meanwhile.
+ */
+async function alive<T>(p: Promise<T>): Promise<T> {
+  const hold = setInterval(() => {}, 1000);
+  try {
+    return await p;
+  } finally {
+    clearInterval(hold);
+  }
 }
 
 /** A started reference, named as socklab names containers (`<run>-<name>`), so a probe can join it. */
@@ -66,7 +79,7 @@ export async function fetchFrom(c: Started, url: string): Promise<{ status: numb
 
 /** A reference that runs to its end (and succeeds: testcontainers fails the start otherwise): its output. */
 export async function runReference(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ output: string }> {
-  const c = await new GenericContainer(o.image ?? REFERENCE_IMAGE)
+  const c = await alive(new GenericContainer(o.image ?? REFERENCE_IMAGE)
     .withName(`${o.run}-${o.name}`)
     .withLabels({ 'socklab.run': o.run, 'socklab.role': 'reference' })
     .withEntrypoint([...o.cmd.slice(0, 1)])
@@ -75,7 +88,7 @@ export async function runReference(o: Omit<ReferenceOptions, 'readyLine'>): Prom
     .withAddedCapabilities(...(o.capAdd ?? []))
     .withWaitStrategy(Wait.forOneShotStartup())
     .withStartupTimeout(60_000)
-    .start();
+    .start());
   const logs = await c.logs();
   let output = '';
   for await (const chunk of logs) output += chunk.toString();
