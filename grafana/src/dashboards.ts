@@ -234,7 +234,7 @@ export const KERNEL_PANELS = (f: Filter): PanelSpec[] => {
   ];
 };
 
-function build(uid: string, title: string, description: string, specs: PanelSpec[], opts: { variables: 'none' | 'model-run' | 'run'; from: string }): Dashboard {
+function build(uid: string, title: string, description: string, specs: PanelSpec[], opts: { variables: 'node' | 'model-run' | 'run'; from: string }): Dashboard {
   const d = new DashboardBuilder(title)
     .uid(uid)
     .description(description)
@@ -264,8 +264,13 @@ function build(uid: string, title: string, description: string, specs: PanelSpec
     );
   }
   if (opts.variables === 'run') d.withVariable(new TextBoxVariableBuilder('run').label('run id').defaultValue('lab'));
+  // On Docker Swarm every series carries its node: the overview splits by it (elsewhere there is none, and All
+  // matches the series without the label too).
+  if (opts.variables === 'node') {
+    d.withVariable(new QueryVariableBuilder('node').label('node').datasource(DATASOURCE).query(`label_values(${S.info.name}, node)`).includeAll(true).multi(true).allValue('.*').current({ text: 'All', value: '$__all' } as never));
+  }
   // The servers the panels repeat over: every one in view, by default.
-  const filter = opts.variables === 'model-run' ? '{model=~"$model", run=~"$run"}' : opts.variables === 'run' ? '{run="$run"}' : '';
+  const filter = opts.variables === 'model-run' ? '{model=~"$model", run=~"$run"}' : opts.variables === 'run' ? '{run="$run"}' : '{node=~"$node"}';
   d.withVariable(new QueryVariableBuilder('server').label('server').datasource(DATASOURCE).query(`label_values(${P.threadsBlocked.name}${filter}, server)`).includeAll(true).multi(true).allValue('.*').current({ text: 'All', value: '$__all' } as never));
   for (const p of specs) d.withPanel(p.queries.some((q) => q.instant) ? table(p) : timeseries(p));
   return d.build();
@@ -278,8 +283,8 @@ export function dashboards(): Record<string, Dashboard> {
       'socklab-overview',
       'socklab: overview',
       'Every server model side by side under its clients: connections, outcomes, the accept queue, the kernel\'s overflows, threads and where they block, memory, CPU, latency and shaping.',
-      panels(''),
-      { variables: 'none', from: 'now-5m' },
+      panels('node=~"$node"'),
+      { variables: 'node', from: 'now-5m' },
     ),
     model: build(
       'socklab-model',

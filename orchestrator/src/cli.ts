@@ -12,6 +12,7 @@ import { registerReport } from './commands/report.js';
 import { registerShape } from './commands/shape.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerCheck } from './commands/check.js';
+import { registerCluster } from './commands/cluster.js';
 
 const program = new Command()
   .name('socklab')
@@ -28,6 +29,7 @@ registerDoctor(program);
 registerBuild(program);
 registerLab(program);
 registerDown(program);
+registerCluster(program);
 
 /**
  * Node exits when nothing is left to wait for, even if a command never finished: that happens when a request to

@@ -12,7 +12,7 @@ import { REPO_ROOT } from './paths.js';
 const LAYERS: readonly (readonly string[])[] = [
   ['errors.ts', 'paths.ts'],
   ['scenario', 'runtime'],
-  ['roles', 'lab', 'testing'],
+  ['roles', 'lab', 'cluster', 'testing'],
   ['plan'],
   ['results'],
   ['collect'],

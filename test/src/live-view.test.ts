@@ -84,7 +84,7 @@ describe('live view: Prometheus follows a run, and every dashboard query returns
     const empty: string[] = [];
     for (const [name, d] of Object.entries(dashboards())) {
       for (const q of queriesOf(d)) {
-        const expr = q.expr.replaceAll('$__rate_interval', '4s').replaceAll('$model', '.*').replaceAll('$server', '.*').replaceAll('$run', results.runId);
+        const expr = q.expr.replaceAll('$__rate_interval', '4s').replaceAll('$model', '.*').replaceAll('$server', '.*').replaceAll('$node', '.*').replaceAll('$run', results.runId);
         const r = await api(`query_range?query=${encodeURIComponent(expr)}&start=${start}&end=${end}&step=1`);
         const nonZero = r.data.result.some((s) => (s.values ?? []).some(([, v]) => Number(v) !== 0 && Number.isFinite(Number(v))));
         if (!nonZero) empty.push(`${name} / ${q.panel}: ${expr}`);

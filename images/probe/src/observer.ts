@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { KERNEL_COUNTERS, PROBE_METRICS, PROBE_TCP_STATES, type ProbeTcpState } from '@socklab/shared';
-import { registerMetrics } from '@socklab/shared/prom';
+import { registerMetrics, labelNode } from '@socklab/shared/prom';
 import type { ProbeState } from '@socklab/shared/results';
 import { readKernelCounters, readSocketTable, readSysctls, TABLES, type Sysctls, type Table } from './procnet.js';
 import { readAcceptQueueMax } from './ss.js';
@@ -42,6 +42,7 @@ export class Observer {
   ) {
     // The probe's own process metrics (resident memory, CPU): the soak checks the probes stay flat too.
     collectDefaultMetrics({ register: this.registry });
+    labelNode(this.registry);
     this.threadReader = new ThreadReader(stallMs, undefined, undefined, exclude);
     if (CensusHelper.available()) this.census = new CensusHelper(port);
   }

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { formatWork, LATENCY_BUCKETS, SERVER_METRICS, type ServerConfig } from '@socklab/shared';
-import { registerMetrics } from '@socklab/shared/prom';
+import { registerMetrics, labelNode } from '@socklab/shared/prom';
 import { readSnapshot, SLOTS, type CounterSnapshot } from './counters.js';
 import { childPids, modelThreadsOf, readProcStatus, readSomaxconn } from './proc.js';
 
@@ -34,6 +34,7 @@ export class ServerStats {
     this.m = registerMetrics(rest, this.registry);
     this.registry.registerMetric(new SnapshotHistogram(requestDuration.name, requestDuration.help, this.labels, () => this.last) as never);
     collectDefaultMetrics({ register: this.registry });
+    labelNode(this.registry);
     this.m.info.set({ model: config.model, work: formatWork(config.work), protocol: config.protocol }, 1);
     this.m.backlogRequested.set(this.labels, config.backlog);
   }

@@ -14,6 +14,8 @@ export const IMAGES = {
   prometheus: 'socklab/prometheus',
   /** Runs a student's Python server as it is. */
   python: 'socklab/python',
+  /** A Docker engine in a container: one node of `socklab cluster` (a Swarm on one machine). */
+  clusterNode: 'socklab/cluster-node',
 } as const;
 
 /** Labels on every resource socklab creates; cleanup selects by them. */
@@ -27,5 +29,5 @@ export const LABELS = {
  * `client-host`: a swarm's place on the lab network (its network namespace and address), kept across a run's
  * trials; each trial's swarm container joins it.
  */
-const ROLES = ['server', 'probe', 'sampler', 'swarm', 'client-host', 'prometheus', 'grafana', 'network'] as const;
+const ROLES = ['server', 'probe', 'sampler', 'swarm', 'client-host', 'prometheus', 'grafana', 'network', 'cluster-node', 'volume'] as const;
 export type Role = (typeof ROLES)[number];

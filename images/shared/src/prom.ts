@@ -24,3 +24,13 @@ export function registerMetrics<C extends Record<string, MetricDef>>(
   }
   return out as { [K in keyof C]: Built<C[K]> };
 }
+
+/**
+ * On Docker Swarm each task is told its node's hostname (SOCKLAB_NODE, from `{{.Node.Hostname}}` in the stack file):
+ * every series of the registry then carries it as `node`, so Prometheus and the dashboards can tell the nodes apart.
+ * Elsewhere (compose, a run) there is no such label.
+ */
+export function labelNode(registry: Registry, env: NodeJS.ProcessEnv = process.env): void {
+  const node = env.SOCKLAB_NODE?.trim();
+  if (node) registry.setDefaultLabels({ node });
+}

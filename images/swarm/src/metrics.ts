@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { SWARM_METRICS, SWARM_PHASES } from '@socklab/shared';
-import { registerMetrics } from '@socklab/shared/prom';
+import { registerMetrics, labelNode } from '@socklab/shared/prom';
 import { inFlightByPhase, type ConnectionResult } from './connection.js';
 
 const { inFlightByPhase: PHASE_DEF, ...COUNTED } = SWARM_METRICS;
@@ -13,6 +13,7 @@ export class SwarmMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    labelNode(this.registry);
     // Phases are counted by the connections themselves; the gauge reads them when scraped.
     new Gauge({
       name: PHASE_DEF.name,

@@ -1,4 +1,5 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import { gone, status } from './api-errors.js';
@@ -20,6 +21,14 @@ function demux(docker: Docker, stream: Readable): { stdout: PassThrough; stderr:
   stream.on('error', end);
   return { stdout, stderr };
 }
+
+/** The text of a stream, once it ends. */
+const collect = (s: PassThrough): Promise<string> =>
+  new Promise((resolve) => {
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString('utf8')));
+    s.on('end', () => resolve(text));
+  });
 
 /** A container of the engine, as the roles use it. */
 export class DockerContainer implements ContainerHandle {
@@ -102,15 +111,23 @@ export class DockerContainer implements ContainerHandle {
     const ex = await this.c.exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
     const stream = (await ex.start({ hijack: true, stdin: false })) as unknown as Readable;
     const { stdout, stderr } = demux(this.docker, stream);
-    const collect = (s: PassThrough): Promise<string> =>
-      new Promise((resolve) => {
-        let text = '';
-        s.on('data', (d: Buffer) => (text += d.toString('utf8')));
-        s.on('end', () => resolve(text));
-      });
     const [out, err] = await Promise.all([collect(stdout), collect(stderr)]);
     const info = await ex.inspect();
     return { exitCode: info.ExitCode ?? -1, stdout: out, stderr: err };
+  }
+
+  async execWithInput(cmd: readonly string[], input: NodeJS.ReadableStream): Promise<ExecOutput> {
+    const ex = await this.c.exec({ Cmd: [...cmd], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+    const stream = (await ex.start({ hijack: true, stdin: true })) as unknown as Duplex;
+    const { stdout, stderr } = demux(this.docker, stream);
+    const [out, err] = await Promise.all([collect(stdout), collect(stderr), pipeline(input, stream, { end: true }).catch(() => {})]);
+    const info = await ex.inspect();
+    return { exitCode: info.ExitCode ?? -1, stdout: out, stderr: err };
+  }
+
+  async address(network: string): Promise<string> {
+    const i = await this.c.inspect();
+    return i.NetworkSettings.Networks[network]?.IPAddress ?? '';
   }
 
   async stats(onSample: (s: StatsSample) => void, signal: AbortSignal): Promise<void> {

@@ -5,7 +5,7 @@ import { gone, status } from './api-errors.js';
 import { DockerContainer } from './container.js';
 import { EngineWatch, engineAddress } from './engine-watch.js';
 import { tarOne } from './wire.js';
-import type { ContainerSpec } from './spec.js';
+import type { ContainerSpec, EngineHostSpec } from './spec.js';
 import type { ContainerHandle, ContainerRuntime, EngineInfo, ImageInfo, LabelledResources } from './runtime.js';
 
 export type * from './runtime.js';
@@ -64,8 +64,25 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async createNetwork(name: string, labels: Readonly<Record<string, string>>, internal: boolean): Promise<void> {
-    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, CheckDuplicate: true, Labels: { ...labels } });
+  async createNetwork(name: string, labels: Readonly<Record<string, string>>, internal: boolean, subnet?: string): Promise<void> {
+    await this.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Internal: internal,
+      CheckDuplicate: true,
+      Labels: { ...labels },
+      ...(subnet && { IPAM: { Config: [{ Subnet: subnet }] } }),
+    });
+  }
+
+  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: { ...labels } });
+  }
+
+  async saveImages(names: readonly string[]): Promise<NodeJS.ReadableStream> {
+    // dockerode has it (GET /images/get?names=...), its type definitions do not.
+    const api = this.docker as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> };
+    return api.getImages({ names: [...names] });
   }
 
   async start(spec: ContainerSpec): Promise<ContainerHandle> {
@@ -87,7 +104,9 @@ export class DockerRuntime implements ContainerRuntime {
           ...(spec.memoryBytes && { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes }),
           ...(spec.cpus && { NanoCpus: Math.round(spec.cpus * 1e9) }),
           ...(spec.nofile && { Ulimits: [{ Name: 'nofile', Soft: spec.nofile, Hard: spec.nofile }] }),
+          ...(spec.engine && engineHostConfig(spec.engine)),
         },
+        ...(spec.engine && { Hostname: spec.engine.hostname, ExposedPorts: Object.fromEntries(spec.engine.publish.map((p) => [`${p.containerPort}/tcp`, {}])) }),
         ...(net.kind === 'bridge' && { NetworkingConfig: { EndpointsConfig: { [net.network]: { Aliases: [...net.aliases] } } } }),
       });
     } catch (e) {
@@ -170,3 +189,15 @@ export class DockerRuntime implements ContainerRuntime {
   }
 }
 
+/** The host settings of a container that runs a Docker engine (see EngineHostSpec). */
+function engineHostConfig(e: EngineHostSpec): Docker.HostConfig {
+  return {
+    CapAdd: ['ALL'],
+    CapDrop: ['SYS_RESOURCE'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    Tmpfs: { '/run': '' },
+    Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw', ...e.bindSame.map((p) => `${p}:${p}:ro`)],
+    Mounts: [{ Type: 'volume', Source: e.dataVolume, Target: '/var/lib/docker' }],
+    PortBindings: Object.fromEntries(e.publish.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.hostPort) }]])),
+  };
+}

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { LABELS } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
 import type { ContainerSpec } from './spec.js';
@@ -104,6 +105,15 @@ class FakeContainer implements ContainerHandle {
     return this.script.exec?.(cmd) ?? { exitCode: 0, stdout: '', stderr: '' };
   }
 
+  async execWithInput(cmd: readonly string[], input: NodeJS.ReadableStream): Promise<ExecOutput> {
+    for await (const chunk of input) void chunk;
+    return this.exec(cmd);
+  }
+
+  async address(): Promise<string> {
+    return '172.31.0.2';
+  }
+
   async stats(onSample: (s: StatsSample) => void, signal: AbortSignal): Promise<void> {
     for (const s of this.script.stats ?? []) onSample(s);
     if (!this.exitInfo && !signal.aborted) await new Promise<void>((r) => (signal.addEventListener('abort', () => r(), { once: true }), this.listeners.add(r)));
@@ -131,6 +141,7 @@ export class FakeRuntime implements ContainerRuntime {
   readonly started: ContainerSpec[] = [];
   private readonly containers = new Map<string, FakeContainer>();
   private readonly networks = new Map<string, Readonly<Record<string, string>>>();
+  private readonly volumes = new Map<string, Readonly<Record<string, string>>>();
   missingImages = new Set<string>();
 
   constructor(private readonly script: (spec: ContainerSpec) => FakeScript) {}
@@ -157,6 +168,14 @@ export class FakeRuntime implements ContainerRuntime {
     if (this.networks.has(name)) throw new SocklabError(`network ${name} exists`);
     this.networks.set(name, labels);
   }
+  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    this.volumes.set(name, { ...labels });
+  }
+
+  async saveImages(names: readonly string[]): Promise<NodeJS.ReadableStream> {
+    return Readable.from([Buffer.from(`images ${names.join(' ')}`)]);
+  }
+
 
   async start(spec: ContainerSpec): Promise<ContainerHandle> {
     if (this.containers.has(spec.name)) throw new SocklabError(`container ${spec.name} exists`);
@@ -204,12 +223,13 @@ export class FakeRuntime implements ContainerRuntime {
     return {
       containers: [...this.containers.values()].filter((c) => match(c.spec.labels)).map((c) => c.id),
       networks: [...this.networks.entries()].filter(([, l]) => match(l)).map(([n]) => n),
-      volumes: [],
+      volumes: [...this.volumes.entries()].filter(([, l]) => match(l)).map(([n]) => n),
     };
   }
 
   async listLabelledRuns(): Promise<string[]> {
-    return [...new Set([...[...this.containers.values()].map((c) => c.spec.labels[LABELS.run]), ...[...this.networks.values()].map((l) => l[LABELS.run])].filter((x): x is string => x !== undefined))];
+    const labels = [...[...this.containers.values()].map((c) => c.spec.labels), ...this.networks.values(), ...this.volumes.values()];
+    return [...new Set(labels.map((l) => l[LABELS.run]).filter((x): x is string => x !== undefined))];
   }
 
   async removeLabelled(run?: string): Promise<LabelledResources> {
@@ -219,6 +239,7 @@ export class FakeRuntime implements ContainerRuntime {
     }
     for (const c of [...this.containers.values()]) if (found.containers.includes(c.id)) await c.remove();
     for (const n of found.networks) this.networks.delete(n);
+    for (const v of found.volumes) this.volumes.delete(v);
     return found;
   }
 }

@@ -12,6 +12,8 @@ export const OFFICIAL = {
   nodeRuntime: 'node:24-bookworm-slim',
   prometheus: 'prom/prometheus:v3.5.0',
   python: 'python:3.12-slim',
+  /** What a cluster node's engine is installed on. */
+  debian: 'debian:bookworm-slim',
   /** Pulled, never built; docker-compose.yml names the same tag. */
   grafana: 'grafana/grafana:13.0.1',
 } as const;
@@ -66,6 +68,45 @@ async function buildOfflineBase(opts: BuildOptions): Promise<void> {
   }
 }
 
+/** One `docker build` of the repository's context (the legacy builder, whose cache `docker compose` shares). */
+async function dockerBuild(rt: ContainerRuntime, b: { name: string; dockerfile: string; args: Record<string, string>; base: string }, opts: BuildOptions): Promise<BuiltImage> {
+  const t0 = performance.now();
+  const argv = ['build', '-f', b.dockerfile, '-t', b.name, '--label', `socklab.image.base=${b.base}`];
+  for (const [k, v] of Object.entries(b.args)) argv.push('--build-arg', `${k}=${v}`);
+  argv.push(REPO_ROOT);
+  const r = await exec('docker', argv, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    // Progress: every line with --verbose, else docker's steps (a first build takes minutes).
+    onLine: (l: string) => {
+      if (opts.verbose) opts.log(`  ${l}`);
+      else if (/^Step \d+\/\d+ : /.test(l)) opts.log(`  ${b.name}: ${l.length > 110 ? `${l.slice(0, 109)}…` : l}`);
+    },
+  });
+  if (r.exitCode !== 0) {
+    const tail = (r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n');
+    throw new SocklabError(`building ${b.name} failed:\n${tail}`, { hint: 'run `socklab build --verbose` for the whole log' });
+  }
+  const info = await rt.imageInfo(b.name);
+  const seconds = (performance.now() - t0) / 1000;
+  opts.log(`built ${b.name} (${((info?.sizeBytes ?? 0) / 1e6).toFixed(0)} MB, ${seconds.toFixed(1)}s)`);
+  return { name: b.name, sizeBytes: info?.sizeBytes ?? 0, seconds };
+}
+
+/**
+ * The image of a `socklab cluster` node (a Docker engine in a container): from Debian's official image where it
+ * can be had, else from the offline base (made first when it is not here).
+ */
+export async function buildClusterNode(rt: ContainerRuntime, opts: BuildOptions): Promise<BuiltImage> {
+  await rt.ping();
+  let base: 'official' | 'offline' = opts.base === 'offline' ? 'offline' : 'official';
+  if (opts.base === 'auto' && !(await rt.imageInfo(OFFICIAL.debian)) && !(await rt.pull(OFFICIAL.debian, 120_000)).ok) base = 'offline';
+  if (base === 'offline' && !(await rt.imageInfo(OFFLINE.nodeRuntime))) await buildOfflineBase(opts);
+  const ca = opts.caFile ? readFileSync(opts.caFile, 'utf8') : '';
+  const args = { BASE_IMAGE: base === 'offline' ? OFFLINE.nodeRuntime : OFFICIAL.debian, ...(ca && { EXTRA_CA_CERTS: ca }) };
+  return dockerBuild(rt, { name: IMAGES.clusterNode, dockerfile: 'images/cluster-node/Dockerfile', args, base }, opts);
+}
+
 /** Build socklab/server, socklab/swarm, socklab/probe and socklab/prometheus, picking the base by itself. */
 export async function buildImages(rt: ContainerRuntime, opts: BuildOptions): Promise<BuiltImage[]> {
   await rt.ping();
@@ -82,28 +123,7 @@ export async function buildImages(rt: ContainerRuntime, opts: BuildOptions): Pro
   const ca = opts.caFile ? readFileSync(opts.caFile, 'utf8') : '';
 
   const built: BuiltImage[] = [];
-  const build = async (name: string, dockerfile: string, args: Record<string, string>): Promise<void> => {
-    const t0 = performance.now();
-    const argv = ['build', '-f', dockerfile, '-t', name, '--label', 'socklab.image.base=' + base];
-    for (const [k, v] of Object.entries(args)) argv.push('--build-arg', `${k}=${v}`);
-    argv.push(REPO_ROOT);
-    const r = await exec('docker', argv, {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DOCKER_BUILDKIT: '0' },
-      // Progress: every line with --verbose, else docker's steps (a first build takes minutes).
-      onLine: (l: string) => {
-        if (opts.verbose) opts.log(`  ${l}`);
-        else if (/^Step \d+\/\d+ : /.test(l)) opts.log(`  ${name}: ${l.length > 110 ? `${l.slice(0, 109)}…` : l}`);
-      },
-    });
-    if (r.exitCode !== 0) {
-      const tail = (r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n');
-      throw new SocklabError(`building ${name} failed:\n${tail}`, { hint: 'run `socklab build --verbose` for the whole log' });
-    }
-    const info = await rt.imageInfo(name);
-    built.push({ name, sizeBytes: info?.sizeBytes ?? 0, seconds: (performance.now() - t0) / 1000 });
-    opts.log(`built ${name} (${((info?.sizeBytes ?? 0) / 1e6).toFixed(0)} MB, ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
-  };
+  const build = async (name: string, dockerfile: string, args: Record<string, string>): Promise<void> => void built.push(await dockerBuild(rt, { name, dockerfile, args, base }, opts));
 
   for (const image of NODE_IMAGES) {
     await build(IMAGES[image], 'images/Dockerfile', {

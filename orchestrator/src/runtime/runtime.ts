@@ -60,6 +60,10 @@ export interface ContainerHandle {
   /** How it ended if it has (null while it runs, or once it is gone). */
   exited(): Promise<ExitInfo | null>;
   exec(cmd: readonly string[]): Promise<ExecOutput>;
+  /** Run a command with `input` on its stdin (closed when the input ends). */
+  execWithInput(cmd: readonly string[], input: NodeJS.ReadableStream): Promise<ExecOutput>;
+  /** Its address on a network (empty when it is not on it). */
+  address(network: string): Promise<string>;
   /** Resource readings until the signal aborts or the container stops. */
   stats(onSample: (s: StatsSample) => void, signal: AbortSignal): Promise<void>;
   /** Send it a signal (SIGUSR2 sets a waiting swarm off); nothing happens when it has ended. */
@@ -79,7 +83,10 @@ export interface ContainerRuntime {
   imageInfo(name: string): Promise<ImageInfo | null>;
   /** Pull an image from its registry: whether it came, and why not (the engine's words) when it did not. */
   pull(image: string, timeoutMs?: number): Promise<{ ok: boolean; why: string }>;
-  createNetwork(name: string, labels: Readonly<Record<string, string>>, internal: boolean): Promise<void>;
+  createNetwork(name: string, labels: Readonly<Record<string, string>>, internal: boolean, subnet?: string): Promise<void>;
+  createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** The images as one tar stream (`docker save`), for an engine elsewhere to load. */
+  saveImages(names: readonly string[]): Promise<NodeJS.ReadableStream>;
   /** Create and start a container from a spec; the container is labelled by the spec. */
   start(spec: ContainerSpec): Promise<ContainerHandle>;
   /** Attach a running container to a network (a long-lived Prometheus joins a run's network). */

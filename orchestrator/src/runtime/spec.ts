@@ -35,5 +35,21 @@ export interface ContainerSpec {
   readonly cpus?: number;
   /** Open-file limit (the swarm at C10K needs more than the default 1024). */
   readonly nofile?: number;
+  /** What only a node of `socklab cluster` (a Docker engine in a container) needs from its host. */
+  readonly engine?: EngineHostSpec;
   readonly ready: Readiness;
+}
+
+/**
+ * A container that runs a Docker engine of its own without --privileged (which some engines refuse): every
+ * capability but SYS_RESOURCE, no seccomp or AppArmor profile, the host's cgroups, a tmpfs /run, a volume for its
+ * /var/lib/docker, a hostname (its Swarm node name), ports published on the host's loopback, files bound read-only.
+ */
+export interface EngineHostSpec {
+  readonly hostname: string;
+  /** A named volume (created, labelled, beforehand) mounted on /var/lib/docker. */
+  readonly dataVolume: string;
+  readonly publish: ReadonlyArray<{ readonly hostPort: number; readonly containerPort: number }>;
+  /** host path -> the same path inside, read-only (so paths a client resolves on the host exist in the node). */
+  readonly bindSame: readonly string[];
 }

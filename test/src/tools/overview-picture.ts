@@ -20,7 +20,7 @@ const compose = (args: string[]): void => void spawnSync('docker-compose', args,
 type Panel = { title?: string; type?: string; gridPos?: { x: number; y: number; w: number; h: number }; targets?: Array<{ expr?: string; legendFormat?: string }>; fieldConfig?: { defaults?: { unit?: string } } };
 
 async function range(expr: string, start: number, end: number): Promise<Array<{ metric: Record<string, string>; values: Array<[number, string]> }>> {
-  const q = `query=${encodeURIComponent(expr.replaceAll('$__rate_interval', '5s'))}&start=${start}&end=${end}&step=2`;
+  const q = `query=${encodeURIComponent(expr.replaceAll('$__rate_interval', '5s').replaceAll('$node', '.*').replaceAll('$server', '.*'))}&start=${start}&end=${end}&step=2`;
   const r = await fetch(`http://127.0.0.1:${PORT}/api/v1/query_range?${q}`);
   return ((await r.json()) as { data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } }).data.result;
 }

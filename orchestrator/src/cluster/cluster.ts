@@ -1,0 +1,168 @@
+import { IMAGES, LABELS, pollUntil } from '@socklab/shared';
+import { SocklabError } from '../errors.js';
+import { REPO_ROOT } from '../paths.js';
+import type { ContainerHandle, ContainerRuntime, LabelledResources } from '../runtime/runtime.js';
+import type { ContainerSpec } from '../runtime/spec.js';
+
+/**
+ * `socklab cluster`: a Docker Swarm of engines in containers on one machine (a teacher's laptop), so the lab's
+ * stack file runs across nodes as on a class's real machines: node-1 the manager (Prometheus and Grafana), node-2
+ * the servers, node-3 and on the clients. Everything carries socklab.run=cluster; `cluster down` removes it all.
+ */
+export const CLUSTER_RUN = 'cluster';
+const NETWORK = 'socklab-cluster';
+const SUBNET = '172.31.240.0/24';
+/** What each node gets loaded: the images the stack runs. */
+export const CLUSTER_IMAGES = [IMAGES.server, IMAGES.swarm, IMAGES.probe, IMAGES.prometheus] as const;
+
+export interface ClusterPorts {
+  /** The manager's engine API, on the host's loopback (DOCKER_HOST=tcp://127.0.0.1:<engine>). */
+  readonly engine: number;
+  readonly prometheus: number;
+  readonly grafana: number;
+}
+
+export interface ClusterNode {
+  readonly name: string;
+  readonly hostname: string;
+  readonly address: string;
+  /** Placement label (socklab.role) of the node, if any: the manager takes none. */
+  readonly role: 'manager' | 'servers' | 'clients';
+}
+
+const nodeName = (i: number): string => `socklab-cluster-node-${i}`;
+const hostname = (i: number): string => `node-${i}`;
+/** node-1 manages; node-2 takes the servers; the rest take the clients. */
+const roleOf = (i: number): ClusterNode['role'] => (i === 1 ? 'manager' : i === 2 ? 'servers' : 'clients');
+
+function nodeSpec(i: number, ports: ClusterPorts): ContainerSpec {
+  return {
+    name: nodeName(i),
+    role: 'cluster-node',
+    image: IMAGES.clusterNode,
+    env: {},
+    cmd: [],
+    labels: { [LABELS.run]: CLUSTER_RUN, [LABELS.role]: 'cluster-node', 'socklab.node': hostname(i) },
+    network: { kind: 'bridge', network: NETWORK, aliases: [hostname(i)] },
+    sysctls: {},
+    capAdd: [],
+    engine: {
+      hostname: hostname(i),
+      dataVolume: `${nodeName(i)}-data`,
+      // The manager publishes its engine, Prometheus and Grafana (both placed on it) on the host's loopback.
+      publish: i === 1 ? [{ hostPort: ports.engine, containerPort: 2375 }, { hostPort: ports.prometheus, containerPort: ports.prometheus }, { hostPort: ports.grafana, containerPort: ports.grafana }] : [],
+      // The repository at the same path: a stack deployed from the host binds ./grafana and finds it on the node.
+      bindSame: [REPO_ROOT],
+    },
+    ready: { kind: 'none' },
+  };
+}
+
+/** Run a command in a node; its output, or an error naming the node, the command and what it said. */
+async function inNode(node: ContainerHandle, cmd: string[]): Promise<string> {
+  const r = await node.exec(cmd);
+  if (r.exitCode !== 0) throw new SocklabError(`${node.name}: \`${cmd.join(' ')}\` failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  return r.stdout.trim();
+}
+
+/** Wait until a node's engine answers, up to 60 s; otherwise fail naming it with its last log lines. */
+async function engineUp(node: ContainerHandle): Promise<void> {
+  const up = await pollUntil(async () => ((await node.exec(['docker', 'info', '--format', '{{.ServerVersion}}'])).exitCode === 0 ? true : undefined), { everyMs: 500, timeoutMs: 60_000 });
+  if (up) return;
+  const ended = await node.exited();
+  throw new SocklabError(`the engine in ${node.name} did not answer within 60 s${ended ? ` (the node ended: exit ${ended.code})` : ''}; its last lines:\n${await node.tail(12)}`, {
+    hint: 'a node needs cgroup write access and every capability but SYS_RESOURCE; a rootless engine cannot run nodes',
+  });
+}
+
+export interface ClusterUp {
+  readonly nodes: readonly ClusterNode[];
+  readonly ports: ClusterPorts;
+}
+
+/**
+ * Start `count` nodes, make them a swarm, label them for placement and load socklab's images into each (with
+ * progress). On any failure everything made is removed before the error goes up.
+ */
+export async function clusterUp(rt: ContainerRuntime, count: number, ports: ClusterPorts, log: (line: string) => void): Promise<ClusterUp> {
+  const existing = await rt.listLabelled(CLUSTER_RUN);
+  if (existing.containers.length + existing.networks.length + existing.volumes.length > 0) {
+    throw new SocklabError('a socklab cluster is here already', { hint: '`socklab cluster status` shows it; `socklab cluster down` removes it' });
+  }
+  for (const image of CLUSTER_IMAGES) if (!(await rt.imageInfo(image))) throw new SocklabError(`image ${image} is not here to load into the nodes`, { hint: 'build socklab\'s images first: `socklab build`' });
+  try {
+    await rt.createNetwork(NETWORK, { [LABELS.run]: CLUSTER_RUN, [LABELS.role]: 'network' }, false, SUBNET);
+    const handles = await Promise.all(
+      Array.from({ length: count }, async (_, k) => {
+        const i = k + 1;
+        await rt.createVolume(`${nodeName(i)}-data`, { [LABELS.run]: CLUSTER_RUN, [LABELS.role]: 'volume' });
+        return rt.start(nodeSpec(i, ports));
+      }),
+    );
+    log(`${count} node${count > 1 ? 's' : ''} started; waiting for their engines`);
+    await Promise.all(handles.map(engineUp));
+    const nodes = await Promise.all(handles.map(async (h, k) => ({ name: h.name, hostname: hostname(k + 1), address: await h.address(NETWORK), role: roleOf(k + 1) })));
+    await formSwarm(handles, nodes, log);
+    await loadImages(rt, handles, log);
+    return { nodes, ports };
+  } catch (e) {
+    await rt.removeLabelled(CLUSTER_RUN).catch(() => {});
+    throw e;
+  }
+}
+
+/** node-1 inits the swarm on its cluster address; the others join it; node-2 and on get their placement label. */
+async function formSwarm(handles: readonly ContainerHandle[], nodes: readonly ClusterNode[], log: (line: string) => void): Promise<void> {
+  const [manager, ...workers] = handles;
+  const managerAddr = nodes[0]!.address;
+  await inNode(manager!, ['docker', 'swarm', 'init', '--advertise-addr', managerAddr]);
+  const token = await inNode(manager!, ['docker', 'swarm', 'join-token', '-q', 'worker']);
+  await Promise.all(workers.map((w, k) => inNode(w, ['docker', 'swarm', 'join', '--advertise-addr', nodes[k + 1]!.address, '--token', token, `${managerAddr}:2377`])));
+  for (const n of nodes.slice(1)) await inNode(manager!, ['docker', 'node', 'update', '--label-add', `socklab.role=${n.role}`, n.hostname]);
+  log(`swarm formed: ${nodes.map((n) => `${n.hostname} (${n.role}, ${n.address})`).join(', ')}`);
+}
+
+/** `docker save` of socklab's images into each node's `docker load`, in parallel, with the bytes sent as progress. */
+async function loadImages(rt: ContainerRuntime, handles: readonly ContainerHandle[], log: (line: string) => void): Promise<void> {
+  const t0 = performance.now();
+  let sent = 0;
+  const ticker = setInterval(() => log(`loading ${CLUSTER_IMAGES.join(', ')} into ${handles.length} nodes: ${(sent / 1e6).toFixed(0)} MB sent`), 3000);
+  try {
+    await Promise.all(
+      handles.map(async (h) => {
+        const tar = await rt.saveImages(CLUSTER_IMAGES);
+        tar.on('data', (c: Buffer) => void (sent += c.length));
+        const r = await h.execWithInput(['docker', 'load', '-q'], tar);
+        if (r.exitCode !== 0) throw new SocklabError(`${h.name}: docker load failed: ${(r.stderr || r.stdout).trim()}`);
+      }),
+    );
+  } finally {
+    clearInterval(ticker);
+  }
+  log(`images loaded into every node (${(sent / 1e6).toFixed(0)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+/** Remove every node, its volume and the cluster's network. */
+export function clusterDown(rt: ContainerRuntime): Promise<LabelledResources> {
+  return rt.removeLabelled(CLUSTER_RUN);
+}
+
+export interface ClusterStatus {
+  readonly nodes: ReadonlyArray<{ readonly container: string; readonly running: boolean }>;
+  /** The manager's view: `docker node ls` and `docker stack ps` of every stack, as it prints them. */
+  readonly swarm: string;
+  readonly tasks: string;
+}
+
+/** The nodes, and the swarm's own view of its nodes and tasks (from the manager). */
+export async function clusterStatus(rt: ContainerRuntime): Promise<ClusterStatus | null> {
+  const found = await rt.containersOf(CLUSTER_RUN, 'cluster-node');
+  if (found.length === 0) return null;
+  const nodes = await Promise.all(found.map(async (c) => ({ container: c.handle.name, running: (await c.handle.exited()) === null })));
+  nodes.sort((a, b) => a.container.localeCompare(b.container));
+  const manager = found.find((c) => c.labels['socklab.node'] === hostname(1))?.handle;
+  const ask = async (cmd: string[]): Promise<string> => (manager ? await inNode(manager, cmd).catch((e: Error) => e.message) : 'no manager (node-1) here');
+  const swarm = await ask(['docker', 'node', 'ls', '--format', '{{.Hostname}}\t{{.Status}}\t{{.Availability}}\t{{.ManagerStatus}}']);
+  const tasks = await ask(['sh', '-c', 'for s in $(docker stack ls --format "{{.Name}}"); do docker stack ps "$s" --format "{{.Name}}\t{{.Node}}\t{{.CurrentState}}"; done']);
+  return { nodes, swarm, tasks };
+}
