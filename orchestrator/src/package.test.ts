@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './paths.js';
 
@@ -9,6 +9,7 @@ interface Manifest {
   dependencies?: Record<string, string>;
   bundleDependencies?: string[];
   bin?: Record<string, string>;
+  files?: string[];
 }
 const manifest = (dir: string): Manifest => JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as Manifest;
 
@@ -32,5 +33,12 @@ describe('the socklab package', () => {
     assert.equal(root.version, shared.version);
     assert.deepEqual(root.bin, { socklab: 'orchestrator/bin/socklab.js' });
     assert.deepEqual(cli.bin, { socklab: 'bin/socklab.js' });
+  });
+
+  it('carries every Dockerfile socklab builds from, so an installed socklab builds each image it runs', () => {
+    const dockerfiles = ['images/Dockerfile', ...readdirSync(path.join(REPO_ROOT, 'images')).map((d) => `images/${d}/Dockerfile`)].filter((f) => existsSync(path.join(REPO_ROOT, f)));
+    assert.ok(dockerfiles.includes('images/cluster-node/Dockerfile'), dockerfiles.join(', '));
+    const shipped = (f: string): boolean => (root.files ?? []).some((entry) => f === entry || f.startsWith(`${entry}/`));
+    assert.deepEqual(dockerfiles.filter((f) => !shipped(f)), []);
   });
 });

@@ -62,19 +62,29 @@ function readBody(req: http.IncomingMessage): Promise<string> {
  * What the kernel offers for shaping, and the shaping of the link as asked, the namespace left clean if that
  * fails. Inside the server's own container (observe only) there is nothing to shape with.
  */
-async function shapeLink(observeOnly: boolean, ifaces: string[], port: number, shaping: ShapingConfig, seed: number | undefined): Promise<{ shaper: Shaper; caps: Capabilities }> {
+/**
+ * Where this observer may shape: the probe container always; inside the server's own container (Docker Swarm)
+ * only when shaping is asked for (the stack's shaping file then runs that container as root with NET_ADMIN).
+ */
+function shapesHere(observeOnly: boolean, env: NodeJS.ProcessEnv): boolean {
+  return !observeOnly || ['DELAY', 'JITTER', 'LOSS', 'RATE'].some((k) => (env[k] ?? '') !== '');
+}
+
+const NO_CAPS: Capabilities = { netem: false, ifb: false, tbf: false, nfqueue: false };
+
+async function shapeLink(shapes: boolean, ifaces: string[], port: number, shaping: ShapingConfig, seed: number | undefined): Promise<{ shaper: Shaper; caps: Capabilities }> {
   // Whether an earlier probe left shaping behind (read before the trials below touch the interface), then what
   // the kernel offers.
-  const dirty = !observeOnly && (await leftovers(ifaces));
-  const caps = observeOnly ? { netem: false, ifb: false, tbf: false, nfqueue: false } : await detectCapabilities(ifaces[0] ?? 'eth0');
+  const dirty = shapes && (await leftovers(ifaces));
+  const caps = shapes ? await detectCapabilities(ifaces[0] ?? 'eth0') : NO_CAPS;
   console.log(
-    observeOnly
+    !shapes
       ? 'socklab probe: observing only (inside the server\'s container): no shaping'
       : `socklab probe: kernel offers netem=${caps.netem} ifb=${caps.ifb} tbf=${caps.tbf} nfqueue=${caps.nfqueue}; ` +
           `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}`,
   );
   const shaper = new Shaper(caps, port, ifaces, seed);
-  if (observeOnly) return { shaper, caps };
+  if (!shapes) return { shaper, caps };
   // A previous probe of this namespace may have left shaping behind; a fresh namespace has nothing to clear.
   if (dirty) await shaper.clear();
   else shaper.assumeClean();
@@ -82,6 +92,7 @@ async function shapeLink(observeOnly: boolean, ifaces: string[], port: number, s
     await shaper.apply(shaping);
   } catch (err) {
     await shaper.clear(); // never leave half of a shaping behind in the server's namespace
+    if (process.getuid?.() !== 0) throw new Error(`${(err as Error).message}\nshaping needs root with NET_ADMIN in this container (on Docker Swarm: add -c docker-stack-shaping.yml)`);
     throw err;
   }
   return { shaper, caps };
@@ -91,7 +102,8 @@ interface Serving {
   readonly observer: Observer;
   readonly shaper: Shaper;
   readonly caps: Capabilities;
-  readonly observeOnly: boolean;
+  /** False where this observer cannot shape (inside the server's container with no shaping asked for). */
+  readonly shapes: boolean;
 }
 
 type Json = (code: number, body: unknown) => void;
@@ -133,8 +145,8 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, p: Serving)
     );
   } else if (req.url === '/shaping' && req.method === 'GET') {
     json(200, { config: p.shaper.config, plan: p.shaper.plan, capabilities: p.caps, helper: p.shaper.helperStats });
-  } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT') && p.observeOnly) {
-    json(409, { error: 'this observer runs inside the server\'s container and cannot shape: shaping needs the probe container (NET_ADMIN)' });
+  } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT') && !p.shapes) {
+    json(409, { error: 'this observer runs inside the server\'s container and was started without shaping: on Docker Swarm, deploy with -c docker-stack-shaping.yml and SOCKLAB_DELAY, SOCKLAB_LOSS or SOCKLAB_RATE' });
   } else if (req.url === '/shaping' && (req.method === 'POST' || req.method === 'PUT')) {
     changeShaping(req, json, p);
   } else if (req.url === '/healthz') {
@@ -157,14 +169,15 @@ async function main(): Promise<void> {
   const seed = env.SEED ? parseInteger(env.SEED, 'SEED', 0, 2 ** 53 - 1) : undefined;
 
   // OBSERVE_ONLY=1: the observer runs inside the server's own container (Docker Swarm, where a sidecar cannot
-  // share the server's namespaces): the kernel's view and the thread view, no shaping (that needs NET_ADMIN).
+  // share the server's namespaces): the kernel's view and the thread view, and shaping only when asked for.
   const observeOnly = env.OBSERVE_ONLY === '1';
+  const shapes = shapesHere(observeOnly, env);
   // IFACES=lo: shape loopback (the swarm runs in the server's namespace against a server bound to 127.0.0.1).
   const ifaces = env.IFACES ? env.IFACES.split(',') : labInterfaces();
   // The first reading of the namespace is taken while the link is being shaped.
   const observer = new Observer(port, refreshMs, stallMs, observeOnly ? 'own-process' : 'own-cgroup');
   const watching = observer.start();
-  const { shaper, caps } = await shapeLink(observeOnly, ifaces, port, shaping, seed);
+  const { shaper, caps } = await shapeLink(shapes, ifaces, port, shaping, seed);
   exportShaping(observer, shaper);
   await watching;
   let seen = { accepted: 0, dropped: 0 };
@@ -175,7 +188,7 @@ async function main(): Promise<void> {
     seen = { accepted: s.accepted, dropped: s.dropped };
   }, 1000);
 
-  const server = http.createServer((req, res) => answer(req, res, { observer, shaper, caps, observeOnly }));
+  const server = http.createServer((req, res) => answer(req, res, { observer, shaper, caps, shapes }));
   await new Promise<void>((resolve) => server.listen(PROBE_PORT, '::', resolve));
   console.log(`socklab probe: watching port ${port} every ${refreshMs}ms; /metrics, /state and /shaping on :${PROBE_PORT}`);
 
@@ -187,7 +200,7 @@ async function main(): Promise<void> {
     observer.stop();
     server.close();
     // The namespace is the server's and outlives us: leave it as we found it.
-    void (observeOnly ? Promise.resolve() : shaper.clear()).finally(() => process.exit(0));
+    void (shapes ? shaper.clear() : Promise.resolve()).finally(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

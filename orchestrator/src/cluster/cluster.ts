@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import { IMAGES, LABELS, pollUntil } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
@@ -26,14 +27,21 @@ export interface ClusterNode {
   readonly name: string;
   readonly hostname: string;
   readonly address: string;
-  /** Placement label (socklab.role) of the node, if any: the manager takes none. */
-  readonly role: 'manager' | 'servers' | 'clients';
+  /** Placement label (socklab.role) of the node; `none` on a swarm of one, which runs everything. */
+  readonly role: 'manager' | 'servers' | 'clients' | 'none';
 }
 
 const nodeName = (i: number): string => `socklab-cluster-node-${i}`;
 const hostname = (i: number): string => `node-${i}`;
-/** node-1 manages; node-2 takes the servers; the rest take the clients. */
-const roleOf = (i: number): ClusterNode['role'] => (i === 1 ? 'manager' : i === 2 ? 'servers' : 'clients');
+/**
+ * node-2 takes the servers, node-3 on the clients; node-1 manages (Prometheus, Grafana) and takes the clients too
+ * where no node is left for them. The stack keeps servers and clients off a node labelled `manager`.
+ */
+function roleOf(i: number, count: number): ClusterNode['role'] {
+  if (count === 1) return 'none';
+  if (i === 1) return count >= 3 ? 'manager' : 'clients';
+  return i === 2 ? 'servers' : 'clients';
+}
 
 function nodeSpec(i: number, ports: ClusterPorts): ContainerSpec {
   return {
@@ -65,12 +73,12 @@ async function inNode(node: ContainerHandle, cmd: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
-/** Wait until a node's engine answers, up to 60 s; otherwise fail naming it with its last log lines. */
-async function engineUp(node: ContainerHandle): Promise<void> {
-  const up = await pollUntil(async () => ((await node.exec(['docker', 'info', '--format', '{{.ServerVersion}}'])).exitCode === 0 ? true : undefined), { everyMs: 500, timeoutMs: 60_000 });
+/** Wait until a node's engine answers, up to `readyMs`; otherwise fail naming it with its last log lines. */
+async function engineUp(node: ContainerHandle, readyMs: number): Promise<void> {
+  const up = await pollUntil(async () => ((await node.exec(['docker', 'info', '--format', '{{.ServerVersion}}'])).exitCode === 0 ? true : undefined), { everyMs: 500, timeoutMs: readyMs });
   if (up) return;
   const ended = await node.exited();
-  throw new SocklabError(`the engine in ${node.name} did not answer within 60 s${ended ? ` (the node ended: exit ${ended.code})` : ''}; its last lines:\n${await node.tail(12)}`, {
+  throw new SocklabError(`the engine in ${node.name} did not answer within ${readyMs / 1000} s${ended ? ` (the node ended: exit ${ended.code})` : ''}; its last lines:\n${await node.tail(12)}`, {
     hint: 'a node needs cgroup write access and every capability but SYS_RESOURCE; a rootless engine cannot run nodes',
   });
 }
@@ -84,7 +92,7 @@ export interface ClusterUp {
  * Start `count` nodes, make them a swarm, label them for placement and load socklab's images into each (with
  * progress). On any failure everything made is removed before the error goes up.
  */
-export async function clusterUp(rt: ContainerRuntime, count: number, ports: ClusterPorts, log: (line: string) => void): Promise<ClusterUp> {
+export async function clusterUp(rt: ContainerRuntime, count: number, ports: ClusterPorts, log: (line: string) => void, readyMs = 60_000): Promise<ClusterUp> {
   const existing = await rt.listLabelled(CLUSTER_RUN);
   if (existing.containers.length + existing.networks.length + existing.volumes.length > 0) {
     throw new SocklabError('a socklab cluster is here already', { hint: '`socklab cluster status` shows it; `socklab cluster down` removes it' });
@@ -100,8 +108,8 @@ export async function clusterUp(rt: ContainerRuntime, count: number, ports: Clus
       }),
     );
     log(`${count} node${count > 1 ? 's' : ''} started; waiting for their engines`);
-    await Promise.all(handles.map(engineUp));
-    const nodes = await Promise.all(handles.map(async (h, k) => ({ name: h.name, hostname: hostname(k + 1), address: await h.address(NETWORK), role: roleOf(k + 1) })));
+    await Promise.all(handles.map((h) => engineUp(h, readyMs)));
+    const nodes = await Promise.all(handles.map(async (h, k) => ({ name: h.name, hostname: hostname(k + 1), address: await h.address(NETWORK), role: roleOf(k + 1, count) })));
     await formSwarm(handles, nodes, log);
     await loadImages(rt, handles, log);
     return { nodes, ports };
@@ -118,7 +126,7 @@ async function formSwarm(handles: readonly ContainerHandle[], nodes: readonly Cl
   await inNode(manager!, ['docker', 'swarm', 'init', '--advertise-addr', managerAddr]);
   const token = await inNode(manager!, ['docker', 'swarm', 'join-token', '-q', 'worker']);
   await Promise.all(workers.map((w, k) => inNode(w, ['docker', 'swarm', 'join', '--advertise-addr', nodes[k + 1]!.address, '--token', token, `${managerAddr}:2377`])));
-  for (const n of nodes.slice(1)) await inNode(manager!, ['docker', 'node', 'update', '--label-add', `socklab.role=${n.role}`, n.hostname]);
+  for (const n of nodes.filter((m) => m.role !== 'none')) await inNode(manager!, ['docker', 'node', 'update', '--label-add', `socklab.role=${n.role}`, n.hostname]);
   log(`swarm formed: ${nodes.map((n) => `${n.hostname} (${n.role}, ${n.address})`).join(', ')}`);
 }
 
@@ -130,8 +138,9 @@ async function loadImages(rt: ContainerRuntime, handles: readonly ContainerHandl
   try {
     await Promise.all(
       handles.map(async (h) => {
-        const tar = await rt.saveImages(CLUSTER_IMAGES);
-        tar.on('data', (c: Buffer) => void (sent += c.length));
+        // Count the bytes as they pass, without a 'data' listener: that would start the flow before the exec reads it.
+        const counted = new Transform({ transform: (c: Buffer, _e, done) => done(null, ((sent += c.length), c)) });
+        const tar = (await rt.saveImages(CLUSTER_IMAGES)).pipe(counted);
         const r = await h.execWithInput(['docker', 'load', '-q'], tar);
         if (r.exitCode !== 0) throw new SocklabError(`${h.name}: docker load failed: ${(r.stderr || r.stdout).trim()}`);
       }),

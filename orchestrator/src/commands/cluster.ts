@@ -30,12 +30,23 @@ function registerUp(cluster: Command): void {
         await buildClusterNode(rt, { base: 'auto', verbose: false, ...(process.env.SOCKLAB_CA_FILE && { caFile: process.env.SOCKLAB_CA_FILE }), log: (l) => console.error(`socklab build: ${l}`) });
       }
       const t0 = performance.now();
-      const up = await clusterUp(rt, nodes, ports, say);
+      // Ctrl-C while the nodes come up: remove what was made, then give the terminal back.
+      const onSignal = (): void => {
+        say('interrupted: removing the cluster');
+        void clusterDown(rt).finally(() => process.exit(130));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const up = await clusterUp(rt, nodes, ports, say).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      });
       say(`${nodes} node${nodes > 1 ? 's' : ''} up in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${up.nodes.map((n) => `${n.hostname} (${n.role})`).join(', ')}`);
       console.error(`
   The lab's stack on it, from ${REPO_ROOT}:
     export DOCKER_HOST=tcp://127.0.0.1:${ports.engine}
     docker stack deploy -c docker-compose.yml -c docker-stack.yml socklab
+  with link shaping (e.g. SOCKLAB_DELAY=100ms): add -c docker-stack-shaping.yml
   Prometheus: http://localhost:${ports.prometheus}   Grafana: http://localhost:${ports.grafana}
   socklab cluster status   nodes and tasks;   socklab cluster down   removes it all`);
     });

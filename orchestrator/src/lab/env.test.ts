@@ -6,7 +6,7 @@ import path from 'node:path';
 import { checkLabEnv, LAB_VARIABLES, labEnv } from './env.js';
 import { REPO_ROOT } from '../paths.js';
 
-const FILES = ['docker-compose.yml', 'docker-compose.override.yml', 'docker-stack.yml'];
+const FILES = ['docker-compose.yml', 'docker-compose.override.yml', 'docker-stack.yml', 'docker-stack-shaping.yml'];
 
 describe('the lab\'s variables', () => {
   it('every SOCKLAB_* variable the compose and stack files read has a check, and its default passes it', () => {

@@ -92,6 +92,7 @@ export const LAB_VARIABLES: Readonly<Record<string, Check>> = {
   SOCKLAB_PRESET: oneOf(Object.keys(SWARM_PRESETS)),
   SOCKLAB_NERVOUS_CLIENTS: whole(1, SWARM_LIMITS.maxClients),
   SOCKLAB_CHALLENGE_CLIENTS: whole(1, SWARM_LIMITS.maxClients),
+  SOCKLAB_CLIENT_REPLICAS: whole(1, 100),
   SOCKLAB_WAVE_EVERY: duration,
   SOCKLAB_GARGALO_EVERY: duration,
   SOCKLAB_CHALLENGE_EVERY: duration,

@@ -7,9 +7,17 @@ export interface Series {
 }
 
 export async function query(port: number, expr: string): Promise<Series[]> {
-  const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await r.json()) as { data: { result: Series[] } };
-  return body.data.result;
+  // Node 20's fetch never settles on a connection the peer resets at once (a published port with no one behind it
+  // yet), and holds nothing open meanwhile: a timer of our own (AbortSignal.timeout's is unref'd) bounds it.
+  const c = new AbortController();
+  const timer = setTimeout(() => c.abort(new Error(`Prometheus on :${port} did not answer in 10 s`)), 10_000);
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: c.signal });
+    const body = (await r.json()) as { data: { result: Series[] } };
+    return body.data.result;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Values of a query by one of its labels, polled every second until `ok` holds or `ms` is up (the last values then). */
