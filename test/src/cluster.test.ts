@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { DockerRuntime, REPO_ROOT } from '@socklab/orchestrator';
 import { socklab } from './support/cli.js';
+import { connectTimesOnNode } from './support/cluster.js';
 import { until as promUntil, query } from './support/prometheus.js';
 
 /**
@@ -38,17 +39,6 @@ const stack = (args: string[]) =>
 /** The clients' targets now: instance, service and node, from any series they export. */
 const clientTargets = async (): Promise<Array<{ instance: string; service: string; node: string }>> =>
   (await query(PROM, 'group by (instance, service, node) ({job="lab-swarm", node!=""})')).map((s) => ({ instance: s.metric.instance ?? '', service: s.metric.service ?? '', node: s.metric.node ?? '' }));
-/** Median connect time (ms) from a fresh container on node-3 to event-loop's lab port and its unshaped metrics port. */
-function connectTimes(): { lab: number; metrics: number } {
-  const script = `const net = require('node:net'); const dns = require('node:dns').promises;
-    const once = (host, port) => new Promise((ok, fail) => { const t = process.hrtime.bigint(); const s = net.connect(port, host, () => { ok(Number(process.hrtime.bigint() - t) / 1e6); s.destroy(); }); s.on('error', fail); });
-    (async () => { const { address } = await dns.lookup('event-loop'); const out = {};
-      for (const [k, port] of [['metrics', 9464], ['lab', 7000]]) { const a = []; for (let i = 0; i < 15; i++) a.push(await once(address, port)); a.sort((x, y) => x - y); out[k] = a[7]; }
-      console.log(JSON.stringify(out)); })().catch((e) => { console.error(e.message); process.exit(1); });`;
-  const r = spawnSync('docker', ['exec', 'socklab-cluster-node-3', 'docker', 'run', '--rm', '--network', 'socklab_lab', '--entrypoint', 'node', 'socklab/swarm', '-e', script], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim()) as { lab: number; metrics: number };
-}
 const byLabelsUntil = (expr: string, label: string, ok: (v: Map<string, number>) => boolean) => promUntil(PROM, expr, label, ok, 120_000);
 const byLabels = async (expr: string, a: string, b: string): Promise<Array<[string, string, number]>> =>
   (await query(PROM, expr)).map((s) => [s.metric[a] ?? '', s.metric[b] ?? '', Number(s.value[1])]);
@@ -95,7 +85,7 @@ describe('socklab cluster: the lab across four nodes in containers', () => {
   it(`shapes the link on Swarm: the server's own observer delays its side by ${DELAY_MS} ms, measured from another node against the unshaped round trip`, async (ctx) => {
     const effect = await promUntil(PROM, 'max by (how) (socklab_probe_shaping_effect{server="event-loop", effect="delay", node="node-2"})', 'how', (v) => v.size > 0, 60_000);
     assert.deepEqual([...effect.values()], [1], `the delay is real, and says how: ${JSON.stringify([...effect])}`);
-    const t = connectTimes();
+    const t = connectTimesOnNode(3, 'event-loop', { metrics: 9464, lab: 7000 }) as { lab: number; metrics: number };
     ctx.diagnostic(`connect from node-3: lab port ${t.lab.toFixed(1)} ms, unshaped metrics port ${t.metrics.toFixed(1)} ms (median of 15)`);
     const expected = DELAY_MS + t.metrics;
     assert.ok(Math.abs(t.lab - expected) <= 0.1 * expected, `connect to the lab port ${t.lab.toFixed(1)} ms; expected ${DELAY_MS} ms + the unshaped ${t.metrics.toFixed(1)} ms, ±10%`);

@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { labDownArgs, labUpArgs, readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
-import { IMAGES, LAB_PORT, SERVER_METRICS as M } from '@socklab/shared';
+import { IMAGES, LAB_PORT, pollUntil, SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
+import { connectTimesOnNode, swarmOnNode } from '../support/cluster.js';
 import { query } from '../support/prometheus.js';
 
 const KiB = 1024;
@@ -477,7 +478,59 @@ async function soak(): Promise<void> {
   }
 }
 
-const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost, engine: engineCost, classroom, soak } as const;
+/** A socklab command as a user types it, with extra environment; its wall time (a failing one fails the bench). */
+function socklabTimed(args: string[], env: Record<string, string> = {}): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`socklab ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  return performance.now() - t0;
+}
+
+/**
+ * The lab across nodes (`socklab cluster`, three engines in containers): how long the cluster takes to come up
+ * and go, and what crossing the VXLAN overlay between nodes costs, side by side in one run: connects and a
+ * 200-connection wave from the clients' node against the same from the servers' own node.
+ */
+async function clusterCost(): Promise<void> {
+  const ports = { SOCKLAB_PROMETHEUS_PORT: '19399', SOCKLAB_GRAFANA_PORT: '13399' };
+  const quiet = { SOCKLAB_WAVE_EVERY: '1h', SOCKLAB_GARGALO_EVERY: '1h', SOCKLAB_CHALLENGE_EVERY: '1h' };
+  const upMs = socklabTimed(['cluster', 'up', '--nodes', '3', '--engine-port', '23769'], ports);
+  const stack = (args: string[]): void => {
+    const r = spawnSync('docker', args, { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...ports, ...quiet, DOCKER_HOST: 'tcp://127.0.0.1:23769' } });
+    if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+  };
+  try {
+    stack(['stack', 'deploy', '-c', 'docker-compose.yml', '-c', 'docker-stack.yml', 'socklab']);
+    const served = await pollUntil(() => connectTimesOnNode(3, 'event-loop', { lab: LAB_PORT }, 1), { everyMs: 2000, timeoutMs: 180_000 });
+    if (!served) throw new Error('event-loop did not answer on the cluster within 180 s');
+    const cross = connectTimesOnNode(3, 'event-loop', { lab: LAB_PORT }, 101).lab ?? NaN;
+    const local = connectTimesOnNode(2, 'event-loop', { lab: LAB_PORT }, 101).lab ?? NaN;
+    const wave = ['--target', `event-loop:${LAB_PORT}`, '--clients', '200', '--read-timeout', '30s'];
+    const wCross = swarmOnNode(3, wave);
+    const wLocal = swarmOnNode(2, wave);
+    const ok = (w: typeof wCross): string => `${w.outcomes.ok ?? 0}/200`;
+    table('Across nodes (socklab cluster, 3 engines in containers): the overlay between nodes against the same node', ['what', 'node-3 -> node-2', 'node-2 -> node-2', 'ratio'], [
+      ['connect, median of 101 (ms)', cross.toFixed(3), local.toFixed(3), (cross / local).toFixed(2)],
+      ['200 at once: ok', ok(wCross), ok(wLocal), ''],
+      ['200 at once: connect p50 (ms)', wCross.latencyMs.connect.p50.toFixed(1), wLocal.latencyMs.connect.p50.toFixed(1), (wCross.latencyMs.connect.p50 / wLocal.latencyMs.connect.p50).toFixed(2)],
+      ['200 at once: all connected (ms)', wCross.latencyMs.connect.max.toFixed(1), wLocal.latencyMs.connect.max.toFixed(1), (wCross.latencyMs.connect.max / wLocal.latencyMs.connect.max).toFixed(2)],
+    ]);
+    figures.cluster_up_ms = Math.round(upMs);
+    figures.cluster_connect_cross_node_ms = cross;
+    figures.cluster_connect_same_node_ms = local;
+    figures.cluster_wave_all_connected_cross_vs_same_ratio = Number((wCross.latencyMs.connect.max / wLocal.latencyMs.connect.max).toFixed(2));
+  } finally {
+    spawnSync('docker', ['stack', 'rm', 'socklab'], { env: { ...process.env, DOCKER_HOST: 'tcp://127.0.0.1:23769' } });
+    const downMs = socklabTimed(['cluster', 'down']);
+    table('socklab cluster, 3 nodes', ['what', 's'], [
+      ['cluster up (engines, swarm, images loaded)', (upMs / 1000).toFixed(1)],
+      ['cluster down', (downMs / 1000).toFixed(1)],
+    ]);
+    figures.cluster_down_ms = Math.round(downMs);
+  }
+}
+
+const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost, engine: engineCost, classroom, cluster: clusterCost, soak } as const;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
