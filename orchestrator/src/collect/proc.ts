@@ -6,8 +6,11 @@ import type { ContainerHandle } from '../runtime/runtime.js';
  * running code in (or allocating on) the measured process the way a metrics scrape does.
  */
 
+/** What the readings need of a container: to run a command in it (a socklab container, or a test's reference). */
+export type Execs = Pick<ContainerHandle, 'exec'>;
+
 /** The accept queue of the lab port's listener, ListenOverflows and ESTABLISHED count, from /proc/net. */
-export async function kernelView(c: ContainerHandle, port = LAB_PORT): Promise<{ acceptQueue: number | null; listenOverflows: number; established: number }> {
+export async function kernelView(c: Execs, port = LAB_PORT): Promise<{ acceptQueue: number | null; listenOverflows: number; established: number }> {
   const r = await c.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6', '/proc/net/netstat']);
   const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   let acceptQueue: number | null = null;
@@ -25,7 +28,7 @@ export async function kernelView(c: ContainerHandle, port = LAB_PORT): Promise<{
 }
 
 /** Resident memory of a container's processes (Node, prefork's workers), without our own sh and cat. */
-export async function processRss(c: ContainerHandle): Promise<number> {
+export async function processRss(c: Execs): Promise<number> {
   const r = await c.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/status 2>/dev/null; echo; done']);
   let total = 0;
   for (const block of r.stdout.split(/\n\s*\n/)) {
@@ -40,7 +43,7 @@ export async function processRss(c: ContainerHandle): Promise<number> {
  * CPU seconds (user + system, reaped children included) of a container's processes whose name is in `names`
  * (all but our own sh and cat when empty; prefixes, since the kernel cuts names to 15 characters), USER_HZ 100.
  */
-export async function cpuSeconds(c: ContainerHandle, names: readonly string[] = []): Promise<number> {
+export async function cpuSeconds(c: Execs, names: readonly string[] = []): Promise<number> {
   const r = await c.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/stat 2>/dev/null; echo; done']);
   let ticks = 0;
   for (const line of r.stdout.split('\n')) {
@@ -55,7 +58,7 @@ export async function cpuSeconds(c: ContainerHandle, names: readonly string[] = 
 }
 
 /** ESTABLISHED TCP connections in a container's namespace. */
-export async function establishedCount(c: ContainerHandle): Promise<number> {
+export async function establishedCount(c: Execs): Promise<number> {
   const r = await c.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6']);
   return r.stdout.split('\n').filter((l) => l.trim().split(/\s+/)[3] === '01').length;
 }

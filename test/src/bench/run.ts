@@ -7,11 +7,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { labDownArgs, labUpArgs, readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
+import { establishedCount, labDownArgs, labUpArgs, processRss, readResults, REPO_ROOT, type Execs, type Results } from '@socklab/orchestrator';
 import { IMAGES, LAB_PORT, pollUntil, SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
 import { connectTimesOnNode, swarmOnNode } from '../support/cluster.js';
 import { query } from '../support/prometheus.js';
+import { execsOf, runReference, startReference, startReferenceRun } from '../support/references.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -87,20 +88,23 @@ async function connectionRate(lab: Lab): Promise<void> {
       );
       return ((s.summary?.outcomes.ok ?? 0) / (s.summary?.durationMs ?? Infinity)) * 1000;
     };
-    const runReference = async (): Promise<number> => {
-      const r = await lab.runToExit(IMAGES.swarm, 'swarm', `rate-ref-${round}`, {
-        entrypoint: ['node', '--input-type=module', '-e', reference, `${lab.run}-rate`, String(LAB_PORT), String(clients), String(concurrency)],
+    const runPlain = async (): Promise<number> => {
+      const r = await runReference({
+        run: lab.run,
+        name: `rate-ref-${round}`,
+        network: { join: lab.network },
+        cmd: ['node', '--input-type=module', '-e', reference, `${lab.run}-rate`, String(LAB_PORT), String(clients), String(concurrency)],
       });
-      const ref = JSON.parse(r.logs.trim().split('\n').pop() ?? '{}') as { ok: number; durationMs: number };
+      const ref = JSON.parse(r.output.trim().split('\n').pop() ?? '{}') as { ok: number; durationMs: number };
       return (ref.ok / ref.durationMs) * 1000;
     };
     let swarmRate: number;
     let refRate: number;
     if (round % 2 === 0) {
       swarmRate = await runSwarm();
-      refRate = await runReference();
+      refRate = await runPlain();
     } else {
-      refRate = await runReference();
+      refRate = await runPlain();
       swarmRate = await runSwarm();
     }
     rates.swarm.push(swarmRate);
@@ -128,12 +132,12 @@ async function c10k(lab: Lab): Promise<void> {
   const server = await lab.server({ MODEL: 'event-loop', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name: 'c10k' });
   const target = `${lab.run}-c10k`;
   // Read from /proc with cat: a metrics scrape would allocate on the measured process's heap and be counted.
-  const measure = async (c: Started): Promise<{ rss: number; held: number }> => ({
-    rss: await lab.processRss(c),
-    held: await lab.established(c),
+  const measure = async (c: Execs): Promise<{ rss: number; held: number }> => ({
+    rss: await processRss(c),
+    held: await establishedCount(c),
   });
   const perConnection = async (
-    started: { container: Started; done: Promise<unknown> },
+    started: { container: Execs; done: Promise<unknown> },
   ): Promise<{ perConn: number; heldRss: number; seconds: number; result: unknown }> => {
     await new Promise((r) => setTimeout(r, 1500));
     const baseline = await measure(started.container);
@@ -149,17 +153,20 @@ async function c10k(lab: Lab): Promise<void> {
       ['--target', `${target}:${LAB_PORT}`, '--preset', 'c10k', '--arrival', 'steady', '--rate', '2000', '--duration', '5s',
         '--hold', '30s', '--request-interval', '10s', '--connect-timeout', '20s', '--delay', '3s', '--max-duration', '3m'],
       'c10k-swarm',
-    ).then(({ container, done }) => ({ container, done })),
+    ).then(({ container, done }) => ({ container: container.handle, done })),
   );
   const run = swarm.result as SwarmRun;
   const o = run.summary?.outcomes ?? {};
   const onlyOk = Object.entries(o).every(([k, v]) => (k === 'ok' ? v === 10_000 : v === 0));
 
   const holder = readFileSync(new URL('./reference-holder.js', import.meta.url), 'utf8');
-  const refStarted = await lab.startProcess(IMAGES.swarm, 'swarm', 'c10k-reference', {
-    entrypoint: ['node', '--input-type=module', '-e', `await new Promise((r) => setTimeout(r, 3000));\n${holder}`, target, String(LAB_PORT), '10000', '30'],
+  const refStarted = await startReferenceRun({
+    run: lab.run,
+    name: 'c10k-reference',
+    network: { join: lab.network },
+    cmd: ['node', '--input-type=module', '-e', `await new Promise((r) => setTimeout(r, 3000));\n${holder}`, target, String(LAB_PORT), '10000', '30'],
   });
-  const ref = await perConnection(refStarted);
+  const ref = await perConnection({ container: execsOf(refStarted.container), done: refStarted.done });
 
   figures.c10k_outcomes = o;
   figures.c10k_swarm_rss_per_connection_bytes = Math.round(swarm.perConn);
@@ -344,10 +351,15 @@ async function classroom(lab: Lab): Promise<void> {
     for (const kind of ['socklab', 'python'] as const) {
       const name = `cls-${kind}-${model}`;
       const port = kind === 'socklab' ? LAB_PORT : 65432;
-      const start = async (work: number): Promise<Started> =>
-        kind === 'socklab'
-          ? lab.server({ MODEL: model, WORK: `io:${work}s`, BACKLOG: '1024' }, { name: `${name}-${work}` })
-          : (await lab.startProcess(IMAGES.python, 'server', `${name}-${work}`, { env: pythonProgram(example, work) })).container;
+      // socklab's model through its role, as the CLI starts it; the course's Python program as a reference.
+      const start = async (work: number): Promise<{ readonly execs: Execs; stop(): Promise<unknown> }> => {
+        if (kind === 'socklab') {
+          const s = await lab.server({ MODEL: model, WORK: `io:${work}s`, BACKLOG: '1024' }, { name: `${name}-${work}` });
+          return { execs: s.handle, stop: () => s.stop() };
+        }
+        const r = await startReference({ run: lab.run, name: `${name}-${work}`, network: { join: lab.network }, image: IMAGES.python, env: pythonProgram(example, work) });
+        return { execs: execsOf(r), stop: () => r.stop({ remove: true }) };
+      };
       // Accepts per second: no work, closed-loop clients (64 in flight).
       const fast = await start(0);
       await new Promise((r) => setTimeout(r, 1500));
@@ -357,13 +369,13 @@ async function classroom(lab: Lab): Promise<void> {
       // 200 clients held in service by 3 s of work: memory per connection and threads.
       const slow = await start(3);
       await new Promise((r) => setTimeout(r, 1500));
-      const idle = await lab.processRss(slow);
-      const threadsIdle = await threadCount(lab, slow);
+      const idle = await processRss(slow.execs);
+      const threadsIdle = await threadCount(slow.execs);
       const t0 = Date.now();
       const { result, samples } = await sampleWhile(
         lab.swarm(['--target', `${lab.run}-${name}-3:${port}`, '--clients', '200', '--read-timeout', '30s', '--metrics-port', '0'], `${name}-200`),
         250,
-        async () => ({ at: Date.now() - t0, rss: await lab.processRss(slow), threads: await threadCount(lab, slow) }),
+        async () => ({ at: Date.now() - t0, rss: await processRss(slow.execs), threads: await threadCount(slow.execs) }),
       );
       const steady = samples.filter((x) => x.at >= 1000 && x.at <= 2500).map((x) => x.rss).sort((a, b) => a - b);
       const loaded = steady[Math.floor(steady.length / 2)] ?? NaN;
@@ -385,13 +397,17 @@ async function classroom(lab: Lab): Promise<void> {
   const crow: Array<Array<string | number>> = [];
   for (const n of [200, 1000]) {
     const sw = await lab.startSwarm(['--target', `${lab.run}-cls-target:${LAB_PORT}`, '--clients', String(n), '--read-timeout', '30s', '--metrics-port', '0'], `cls-swarm-${n}`);
-    const swPeak = await peakRss(lab, sw.container, sw.done);
+    const swPeak = await peakRss(sw.container.handle, sw.done);
     const s = await sw.done;
-    const py = await lab.startProcess(IMAGES.python, 'swarm', `cls-pyclient-${n}`, {
+    const py = await startReferenceRun({
+      run: lab.run,
+      name: `cls-pyclient-${n}`,
+      network: { join: lab.network },
+      image: IMAGES.python,
       env: { SOCKLAB_PROGRAM: Buffer.from(client).toString('base64'), SOCKLAB_PROGRAM_NAME: 'client.py' },
-      entrypoint: ['python3', '-c', `import base64,os,sys; open('/tmp/c.py','wb').write(base64.b64decode(os.environ['SOCKLAB_PROGRAM'])); sys.argv=['c.py','${n}','${lab.run}-cls-target','${LAB_PORT}']; exec(open('/tmp/c.py').read())`],
+      cmd: ['python3', '-c', `import base64,os,sys; open('/tmp/c.py','wb').write(base64.b64decode(os.environ['SOCKLAB_PROGRAM'])); sys.argv=['c.py','${n}','${lab.run}-cls-target','${LAB_PORT}']; exec(open('/tmp/c.py').read())`],
     });
-    const pyPeak = await peakRss(lab, py.container, py.done);
+    const pyPeak = await peakRss(execsOf(py.container), py.done);
     const pr = JSON.parse((await py.done).logs.trim().split('\n').pop() ?? '{}') as { ok: number; allConnectedMs: number };
     crow.push([n, `${s.summary?.outcomes.ok}/${n}`, Math.round(s.summary?.latencyMs.connect.max ?? NaN), (swPeak / MiB).toFixed(1), `${pr.ok}/${n}`, Math.round(pr.allConnectedMs), (pyPeak / MiB).toFixed(1), ((s.summary?.latencyMs.connect.max ?? NaN) / pr.allConnectedMs).toFixed(2), (swPeak / pyPeak).toFixed(2)]);
     figures[`classroom.clients_${n}.swarm_all_connected_ms`] = Math.round(s.summary?.latencyMs.connect.max ?? NaN);
@@ -403,7 +419,7 @@ async function classroom(lab: Lab): Promise<void> {
 }
 
 /** Threads of a container's processes (all but our own sh and cat), from /proc. */
-async function threadCount(lab: Lab, c: Started): Promise<number> {
+async function threadCount(c: Execs): Promise<number> {
   const r = await c.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/status 2>/dev/null; echo; done']);
   let n = 0;
   for (const block of r.stdout.split(/\n\s*\n/)) {
@@ -411,13 +427,12 @@ async function threadCount(lab: Lab, c: Started): Promise<number> {
     if (name === undefined || name === 'sh' || name === 'cat') continue;
     n += Number(/^Threads:\s+(\d+)/m.exec(block)?.[1] ?? 0);
   }
-  void lab;
   return n;
 }
 
 /** The highest RSS a container reached while `done` was pending, sampled every 100 ms. */
-async function peakRss(lab: Lab, c: Started, done: Promise<unknown>): Promise<number> {
-  const { samples } = await sampleWhile(done, 100, () => lab.processRss(c));
+async function peakRss(c: Execs, done: Promise<unknown>): Promise<number> {
+  const { samples } = await sampleWhile(done, 100, () => processRss(c));
   return Math.max(0, ...samples);
 }
 

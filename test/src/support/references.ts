@@ -31,7 +31,9 @@ export interface ReferenceOptions {
   readonly name: string;
   /** A lab network to join (with `name` as its alias), or a container whose network namespace to share. */
   readonly network: { readonly join: string } | { readonly shareWith: string };
-  readonly cmd: readonly string[];
+  /** Entrypoint and arguments; the image's own when absent. */
+  readonly cmd?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
   readonly capAdd?: readonly string[];
   /** Another image than the plain Node one (for tools the reference needs, such as iptables and tc). */
   readonly image?: string;
@@ -39,19 +41,51 @@ export interface ReferenceOptions {
   readonly readyLine?: RegExp;
 }
 
-/** A reference container, started and ready. */
-export async function startReference(o: ReferenceOptions): Promise<Reference> {
+/** The container a reference runs in, named and labelled as the run's, on its network, not yet started. */
+function referenceContainer(o: ReferenceOptions): InstanceType<typeof GenericContainer> {
   let c = new GenericContainer(o.image ?? REFERENCE_IMAGE)
     .withName(`${o.run}-${o.name}`)
     .withLabels({ 'socklab.run': o.run, 'socklab.role': 'reference' })
-    .withEntrypoint([...o.cmd.slice(0, 1)])
-    .withCommand([...o.cmd.slice(1)]);
+    .withEnvironment({ ...o.env });
+  if (o.cmd) c = c.withEntrypoint([...o.cmd.slice(0, 1)]).withCommand([...o.cmd.slice(1)]);
   c = 'join' in o.network ? c.withNetworkMode(o.network.join).withNetworkAliases(o.name) : c.withNetworkMode(`container:${o.network.shareWith}`);
-  if (o.capAdd) c = c.withAddedCapabilities(...o.capAdd);
+  return o.capAdd ? c.withAddedCapabilities(...o.capAdd) : c;
+}
+
+/** A reference container, started and ready. */
+export async function startReference(o: ReferenceOptions): Promise<Reference> {
+  let c = referenceContainer(o);
   // Without a ready line it is ready once it runs (it publishes no port to wait for).
   if (o.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(o.readyLine));
   const started = await alive(c.withStartupTimeout(30_000).start());
   return Object.assign(started, { spec: { name: `${o.run}-${o.name}` } });
+}
+
+/**
+ * A reference that runs to its own end while it is measured: started, and `done` once it has exited, with its
+ * exit code and log (its log stream ends with the container). It is removed once done.
+ */
+export async function startReferenceRun(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ container: Reference; done: Promise<{ exitCode: number; logs: string }> }> {
+  const container = await startReference(o);
+  const done = (async () => {
+    let logs = '';
+    for await (const chunk of await container.logs()) logs += chunk.toString();
+    const exit = spawnSync('docker', ['inspect', '-f', '{{.State.ExitCode}}', container.getId()], { encoding: 'utf8' });
+    await container.stop({ remove: true }).catch(() => {});
+    return { exitCode: Number(exit.stdout.trim()), logs };
+  })();
+  done.catch(() => {});
+  return { container, done };
+}
+
+/** What the orchestrator's /proc readers need of a reference: a command run in it. */
+export function execsOf(c: Started): { exec(cmd: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> } {
+  return {
+    exec: async (cmd) => {
+      const r = await c.exec([...cmd]);
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
 }
 
 /**
@@ -79,16 +113,7 @@ export async function fetchFrom(c: Started, url: string): Promise<{ status: numb
 
 /** A reference that runs to its end (and succeeds: testcontainers fails the start otherwise): its output. */
 export async function runReference(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ output: string }> {
-  const c = await alive(new GenericContainer(o.image ?? REFERENCE_IMAGE)
-    .withName(`${o.run}-${o.name}`)
-    .withLabels({ 'socklab.run': o.run, 'socklab.role': 'reference' })
-    .withEntrypoint([...o.cmd.slice(0, 1)])
-    .withCommand([...o.cmd.slice(1)])
-    .withNetworkMode('join' in o.network ? o.network.join : `container:${o.network.shareWith}`)
-    .withAddedCapabilities(...(o.capAdd ?? []))
-    .withWaitStrategy(Wait.forOneShotStartup())
-    .withStartupTimeout(60_000)
-    .start());
+  const c = await alive(referenceContainer(o).withWaitStrategy(Wait.forOneShotStartup()).withStartupTimeout(60_000).start());
   const logs = await c.logs();
   let output = '';
   for await (const chunk of logs) output += chunk.toString();
