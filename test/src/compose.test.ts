@@ -35,7 +35,7 @@ const merged: Record<string, Service> = { ...base.services };
 for (const [name, s] of Object.entries(override.services)) merged[name] = { ...merged[name], ...s } as Service;
 
 const DEFAULT_SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
-const PROFILED = ['pool', 'prefork', 'polling', 'worker-threads'];
+const PROFILED = ['pool', 'prefork', 'event-loop-workers', 'polling', 'worker-threads'];
 
 describe('docker-compose.yml and its override: the one-command lab', () => {
   it('both files are valid against the compose-spec JSON schema', () => {

@@ -1,10 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DockerRuntime, readResults, REPO_ROOT, trialMeasures, type Results } from '@socklab/orchestrator';
+import { IMAGES } from '@socklab/shared';
 import { CLI, runDir, socklab } from './support/cli.js';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test/artifacts');
@@ -133,7 +134,7 @@ describe('socklab run, compare and report, as a user runs them', () => {
       [['run', '--model', 'sequential', '--backlog', '-1'], /invalid --backlog "-1": expected a whole number from 0 to 65535/],
       [['run', '--model', 'sequential', '--loss', '150%'], /invalid --loss "150%": expected a percentage from 0 to 100/],
       [['run', '--model', 'sequential', '--delay', 'fast'], /invalid --delay "fast": expected a number with a unit/],
-      [['run', '--model', 'sequential', '--clients', '0'], /invalid --clients "0": expected a whole number from 1 to 50000/],
+      [['run', '--model', 'sequential', '--clients', '0'], /invalid --clients "0": expected a whole number from 1 to 1000000/],
       [['run', 'backlogg'], /invalid scenario "backlogg": expected a built-in scenario/],
       [['run', file], /bad\.yaml:6:14: servers\[0\]\.backlog: invalid value "lots": expected a whole number/],
       [['compare', '--models', 'sequential,forking', '--clients', '10'], /invalid --models item "forking"/],
@@ -166,6 +167,10 @@ describe('socklab run, compare and report, as a user runs them', () => {
     assert.match(r.stdout, /^ok +image socklab\/server: \d+ MB/m);
     assert.match(r.stdout, /^ok +per-namespace sysctls/m);
     assert.match(r.stdout, /^ok +link shaping: (tc netem is available|no netem in this kernel: the NFQUEUE fallback)/m);
+    // The open-files limit as any container of this engine has it, read with the docker CLI.
+    const limit = Number(spawnSync('docker', ['run', '--rm', '--label', 'socklab.run=doctor-oracle', '--label', 'socklab.role=reference', '--entrypoint', 'sh', IMAGES.server, '-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim());
+    assert.ok(limit > 0);
+    assert.match(r.stdout, new RegExp(`^ok +open files: ${limit.toLocaleString('en-US')} per process`, 'm'));
     assert.deepEqual(await rt.listLabelledRuns(), before);
     const down = socklab(['doctor'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 30_000);
     assert.equal(down.status, 1);

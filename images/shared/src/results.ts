@@ -49,6 +49,8 @@ export const SwarmSummarySchema = z.strictObject({
   /** How many connections ran in all (the per-connection list stops at DETAIL_LIMIT). */
   connectionsTotal: count,
   truncated: z.boolean(),
+  /** The swarm's own resident memory (VmRSS): before its first connection, and at most while it ran (read every 500 ms). */
+  memory: z.strictObject({ idleBytes: count, peakBytes: count }).optional(),
 });
 export type SwarmSummary = z.infer<typeof SwarmSummarySchema>;
 

@@ -80,7 +80,7 @@ const ServerSchema = z
     work: parsed(WORK_FORMS, (t) => parseWork(t), 'work per request').optional(),
     protocol: oneOf(PROTOCOLS, 'wire protocol').optional(),
     poolSize: int(1, 4096, 'pool: threads blocking in accept').optional(),
-    processes: int(1, 256, 'prefork: worker processes').optional(),
+    processes: int(1, 256, 'prefork and event-loop-workers: worker processes').optional(),
     pollInterval: duration('polling: pause between polls (0 burns a core)').optional(),
     recvTimeout: duration('SO_RCVTIMEO on accepted sockets (the notebook\'s deadlock fix); 0 waits forever').optional(),
     sysctls: z
@@ -95,15 +95,19 @@ const ServerSchema = z
       .max(64, { error: () => 'expected a number of cores from 0.1 to 64, e.g. 1 or 0.5' })
       .describe('CPU limit of the server container in cores (1: one core, as the course\'s machines)')
       .optional(),
+    openFiles: int(64, 1_048_576, "open files each of the server's processes may hold (ulimit -n), at most the engine's own limit: lower it to meet the limit at a small scale").optional(),
   })
   .describe('a server model and its probe');
+
+/** Connections one swarm of a scenario may make; the plan spreads them over containers (50,000 at most each). */
+export const SCENARIO_MAX_CLIENTS = 1_000_000;
 
 const SwarmSchema = z
   .strictObject({
     name: name('the swarm container name').default('swarm'),
     target: name('the name of the server this swarm connects to').default('server'),
     preset: oneOf(Object.keys(SWARM_PRESETS) as [string, ...string[]], "a client preset from the course's programs").optional(),
-    clients: int(1, SWARM_LIMITS.maxClients, 'number of connections').optional(),
+    clients: int(1, SCENARIO_MAX_CLIENTS, 'number of connections (more than one swarm container holds are spread over several, each with an address of its own)').optional(),
     arrival: oneOf(ARRIVALS, 'how connections arrive').optional(),
     rate: int(1, 1_000_000, 'connections per second for ramp and steady arrivals').optional(),
     duration: duration('how long ramp and steady arrivals go on').optional(),
@@ -116,6 +120,7 @@ const SwarmSchema = z
     requestInterval: duration('pause between requests while holding').optional(),
     expectGreeting: z.boolean({ error: () => 'expected true or false' }).describe('wait for the server to speak first (the notebook\'s deadlock against echo)').optional(),
     maxDuration: duration('hard bound on this swarm (default 2m in a run)').optional(),
+    openFiles: int(64, 1_048_576, "open files each swarm container may hold (ulimit -n), at most the engine's own limit: lower it to meet the limit at a small scale").optional(),
   })
   .describe('a client swarm');
 

@@ -4,7 +4,7 @@ import { LAB_PORT, SERVER_METRICS_PORT } from './ports.js';
 import { PROTOCOLS, type Protocol } from './protocol.js';
 
 /** The server models. `sequential` with BACKLOG=1 is the course's servergargalo.py. */
-export const MODELS = ['sequential', 'threaded', 'worker-threads', 'pool', 'prefork', 'event-loop', 'polling'] as const;
+export const MODELS = ['sequential', 'threaded', 'worker-threads', 'pool', 'prefork', 'event-loop', 'event-loop-workers', 'polling'] as const;
 export type Model = (typeof MODELS)[number];
 
 export type Work = { readonly kind: 'none'; readonly ms: 0 } | { readonly kind: 'io' | 'cpu'; readonly ms: number };
@@ -33,7 +33,7 @@ export interface ServerConfig {
   readonly protocol: Protocol;
   /** pool: threads blocking in accept on one socket. */
   readonly poolSize: number;
-  /** prefork: child processes inheriting the listening socket. */
+  /** prefork and event-loop-workers: child processes inheriting the listening socket. */
   readonly processes: number;
   /** polling: pause between polls; 0 is a pure busy poll. */
   readonly pollIntervalMs: number;

@@ -34,6 +34,9 @@ async function main(): Promise<void> {
   // The wall clock where the first wave starts: the time zero a run puts every other series on.
   const startedAt = Date.now();
   const t0 = performance.now();
+  // Its own memory, for what each connection costs on the clients' side.
+  const memory = { idleBytes: process.memoryUsage.rss(), peakBytes: process.memoryUsage.rss() };
+  const watchMemory = setInterval(() => (memory.peakBytes = Math.max(memory.peakBytes, process.memoryUsage.rss())), 500);
   const results = new SummaryBuilder(startedAt);
   const record = results.add.bind(results);
   let waves = 0;
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     if (bound.signal.aborted) break;
   }
   clearTimeout(timer);
+  clearInterval(watchMemory);
   const truncated = bound.signal.aborted && cfg.repeatMs === 0;
   const summary = results.summary({
     target: `${cfg.target.host}:${cfg.target.port}`,
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
     durationMs: performance.now() - t0,
     startedAtMs: startedAt,
     truncated,
+    memory,
   });
   console.error(humanTable(summary));
   console.log(JSON.stringify(summary));

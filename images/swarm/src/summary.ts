@@ -83,7 +83,7 @@ export class SummaryBuilder {
     return { ...this.outcomes };
   }
 
-  summary(meta: { target: string; clients: number; waves: number; durationMs: number; startedAtMs: number; truncated: boolean }): SwarmSummary {
+  summary(meta: { target: string; clients: number; waves: number; durationMs: number; startedAtMs: number; truncated: boolean; memory?: SwarmSummary['memory'] }): SwarmSummary {
     return {
       target: meta.target,
       startedAtMs: meta.startedAtMs,
@@ -104,6 +104,7 @@ export class SummaryBuilder {
       })),
       connectionsTotal: this.n,
       truncated: meta.truncated,
+      ...(meta.memory && { memory: meta.memory }),
     };
   }
 }

@@ -30,7 +30,7 @@ export function experimentFlags(cmd: Command, opts: { matrix: boolean }): Comman
     .option('--work <work>', 'work per request: io:<duration> (sleep) or cpu:<duration> (busy loop)')
     .option('--protocol <p>', `wire protocol: ${PROTOCOLS.join(', ')}`)
     .option('--pool-size <n>', 'pool: threads blocking in accept')
-    .option('--processes <n>', 'prefork: worker processes')
+    .option('--processes <n>', 'prefork and event-loop-workers: worker processes')
     .option('--poll-interval <duration>', 'polling: pause between polls (0 burns a core)')
     .option('--recv-timeout <duration>', "SO_RCVTIMEO on accepted sockets (the notebook's deadlock fix)")
     .option('--sysctl <key=value>', 'per-namespace sysctl of the server, repeatable (e.g. net.ipv4.tcp_abort_on_overflow=1)', collect)

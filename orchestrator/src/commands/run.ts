@@ -3,7 +3,9 @@ import { ConfigError, parseInteger } from '@socklab/shared';
 import type { Scenario } from '@socklab/shared/scenario';
 import { endProgress, terminalProgress } from '../experiment/progress.js';
 import { runExperiment } from '../experiment/run.js';
-import { buildOnFirstUse } from './first-use.js';
+import { buildOnFirstUse, missingLabImages } from './first-use.js';
+import { engineOpenFiles, needsOpenFiles } from '../experiment/limits.js';
+import type { OpenFiles } from '../plan/capacity.js';
 import { buildPlan, parseMatrix, type CompareMatrix } from '../plan/build.js';
 import type { RunPlan } from '../plan/types.js';
 import { reportModel, renderText } from '../report/render.js';
@@ -24,22 +26,38 @@ interface OutputFlags {
   sampleEvery: string;
 }
 
+/**
+ * The engine's open-files limit, for a scenario that may meet it (its images built first if need be). A dry run
+ * with no engine to ask, or no images yet, plans with Docker's usual default, and says so.
+ */
+async function measuredOpenFiles(rt: DockerRuntime, dryRun: boolean): Promise<OpenFiles | undefined> {
+  try {
+    await rt.ping();
+  } catch (e) {
+    if (dryRun) return undefined;
+    throw e;
+  }
+  const missing = await missingLabImages(rt);
+  if (missing.length > 0 && dryRun) return undefined;
+  if (missing.length > 0) await buildOnFirstUse(rt)(missing);
+  return { perProcess: await engineOpenFiles(rt), measured: true };
+}
+
 /** Plan, print (`--dry-run`), or execute with a terminal display; the exit code says how it went. */
 async function plannedRun(scenario: Scenario, source: string, o: OutputFlags, compare?: CompareMatrix): Promise<void> {
   const lang = parseLang(o.lang);
   const baseDir = source.startsWith('builtin:') ? REPO_ROOT : source === 'flags' ? process.cwd() : path.dirname(source);
-  const plan: RunPlan = buildPlan(scenario, {
-    source,
-    programs: readPrograms(scenario, baseDir),
-    ...(compare && { compare }),
-    ...(o.seed !== undefined && { seed: parseInteger(o.seed, '--seed', 0, 2 ** 31 - 1) }),
-    sampleEveryMs: parseInteger(o.sampleEvery, '--sample-every', 50, 10_000),
-  });
+  const seed = o.seed === undefined ? undefined : parseInteger(o.seed, '--seed', 0, 2 ** 31 - 1);
+  const sampleEveryMs = parseInteger(o.sampleEvery, '--sample-every', 50, 10_000);
+  const programs = readPrograms(scenario, baseDir);
+  const rt = new DockerRuntime();
+  const openFiles = needsOpenFiles(scenario, compare?.clients) ? await measuredOpenFiles(rt, Boolean(o.dryRun)) : undefined;
+  const plan: RunPlan = buildPlan(scenario, { source, programs, ...(compare && { compare }), ...(seed !== undefined && { seed }), sampleEveryMs, ...(openFiles && { openFiles }) });
+  for (const note of plan.sizing.notes) console.error(`socklab: ${note}`);
   if (o.dryRun) {
     console.log(JSON.stringify(plan, null, 2));
     return;
   }
-  const rt = new DockerRuntime();
   await rt.ping();
   const abort = new AbortController();
   let signals = 0;

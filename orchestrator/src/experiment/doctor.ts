@@ -22,6 +22,15 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** The engine's open-files limit per process, as a lab container gets it: how many connections one process holds. */
+function openFilesCheck(limit: number): Check {
+  const detail = `${limit.toLocaleString('en-US')} per process in a lab container: one process holds at most about that many connections`;
+  if (!Number.isFinite(limit) || limit <= 0) return { what: 'open files', status: 'warn', detail: 'could not be read (ulimit -n)' };
+  return limit >= 100_000
+    ? { what: 'open files', status: 'ok', detail }
+    : { what: 'open files', status: 'ok', detail: `${detail}; ${Math.ceil(100_000 / (limit - 256))} event-loop-workers processes hold 100,000` };
+}
+
 /**
  * What `socklab doctor` checks, each ok / warn / fail with the fix. The kernel checks start a real server and
  * probe on a private internal network (removed afterwards), so they answer for the namespaces the lab will use.
@@ -52,13 +61,15 @@ export async function doctorChecks(rt: ContainerRuntime): Promise<Check[]> {
     try {
       await rt.createNetwork(run, roleLabels(run, 'network'), true);
       const server = serverSpec(ctx, { name: 'server', model: 'event-loop', sysctls: { 'net.ipv4.tcp_abort_on_overflow': '1', 'net.core.somaxconn': '1024' } });
+      let handle;
       try {
-        await startRole(rt, server);
+        handle = await startRole(rt, server);
         out.push({ what: 'per-namespace sysctls', status: 'ok', detail: 'net.core.somaxconn and net.ipv4.tcp_abort_on_overflow can be set per container' });
       } catch (err) {
         out.push({ what: 'per-namespace sysctls', status: 'warn', detail: (err as Error).message.split('\n')[0] ?? '', fix: 'scenarios that set --sysctl will not run on this engine' });
-        await startRole(rt, serverSpec(ctx, { name: 'server', model: 'event-loop' }));
+        handle = await startRole(rt, serverSpec(ctx, { name: 'server', model: 'event-loop' }));
       }
+      out.push(openFilesCheck(Number((await handle.exec(['sh', '-c', 'ulimit -n'])).stdout.trim())));
       const { capabilities: offers } = await (await startProbe(rt, probeSpec(ctx, server))).shaping();
       out.push(
         offers.netem

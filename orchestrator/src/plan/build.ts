@@ -1,12 +1,13 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { arrivalCount, ConfigError, LAB_PORT, MODELS, parseDuration, SWARM_METRICS_PORT } from '@socklab/shared';
-import type { Scenario, ServerInput, SwarmInput } from '@socklab/shared/scenario';
+import { SCENARIO_MAX_CLIENTS, type Scenario, type ServerInput, type SwarmInput } from '@socklab/shared/scenario';
 import { probeSpec, shapingEnvOf } from '../roles/probe.js';
 import { samplerSpec } from '../roles/sampler.js';
 import { ownModel, ownServerSpec, serverSpec, type RoleContext } from '../roles/server.js';
 import { clientHostSpec, DEFAULT_RUN_MAX_DURATION, swarmArgs, swarmSpec } from '../roles/swarm.js';
 import { roleLabels } from '../roles/common.js';
 import type { ContainerSpec } from '../runtime/spec.js';
+import { ASSUMED_OPEN_FILES, sizeForLimits, type OpenFiles } from './capacity.js';
 import { PLAN_VERSION, type LoopbackPlan, type RunPlan, type ServerPlan, type SwarmPlan, type TrialPlan } from './types.js';
 
 /**
@@ -30,6 +31,8 @@ export interface PlanOptions {
   readonly sampleEveryMs?: number;
   /** The source (base64) of each Python program the scenario names, read by the scenario loader. */
   readonly programs?: Readonly<Record<string, string>>;
+  /** Open files per process in a lab container (read from the engine); Docker's usual default when absent. */
+  readonly openFiles?: OpenFiles;
 }
 
 /** A run id people can read and sort: socklab-20261123-143000-a1b2. */
@@ -46,7 +49,7 @@ export function parseMatrix(models: string, clients: string, delays: string | un
   if (m.length === 0) throw new ConfigError(`invalid --models ${JSON.stringify(models)}: expected a comma-separated list of ${MODELS.join(', ')}`);
   for (const x of m) if (!(MODELS as readonly string[]).includes(x)) throw new ConfigError(`invalid --models item ${JSON.stringify(x)}: expected one of ${MODELS.join(', ')}`);
   const c = list(clients).map((x) => {
-    if (!/^\d+$/.test(x) || Number(x) < 1 || Number(x) > 50_000) throw new ConfigError(`invalid --clients item ${JSON.stringify(x)}: expected whole numbers from 1 to 50000, e.g. 10,200`);
+    if (!/^\d+$/.test(x) || Number(x) < 1 || Number(x) > SCENARIO_MAX_CLIENTS) throw new ConfigError(`invalid --clients item ${JSON.stringify(x)}: expected whole numbers from 1 to ${SCENARIO_MAX_CLIENTS}, e.g. 10,200`);
     return Number(x);
   });
   if (c.length === 0) throw new ConfigError(`invalid --clients ${JSON.stringify(clients)}: expected a comma-separated list such as 10,200`);
@@ -108,7 +111,8 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
     const { args, config } = swarmArgs(sw, sw.target, { port: portOf(sw.target), startOnSignal: true });
     // Over the network, each swarm joins its client host; a server bound to loopback has its clients inside it.
     const onNetwork = swarmSpec(ctx, sw.name, args, clientHostSpec(hosts, sw.name).name);
-    const container = loopbackOnly.has(sw.target) ? (loopbacks.get(sw.target)?.swarms[sw.name] ?? onNetwork) : onNetwork;
+    const chosen = loopbackOnly.has(sw.target) ? (loopbacks.get(sw.target)?.swarms[sw.name] ?? onNetwork) : onNetwork;
+    const container = sw.openFiles === undefined ? chosen : { ...chosen, nofile: sw.openFiles };
     return {
       name: sw.name,
       target: sw.target,
@@ -142,7 +146,14 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
       )
     : [{ s: scenario, cell: {} }];
   const hosts: RoleContext = { run: runId, network: network.name, prefix: `${runId}-clients` };
-  for (const { s, cell } of cells) {
+  const openFiles = opts.openFiles ?? { perProcess: ASSUMED_OPEN_FILES, measured: false };
+  const notes = new Set<string>();
+  const swarmNames = new Set<string>();
+  for (const cellOf of cells) {
+    const { scenario: s, sizing } = sizeForLimits(cellOf.s, openFiles);
+    const cell = cellOf.cell;
+    for (const n of sizing.notes) notes.add(n);
+    for (const w of s.swarms) swarmNames.add(w.name);
     for (let r = 1; r <= repeat; r += 1) {
       const id = String(trials.length + 1);
       trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, seed, sampleEveryMs, opts.programs ?? {}, hosts));
@@ -150,7 +161,7 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
   }
   // A client host for each swarm that some trial runs over the network.
   const joined = new Set(trials.flatMap((t) => t.swarms.flatMap((w) => (w.container.network.kind === 'container' ? [w.container.network.of] : []))));
-  const clientHosts = scenario.swarms.map((w) => clientHostSpec(hosts, w.name)).filter((h) => joined.has(h.name));
+  const clientHosts = [...swarmNames].map((w) => clientHostSpec(hosts, w)).filter((h) => joined.has(h.name));
   return {
     planVersion: PLAN_VERSION,
     runId,
@@ -162,5 +173,6 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
     sampleEveryMs,
     clientHosts,
     trials,
+    sizing: { openFiles, notes: [...notes] },
   };
 }

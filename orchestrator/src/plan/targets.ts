@@ -16,7 +16,7 @@ export function trialTargets(plan: RunPlan, trial: TrialPlan): TargetGroup[] {
     // A swarm joins its client host's namespace: it answers at the host's address (inside a server's own
     // namespace, on loopback, it is not reachable from Prometheus at all).
     const net = w.container.network;
-    const host = net.kind === 'bridge' ? w.container.name : plan.clientHosts.find((h) => h.name === net.of)?.name;
+    const host = net.kind === 'bridge' ? w.container.name : net.kind === 'container' ? plan.clientHosts.find((h) => h.name === net.of)?.name : undefined;
     if (host) groups.push({ targets: [`${host}:${SWARM_METRICS_PORT}`], labels: { ...base, model, server: w.target, role: 'swarm' } });
   }
   return groups;

@@ -1,3 +1,4 @@
+import type { Sizing } from './capacity.js';
 import type { Scenario } from '@socklab/shared/scenario';
 import type { ContainerSpec } from '../runtime/spec.js';
 
@@ -61,7 +62,7 @@ export interface TrialPlan {
   readonly settleMs: number;
 }
 
-export const PLAN_VERSION = 2;
+export const PLAN_VERSION = 3;
 
 /** The whole experiment, pure and serializable: `--dry-run` prints it and every run writes it as plan.json. */
 export interface RunPlan {
@@ -79,4 +80,6 @@ export interface RunPlan {
   /** Run-long containers: each swarm's client host on the run network, which every trial's swarm joins. */
   readonly clientHosts: readonly ContainerSpec[];
   readonly trials: readonly TrialPlan[];
+  /** The open-files limit the plan was sized to, and what it decided from it (swarms split, worker processes). */
+  readonly sizing: Sizing;
 }

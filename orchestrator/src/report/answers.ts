@@ -29,7 +29,20 @@ export type Answer =
     }
   | { readonly kind: 'threads'; readonly servers: readonly ThreadsRow[] }
   | { readonly kind: 'one-thread'; readonly yes: boolean; readonly servers: readonly OneThreadRow[] }
-  | { readonly kind: 'capacity'; readonly yes: boolean; readonly ok: number; readonly connections: number; readonly threads: number | null; readonly completionMs: number | null; readonly rssGrowth: number | null }
+  | {
+      readonly kind: 'capacity';
+      readonly yes: boolean;
+      readonly ok: number;
+      readonly connections: number;
+      readonly threads: number | null;
+      readonly completionMs: number | null;
+      readonly rssGrowth: number | null;
+      /** Connections held at once (the probe's count) and when it first saw that many; null where it saw few. */
+      readonly held: number | null;
+      readonly heldAtMs: number | null;
+      /** What the clients' own memory grew by (summed over their swarms), when they reported it. */
+      readonly clientsGrowth: number | null;
+    }
   | { readonly kind: 'deadlock'; readonly yes: boolean; readonly stalled: number; readonly waiting: number; readonly readTimeoutMs: number | null; readonly outcomes: Readonly<Record<Outcome, number>> }
   | { readonly kind: 'deadlock-fix'; readonly yes: boolean; readonly recvTimeoutMs: number | null; readonly fired: number; readonly nextOkMs: number | null; readonly gaveUp: number }
   | { readonly kind: 'cpu'; readonly atRest: number | null; readonly serving: number | null; readonly ok: number; readonly connections: number }
@@ -180,6 +193,10 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
         threads: first.threadsPeak,
         completionMs: first.clients.completionMs,
         rssGrowth: growth(first),
+        // Worth saying where connections are held (keep-alive), not where each one is served and closed.
+        held: (first.establishedPeak ?? 0) >= 100 ? first.establishedPeak : null,
+        heldAtMs: (first.establishedPeak ?? 0) >= 100 ? first.establishedPeakMs : null,
+        clientsGrowth: first.clients.memoryGrowthBytes,
       };
     case 'deadlock': {
       const c = first.clients;

@@ -33,6 +33,13 @@ const cpuVerdict = (cores: number | null): string => (cores === null ? 'Unknown'
 /** "was" or "were" for a count. */
 const were = (n: number): string => (n === 1 ? 'was' : 'were');
 
+/** Connections held at once and what each cost the clients, where the server held many (C10K, C100K). */
+function heldEn(a: Extract<Answer, { kind: 'capacity' }>, fm: typeof f): string {
+  if (a.held === null) return '';
+  const clients = a.clientsGrowth !== null && a.connections > 0 ? ` The clients' own memory grew by ${fm.size(a.clientsGrowth)}, ${fm.size(a.clientsGrowth / a.connections)} per connection.` : '';
+  return ` The probe saw ${fm.num(a.held, 0)} established at once${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} after the clients started` : ''}.${clients}`;
+}
+
 /** The answer to the scenario's question: its report's first paragraph. */
 export function answer(a: Answer): string {
   switch (a.kind) {
@@ -53,7 +60,7 @@ export function answer(a: Answer): string {
     case 'one-thread':
       return `${a.yes ? 'Yes' : 'No'}: ${f.list(a.servers.map((r) => oneThreadRow(r, a.servers.length > 1)))}.`;
     case 'capacity':
-      return `${a.yes ? 'Yes' : 'No'}: ${f.num(a.ok, 0)} of ${f.count(a.connections, N.connection)} ended ok${a.completionMs !== null ? `, all within ${f.secs(a.completionMs)}` : ''}, on ${f.count(a.threads ?? 0, N.thread)} of its own${a.rssGrowth !== null && a.connections > 0 ? `; resident memory grew by ${f.size(a.rssGrowth)}, ${f.size(a.rssGrowth / a.connections)} per connection (the runtime's own allocations included)` : ''}.`;
+      return `${a.yes ? 'Yes' : 'No'}: ${f.num(a.ok, 0)} of ${f.count(a.connections, N.connection)} ended ok${a.completionMs !== null ? `, all within ${f.secs(a.completionMs)}` : ''}, on ${f.count(a.threads ?? 0, N.thread)} of its own${a.rssGrowth !== null && a.connections > 0 ? `; resident memory grew by ${f.size(a.rssGrowth)}, ${f.size(a.rssGrowth / a.connections)} per connection (the runtime's own allocations included)` : ''}.${heldEn(a, f)}`;
     case 'deadlock':
       return a.yes
         ? `A deadlock: each side waited for the other. ${f.num(a.waiting, 0)} ${f.form(a.waiting, N.client)} connected and waited for the server to speak first, while the server's thread sat in recv waiting for a request${a.stalled > 0 ? ` (the probe saw ${f.count(a.stalled, N.thread)} blocked in recv on a socket with nothing to read)` : ''}; nothing moved until the clients' read timeout${a.readTimeoutMs ? ` of ${f.secs(a.readTimeoutMs)}` : ''} ended them (${outcomeList((Object.entries(a.outcomes) as Array<[Outcome, number]>).filter(([, v]) => v > 0))}).`

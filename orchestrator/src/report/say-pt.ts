@@ -7,6 +7,13 @@ import { NOUNS } from './words.js';
 
 const f = fmt('pt-BR');
 const N = NOUNS['pt-BR'];
+
+/** Conexões mantidas ao mesmo tempo e quanto cada uma custou aos clientes, quando o servidor manteve muitas. */
+function heldPt(a: Extract<Answer, { kind: 'capacity' }>, fm: typeof f): string {
+  if (a.held === null) return '';
+  const clients = a.clientsGrowth !== null && a.connections > 0 ? ` A memória dos próprios clientes cresceu ${fm.size(a.clientsGrowth)}, ${fm.size(a.clientsGrowth / a.connections)} por conexão.` : '';
+  return ` A sonda viu ${fm.num(a.held, 0)} estabelecidas ao mesmo tempo${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} depois que os clientes começaram` : ''}.${clients}`;
+}
 const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string => f.list(pairs.map(([k, v]) => `${f.num(v, 0)} ${k}`));
 /** Como um servidor é nomeado numa frase: pelo nome e modelo ao lado de outros; sozinho, pelo que ele é. */
 const who = (name: string, model: string, several: boolean, capital = true): string => {
@@ -53,7 +60,7 @@ export function answer(a: Answer): string {
     case 'one-thread':
       return `${a.yes ? 'Sim' : 'Não'}: ${f.list(a.servers.map((r) => oneThreadRow(r, a.servers.length > 1)))}.`;
     case 'capacity':
-      return `${a.yes ? 'Sim' : 'Não'}: ${f.num(a.ok, 0)} de ${f.count(a.connections, N.connection)} terminaram ok${a.completionMs !== null ? `, todas em até ${f.secs(a.completionMs)}` : ''}, com ${ownThreads(a.threads ?? 0)}${a.rssGrowth !== null && a.connections > 0 ? `; a memória residente cresceu ${f.size(a.rssGrowth)}, ${f.size(a.rssGrowth / a.connections)} por conexão (incluindo o que o próprio runtime alocou)` : ''}.`;
+      return `${a.yes ? 'Sim' : 'Não'}: ${f.num(a.ok, 0)} de ${f.count(a.connections, N.connection)} terminaram ok${a.completionMs !== null ? `, todas em até ${f.secs(a.completionMs)}` : ''}, com ${ownThreads(a.threads ?? 0)}${a.rssGrowth !== null && a.connections > 0 ? `; a memória residente cresceu ${f.size(a.rssGrowth)}, ${f.size(a.rssGrowth / a.connections)} por conexão (incluindo o que o próprio runtime alocou)` : ''}.${heldPt(a, f)}`;
     case 'deadlock':
       return a.yes
         ? `Um deadlock: cada lado esperou o outro. ${f.count(a.waiting, N.client)} conectaram e esperaram o servidor falar primeiro, enquanto a thread do servidor ficou em recv esperando a requisição${a.stalled > 0 ? ` (o probe viu ${f.count(a.stalled, N.thread)} bloqueada${a.stalled === 1 ? '' : 's'} em recv num socket sem nada para ler)` : ''}; nada andou até o read timeout dos clientes${a.readTimeoutMs ? ` de ${f.secs(a.readTimeoutMs)}` : ''} encerrá-los (${outcomeList((Object.entries(a.outcomes) as Array<[Outcome, number]>).filter(([, v]) => v > 0))}).`

@@ -34,6 +34,8 @@ export interface ClientMeasures {
   readonly connectTimeoutMs: number | null;
   readonly readTimeoutMs: number | null;
   readonly expectGreeting: boolean;
+  /** How much the swarms' own resident memory grew while they ran (summed), when they reported it. */
+  readonly memoryGrowthBytes: number | null;
 }
 
 /** Figures derived from a server's samples. */
@@ -52,6 +54,9 @@ export interface ServerMeasures {
   readonly synRetrans: number | null;
   readonly resets: number | null;
   readonly synRecvPeak: number | null;
+  /** Connections established at once at most (the probe's count), and when it first saw that many (trial clock). */
+  readonly establishedPeak: number | null;
+  readonly establishedPeakMs: number | null;
   /** The model's own threads (or a program of one's own, whole) at rest and at the peak: what the course counts. */
   readonly threadsIdle: number | null;
   readonly threadsPeak: number | null;
@@ -141,6 +146,7 @@ function clientMeasures(t: TrialResult, swarms: readonly SwarmResult[]): ClientM
     connectP50Ms: connect && connect.count > 0 ? connect.p50 : null,
     connectP99Ms: connect && connect.count > 0 ? connect.p99 : null,
     ...timeoutsOf(swarms),
+    memoryGrowthBytes: swarms.some((w) => w.summary?.memory) ? swarms.reduce((a, w) => a + (w.summary?.memory ? w.summary.memory.peakBytes - w.summary.memory.idleBytes : 0), 0) : null,
   };
 }
 
@@ -208,6 +214,13 @@ function longestGap(server: readonly number[], probe: readonly number[], from: n
   return longest;
 }
 
+/** The most connections the probe saw established at once, and when it first saw them. */
+function establishedPeak(s: ServerResult, t0: number): Pick<ServerMeasures, 'establishedPeak' | 'establishedPeakMs'> {
+  const peak = max(s.probe.map((p) => p.established));
+  const at = peak === null ? undefined : s.probe.find((p) => p.established === peak);
+  return { establishedPeak: peak, establishedPeakMs: at ? at.t - t0 : null };
+}
+
 function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
   const t0 = t.swarmsStartedAt;
   const clients = clientMeasures(t, t.swarms.filter((w) => w.target === s.name));
@@ -239,6 +252,7 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     synRetrans: delta(s, 'TcpExt TCPSynRetrans'),
     resets: delta(s, 'Tcp OutRsts'),
     synRecvPeak: max(s.probe.map((p) => p.synRecv)),
+    ...establishedPeak(s, t0),
     threadsIdle: modelThreads[0] ?? null,
     // The server keeps its own peak (sampled every 200 ms in it, read at each scrape) and the probe sees the
     // program whole: when a thread explosion kills the server, one may have seen what the other missed.

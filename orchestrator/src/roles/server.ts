@@ -57,6 +57,7 @@ function serverBase(ctx: RoleContext, s: Partial<ServerInput> & { name: string }
     capAdd: [],
     ...(s.memory !== undefined && { memoryBytes: parseSize(String(s.memory)) }),
     ...(s.cpus !== undefined && { cpus: s.cpus }),
+    ...(s.openFiles !== undefined && { nofile: s.openFiles }),
   };
 }
 

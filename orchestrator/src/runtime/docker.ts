@@ -97,7 +97,7 @@ export class DockerRuntime implements ContainerRuntime {
         ...(spec.entrypoint && { Entrypoint: [...spec.entrypoint] }),
         Labels: { ...spec.labels },
         HostConfig: {
-          NetworkMode: net.kind === 'bridge' ? net.network : `container:${net.of}`,
+          NetworkMode: net.kind === 'bridge' ? net.network : net.kind === 'none' ? 'none' : `container:${net.of}`,
           ...(spec.pidOf && { PidMode: `container:${spec.pidOf}` }),
           Sysctls: { ...spec.sysctls },
           CapAdd: [...spec.capAdd],

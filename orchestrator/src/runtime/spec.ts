@@ -3,7 +3,9 @@ import type { Role } from '@socklab/shared';
 /** How a container joins the network: on the run's bridge under an alias, or inside another container's namespace. */
 export type NetworkAttach =
   | { readonly kind: 'bridge'; readonly network: string; readonly aliases: readonly string[] }
-  | { readonly kind: 'container'; readonly of: string };
+  | { readonly kind: 'container'; readonly of: string }
+  /** No network at all: a one-shot container that only reads its own limits. */
+  | { readonly kind: 'none' };
 
 /**
  * When a started container is ready, each kind with its own bound and failure message (roles/ready.ts waits):

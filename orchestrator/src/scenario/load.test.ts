@@ -35,7 +35,7 @@ describe('scenarios', () => {
     rejects(() => parseScenarioText(text, 'bad.yaml'), /servers\[0\]\.shaping\.loss: invalid value "150%": expected a percentage from 0 to 100/);
     rejects(() => parseScenarioText(text, 'bad.yaml'), /servers\[0\]\.shaping\.delay: invalid value "fast": expected a number with a unit/);
     rejects(() => parseScenarioText(text, 'bad.yaml'), /bad.yaml:8:5: servers\[0\]\.backlg: invalid value 2: unknown key: expected one of name, model, image, program, port, localhost, backlog/);
-    rejects(() => parseScenarioText(text, 'bad.yaml'), /swarms\[0\]\.clients: invalid value 0: expected a whole number from 1 to 50000/);
+    rejects(() => parseScenarioText(text, 'bad.yaml'), /swarms\[0\]\.clients: invalid value 0: expected a whole number from 1 to 1000000/);
   });
 
   it('YAML syntax errors and missing fields say where', () => {
@@ -61,7 +61,7 @@ describe('scenarios', () => {
     rejects(() => scenarioFromFlags({ model: 'sequential', backlog: '-1' }), /invalid --backlog "-1": expected a whole number from 0 to 65535/);
     rejects(() => scenarioFromFlags({ model: 'sequential', loss: '150%' }), /invalid --loss "150%": expected a percentage/);
     rejects(() => scenarioFromFlags({ model: 'sequential', delay: 'fast' }), /invalid --delay "fast"/);
-    rejects(() => scenarioFromFlags({ model: 'sequential', clients: '10000000' }), /invalid --clients "10000000": expected a whole number from 1 to 50000/);
+    rejects(() => scenarioFromFlags({ model: 'sequential', clients: '10000000' }), /invalid --clients "10000000": expected a whole number from 1 to 1000000/);
     rejects(() => scenarioFromFlags({ model: 'sequential', sysctl: ['net.ipv4.ip_forward=1'] }), /net\.ipv4\.ip_forward.*expected one of net\.core\.somaxconn/);
     rejects(() => scenarioFromFlags({ model: 'sequential', expect: ['oks=3'] }), /invalid --expect "oks=3": expected KEY=N/);
     rejects(() => scenarioFromFlags({ clients: '3' }), /needs a scenario .*, --model M, or a server of your own/);

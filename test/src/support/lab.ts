@@ -89,8 +89,8 @@ export class Lab implements AsyncDisposable {
   }
 
   /** A server model (the orchestrator's server role); ready when it logs its start line. */
-  async server(env: Record<string, string>, opts: { name?: string; sysctls?: Record<string, string> } = {}): Promise<Started> {
-    const spec = serverSpec(this.ctx, { name: opts.name ?? 'server', ...(opts.sysctls && { sysctls: opts.sysctls }) }, env);
+  async server(env: Record<string, string>, opts: { name?: string; sysctls?: Record<string, string>; openFiles?: number } = {}): Promise<Started> {
+    const spec = serverSpec(this.ctx, { name: opts.name ?? 'server', ...(opts.sysctls && { sysctls: opts.sysctls }), ...(opts.openFiles && { openFiles: opts.openFiles }) }, env);
     return new Started(await startRole(rt, spec), spec);
   }
 

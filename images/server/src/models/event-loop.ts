@@ -6,7 +6,7 @@ import { CounterBlock } from '../counters.js';
 import { native } from '../native.js';
 
 /** One client's connection on the loop: read its lines, work (io: a timer, the loop free; cpu: the loop held), answer. */
-function serve(socket: net.Socket, config: Parameters<StartModel>[0], stats: CounterBlock, sockets: Set<net.Socket>): void {
+export function serve(socket: net.Socket, config: Parameters<StartModel>[0], stats: CounterBlock, sockets: Set<net.Socket>): void {
   sockets.add(socket);
   stats.accepted();
   const acceptedAt = performance.now();

@@ -1,6 +1,7 @@
 import type { Model } from '@socklab/shared';
 import type { StartModel } from './model.js';
 import { startEventLoop } from './event-loop.js';
+import { startEventLoopWorkers } from './event-loop-workers.js';
 import { nativeLoop } from './native-loop.js';
 import { startPrefork } from './prefork.js';
 import { startWorkerThreads } from './worker-threads.js';
@@ -10,6 +11,8 @@ export function modelStarter(model: Model): StartModel {
   switch (model) {
     case 'event-loop':
       return startEventLoop;
+    case 'event-loop-workers':
+      return startEventLoopWorkers;
     case 'sequential':
       return nativeLoop('sequential');
     case 'threaded':

@@ -1,0 +1,65 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { serverEnv } from '@socklab/shared';
+import { SLOT, SLOTS } from '../counters.js';
+import { native } from '../native.js';
+import type { StartModel } from './model.js';
+
+const WORKER = new URL('./event-loop-worker.js', import.meta.url);
+
+/**
+ * nginx's way: PROCESSES worker processes, each one event loop (the event-loop model's), accepting from the one
+ * listening socket they all inherit, so the kernel's accept queue is one, as the probe reads it. The main process
+ * only holds the socket, serves the metrics and adds up the workers' counters (each sends its own every 100 ms).
+ * Each process has its own open-files limit, so N workers hold N times the connections one can.
+ */
+export const startEventLoopWorkers: StartModel = async (config) => {
+  const fd = native().listen(config.port, config.backlog);
+  const latest = new Map<number, Float64Array>();
+  let peak = 0;
+  let stopping = false;
+  const children: ChildProcess[] = [];
+  const ready: Array<Promise<void>> = [];
+  for (let i = 0; i < config.processes; i += 1) {
+    // fd 3 is the IPC channel; the listening socket is the worker's fd 4.
+    const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc', fd], env: { ...process.env, ...serverEnv(config) } });
+    ready.push(
+      new Promise((resolve, reject) => {
+        child.once('message', () => resolve());
+        child.once('exit', (code, signal) => reject(new Error(`event-loop worker ${i + 1} exited before it listened (${signal ?? code})`)));
+      }),
+    );
+    child.on('message', (m: unknown) => {
+      if (Array.isArray(m)) latest.set(i, Float64Array.from(m as number[]));
+    });
+    child.on('exit', (code, signal) => {
+      if (!stopping) console.error(`socklab server: event-loop worker ${child.pid} exited (${signal ?? code}); ${config.processes - 1} left`);
+    });
+    children.push(child);
+  }
+  await Promise.all(ready);
+  return {
+    counters: () => {
+      const sum = new Float64Array(SLOTS);
+      for (const v of latest.values()) for (let k = 0; k < SLOTS; k += 1) sum[k]! += v[k] ?? 0;
+      // In service at once across the workers: the peak of their sum, as far as 100 ms reports can tell.
+      peak = Math.max(peak, sum[SLOT.inService] ?? 0);
+      sum[SLOT.peak] = peak;
+      return sum;
+    },
+    effectiveBacklog: () => native().listenerInfo(fd).max,
+    childProcesses: true,
+    async stop(): Promise<void> {
+      stopping = true;
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              c.once('exit', () => resolve());
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+};

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { IMAGES } from '@socklab/shared';
+import type { Scenario } from '@socklab/shared/scenario';
+import { roleLabels } from '../roles/common.js';
+import { SocklabError } from '../errors.js';
+import { connectionsOf } from '../plan/capacity.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+
+/**
+ * The open files a process may hold in a lab container, as this engine gives them (a container cannot raise its
+ * limit past the engine's): read by a one-shot container with no network, removed at once.
+ */
+export async function engineOpenFiles(rt: ContainerRuntime): Promise<number> {
+  const run = `limits-${randomBytes(3).toString('hex')}`;
+  try {
+    const h = await rt.start({
+      name: `socklab-${run}`,
+      role: 'swarm',
+      image: IMAGES.swarm,
+      env: {},
+      entrypoint: ['sh'],
+      cmd: ['-c', 'ulimit -n'],
+      labels: roleLabels(run, 'swarm'),
+      network: { kind: 'none' },
+      sysctls: {},
+      capAdd: [],
+      ready: { kind: 'none' },
+    });
+    await h.wait();
+    const text = (await h.tail(1)).trim();
+    const n = Number(text);
+    if (!Number.isInteger(n) || n <= 0) throw new SocklabError(`could not read the engine's open-files limit: \`ulimit -n\` said ${JSON.stringify(text)}`);
+    return n;
+  } finally {
+    await rt.removeLabelled(run);
+  }
+}
+
+/** Whether a scenario (or a compare's largest client count) may meet the open-files limit, so it is worth reading. */
+export function needsOpenFiles(s: Scenario, clients: readonly number[] = []): boolean {
+  const most = Math.max(0, ...clients, ...s.swarms.map(connectionsOf));
+  return most > 10_000 || s.servers.some((x) => x.model === 'event-loop-workers' && x.processes === undefined);
+}
