@@ -135,7 +135,7 @@ function threadPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
   return [
     {
       title: 'Threads of each server (its own)',
-      description: 'The model\'s own OS threads, as the course counts them (named sl-* by socklab\'s models; every thread of a program of one\'s own, seen by the probe). A thread-per-connection model grows one per client; an event loop and a sequential server stay at one. The Node runtime\'s threads (V8, libuv) are left out here.',
+      description: 'The model\'s own OS threads, as the course counts them (named sl-* by socklab\'s models; every thread of a program of one\'s own, seen by the probe). A thread-per-connection model grows one per client; an event loop and a sequential server stay at one; event-loop-workers has one per worker process. The Node runtime\'s threads (V8, libuv) are left out here.',
       unit: 'short',
       queries: [{ expr: `sum by (server) (${P.threads.name}${sel('owner!="runtime"')})`, legend: '{{server}}' }],
     },

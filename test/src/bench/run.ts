@@ -4,10 +4,10 @@
  * network. Prints a table per section and, last, one JSON line with every figure.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { establishedCount, labDownArgs, labUpArgs, processRss, readResults, REPO_ROOT, type Execs, type Results } from '@socklab/orchestrator';
+import { establishedCount, labDownArgs, labUpArgs, processRss, readResults, REPO_ROOT, trialMeasures, type Execs, type Results } from '@socklab/orchestrator';
 import { IMAGES, LAB_PORT, pollUntil, SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
 import { connectTimesOnNode, swarmOnNode } from '../support/cluster.js';
@@ -545,7 +545,68 @@ async function clusterCost(): Promise<void> {
   }
 }
 
-const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, probe: probeCost, engine: engineCost, classroom, cluster: clusterCost, soak } as const;
+/** Run the CLI as a user would, without blocking (so the host can be sampled meanwhile): wall time and results. */
+async function cliAsync(args: string[]): Promise<{ wallMs: number; results: Results; stderr: string }> {
+  const out = mkdtempSync(path.join(tmpdir(), 'socklab-bench-'));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), ...args, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const wallMs = performance.now() - t0;
+  if (code !== 0 && code !== 3) throw new Error(`socklab ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
+  const results = readResults(path.join(out, readdirSync(out)[0] ?? ''));
+  rmSync(out, { recursive: true, force: true });
+  return { wallMs, results, stderr };
+}
+
+const hostCount = (file: string): number => {
+  try {
+    return Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return NaN;
+  }
+};
+
+/**
+ * C100K: the built-in c100k scenario as a user runs it (`socklab run c100k`): 100,000 connections held at once by
+ * event-loop worker processes, the plan sizing processes and swarm containers to the engine's open-files limit.
+ * What each connection costs on each side, how long all took to be established, every outcome, and the host's
+ * limits met on the way (conntrack).
+ */
+async function c100k(): Promise<void> {
+  let conntrackPeak = 0;
+  const watch = setInterval(() => (conntrackPeak = Math.max(conntrackPeak, hostCount('/proc/sys/net/netfilter/nf_conntrack_count') || 0)), 1000);
+  const { wallMs, results, stderr } = await cliAsync(['run', 'c100k']).finally(() => clearInterval(watch));
+  const m = trialMeasures(results.trials[0]!);
+  const server = m.servers[0]!;
+  const n = 100_000;
+  const ok = m.outcomes.ok;
+  const serverPerConn = server.rssPeakBytes !== null && server.rssIdleBytes !== null ? (server.rssPeakBytes - server.rssIdleBytes) / n : NaN;
+  const swarmPerConn = (server.clients.memoryGrowthBytes ?? NaN) / n;
+  const establishS = (server.establishedPeakMs ?? NaN) / 1000;
+  const notOk = Object.entries(m.outcomes).filter(([k, v]) => k !== 'ok' && v > 0);
+  const errnos = results.trials[0]!.swarms.flatMap((w) => Object.entries(w.summary?.errno ?? {}));
+  table(`C100K: socklab run c100k (${(wallMs / 1000).toFixed(0)} s wall)`, ['what', 'measured', 'target'], [
+    ['outcomes', ok === n ? 'all 100000 ok' : `${ok} ok; ${JSON.stringify(Object.fromEntries(notOk))} ${JSON.stringify(errnos)}`, `all ok (${ok === n ? 'met' : 'MISSED'})`],
+    ['held at once (the probe)', server.establishedPeak ?? 'n/a', ''],
+    ['time until all were established (s)', establishS.toFixed(1), ''],
+    ['connections per second, all swarms', Math.round(n / establishS), ''],
+    ['server RSS per connection (KiB)', (serverPerConn / KiB).toFixed(2), `<= 6 (${serverPerConn <= 6 * KiB ? 'met' : 'MISSED'})`],
+    ['swarm RSS per connection (KiB)', (swarmPerConn / KiB).toFixed(2), `<= 3 (${swarmPerConn <= 3 * KiB ? 'met' : 'MISSED'})`],
+    ['worker processes, swarm containers', `${results.trials[0]!.servers[0]!.env.PROCESSES}, ${results.trials[0]!.swarms.length}`, ''],
+    ['conntrack entries at most (host), of nf_conntrack_max', `${conntrackPeak} of ${hostCount('/proc/sys/net/netfilter/nf_conntrack_max')}`, ''],
+  ]);
+  for (const line of stderr.split('\n').filter((l) => /open files|worker processes|swarm containers/.test(l))) console.log(`  ${line}`);
+  figures.c100k_ok = ok;
+  figures.c100k_established_peak = server.establishedPeak;
+  figures.c100k_establish_seconds = Number(establishS.toFixed(2));
+  figures.c100k_server_rss_per_connection_bytes = Math.round(serverPerConn);
+  figures.c100k_swarm_rss_per_connection_bytes = Math.round(swarmPerConn);
+  figures.c100k_conntrack_peak = conntrackPeak;
+}
+
+const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, c100k, probe: probeCost, engine: engineCost, classroom, cluster: clusterCost, soak } as const;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
