@@ -27,7 +27,7 @@ describe('c100k at a small scale: more connections than one process may open', (
       assert.equal(server.env.PROCESSES, '4');
       const held = Math.max(...server.probe.map((p) => p.established));
       assert.ok(held >= 2900, `all held at once: the probe saw ${held} established`);
-      assert.equal(Math.max(...server.probe.map((p) => p.ownThreads ?? 0)), 4, 'one event loop per worker process');
+      assert.equal(Math.max(...server.samples.map((x) => x.modelThreads)), 4, 'one event loop per worker process');
       const md = readFileSync(path.join(run, 'report.md'), 'utf8');
       assert.match(md, /\*\*Answer\.\*\* Yes: 3,000 of 3,000 connections ended ok/);
     } finally {

@@ -114,10 +114,12 @@ describe('what is not the server\'s', () => {
 
 describe('whose threads, and what their stacks cost', () => {
   /** A fake /proc with one process: threads as [tid, comm, state, syscall], and its smaps. */
-  function procTree(threads: Array<[number, string, string, string]>, smaps: string): string {
-    const root = mkdtempSync(path.join(tmpdir(), 'socklab-proc-'));
-    mkdirSync(path.join(root, 'self'));
-    writeFileSync(path.join(root, 'self', 'cgroup'), '0::/probe\n');
+  function procTree(threads: Array<[number, string, string, string]>, smaps: string, into?: string): string {
+    const root = into ?? mkdtempSync(path.join(tmpdir(), 'socklab-proc-'));
+    if (!into) {
+      mkdirSync(path.join(root, 'self'));
+      writeFileSync(path.join(root, 'self', 'cgroup'), '0::/probe\n');
+    }
     const pid = threads[0]![0];
     mkdirSync(path.join(root, String(pid), 'fd'), { recursive: true });
     writeFileSync(path.join(root, String(pid), 'cgroup'), '0::/server\n');
@@ -151,6 +153,13 @@ describe('whose threads, and what their stacks cost', () => {
     assert.deepEqual(p?.ownByCall, { accept: 1, recv: 2, send: 0, connect: 0, poll: 0, sleep: 0, futex: 0, other: 0 });
     assert.equal(p?.byOwnerCall.runtime.futex, 1, 'the runtime\'s own waits are counted apart');
     assert.deepEqual(p?.stack, { threads: 3, mappedBytes: 8 * 1024 * 1024, residentBytes: 16 * 1024 }, 'each stack: 8 MiB mapped, the median 16 KiB resident');
+  });
+
+  it("a socklab model's main process with no sl-* thread of its own (prefork, event-loop-workers): its threads are the runtime's", async () => {
+    const root = procTree([[30, 'MainThread', 'S', '232 0x3 0 0 0 0 0 0x7ffd0 0x1'], [31, 'V8Worker', 'S', '202 0x3 0 0 0 0 0 0x7ffd0 0x1']], '');
+    procTree([[40, 'sl-event-loop', 'S', '232 0x3 0 0 0 0 0 0x7ffd0 0x1'], [41, 'V8Worker', 'S', '202 0x3 0 0 0 0 0 0x7ffd0 0x1']], '', root);
+    const ps = await new ThreadReader(60_000, 'x86_64', root).read(async () => new Map());
+    assert.deepEqual(ps.map((p) => [p.pid, p.byOwner]), [[30, { model: 0, runtime: 2, program: 0 }], [40, { model: 1, runtime: 1, program: 0 }]]);
   });
 
   it('a program of one\'s own (no sl-* thread) is shown whole; its main thread\'s stack is not a thread stack', async () => {

@@ -51,9 +51,9 @@ export interface ProcessThreads {
   readonly rssBytes: number;
 }
 
-/** Whose a thread is: sl-* names are a socklab model's own; beside them the rest is the runtime's; else the program's. */
-export function ownerOf(comm: string, processHasModelThreads: boolean): ThreadOwner {
-  if (!processHasModelThreads) return 'program';
+/** Whose a thread is: sl-* names are a socklab model's own; beside them (in the namespace) the rest is the runtime's; else the program's. */
+export function ownerOf(comm: string, namespaceHasModelThreads: boolean): ThreadOwner {
+  if (!namespaceHasModelThreads) return 'program';
   return comm.startsWith(MODEL_THREAD_PREFIX) ? 'model' : 'runtime';
 }
 
@@ -244,6 +244,9 @@ export class ThreadReader {
     const out = await this.processes();
     const stalled = await this.stalled(out.flatMap((p) => p.threads), rxQueueOf);
     for (const pid of [...this.stacks.keys()]) if (!out.some((p) => p.pid === pid)) this.stacks.delete(pid);
+    // A socklab model names its threads sl-*: then every other thread in the namespace is a runtime's, even in a
+    // process with none of its own (the main process of prefork or event-loop-workers); else all is the program's.
+    const modelThreads = out.some((p) => p.threads.some((t) => t.comm.startsWith(MODEL_THREAD_PREFIX)));
     return out.map((p) => {
       const byState = zero(THREAD_STATES);
       const byCall = zero(BLOCKING_CALLS);
@@ -252,7 +255,6 @@ export class ThreadReader {
       const byOwnerCall = Object.fromEntries(THREAD_OWNERS.map((o) => [o, zero(BLOCKING_CALLS)])) as Record<ThreadOwner, Record<BlockingCall, number>>;
       const byOwnerState = Object.fromEntries(THREAD_OWNERS.map((o) => [o, zero(THREAD_STATES)])) as Record<ThreadOwner, Record<ThreadState, number>>;
       const syscalls: Record<string, number> = {};
-      const modelThreads = p.threads.some((t) => t.comm.startsWith(MODEL_THREAD_PREFIX));
       const own: ThreadView[] = [];
       for (const t of p.threads) {
         const o = ownerOf(t.comm, modelThreads);

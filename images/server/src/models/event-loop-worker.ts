@@ -1,16 +1,20 @@
+import { stat } from 'node:fs';
 import net from 'node:net';
 import { parseServerConfig, type ServerEnv } from '@socklab/shared';
 import { CounterBlock } from '../counters.js';
 import { native } from '../native.js';
 import { serve } from './event-loop.js';
 
-// One worker of the event-loop-workers model: the event loop's serving, on the listening socket inherited as fd 4.
+// One worker of the event-loop-workers model: the event loop's serving, on a listening socket of its own (SO_REUSEPORT).
 const config = parseServerConfig(process.env as ServerEnv);
+// A thread takes its creator's name: start libuv's thread pool first (its threads are the runtime's, not the
+// model's), then name the loop, the one thread of the model in this process.
+await new Promise((resolve) => stat('/', resolve));
 native().nameThread('sl-event-loop');
 const stats = new CounterBlock();
 const sockets = new Set<net.Socket>();
 const server = net.createServer((socket) => serve(socket, config, stats, sockets));
-server.listen({ fd: 4, backlog: config.backlog }, () => {
+server.listen({ port: config.port, host: '::', backlog: config.backlog, reusePort: true }, () => {
   process.send?.('listening');
   setInterval(() => process.send?.(Array.from(stats.v)), 100);
 });
