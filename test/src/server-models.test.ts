@@ -126,25 +126,25 @@ describe('server models, as a student would observe them', () => {
     assert.ok(last >= 1900 && last < 3500, `10 x 200 ms of CPU on one thread: the last finishes at ${last} ms`);
   });
 
-  it('event-loop-workers: 3 event loops in 3 processes, each on its own listening socket of the port, hold 3,000 connections where one process may open 1,024 files', async () => {
-    // Each process may hold 1,024 open files: one event loop cannot hold 3,000 connections, three can (nginx's way).
+  it('event-loop-workers: 4 event loops in 4 processes, each on its own listening socket of the port, hold 3,000 connections where one process may open 1,024 files', async () => {
+    // Each process may hold 1,024 open files: one event loop cannot hold 3,000 connections, four can (nginx's way).
     const held = ['--clients', '3000', '--arrival', 'steady', '--rate', '1500', '--duration', '2s', '--hold', '4s', '--connect-timeout', '10s', '--read-timeout', '20s', '--metrics-port', '0'];
     const one = await lab.server({ MODEL: 'event-loop', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name: 'one-loop', openFiles: 1024 });
     const alone = await lab.swarm(['--target', lab.target('one-loop'), ...held], 'one-loop-swarm');
     assert.ok((alone.summary?.outcomes.ok ?? 0) < 3000, `one process of 1,024 files cannot serve all 3,000 held at once: ${JSON.stringify(alone.summary?.outcomes)}`);
     await one.stop();
 
-    const server = await lab.server({ MODEL: 'event-loop-workers', PROCESSES: '3', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name: 'workers', openFiles: 1024 });
-    assert.equal(await metrics(server, M.processes.name), 3, 'three worker processes');
-    const { result: run, samples } = await sampleWhile(lab.swarm(['--target', lab.target('workers'), ...held], 'workers-swarm'), 500, () => lab.kernel(server));
+    const server = await lab.server({ MODEL: 'event-loop-workers', PROCESSES: '4', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name: 'loop-workers', openFiles: 1024 });
+    assert.equal(await metrics(server, M.processes.name), 4, 'four worker processes');
+    const { result: run, samples } = await sampleWhile(lab.swarm(['--target', lab.target('loop-workers'), ...held], 'loop-workers-swarm'), 500, () => lab.kernel(server));
     assert.equal(run.summary?.outcomes.ok, 3000, JSON.stringify(run.summary?.outcomes));
     assert.ok(Math.max(...samples.map((s) => s.established)) >= 2900, `all held at once: ${samples.map((s) => s.established).join(',')}`);
     const listeners = (await server.exec(['cat', '/proc/net/tcp6'])).stdout.split('\n').filter((l) => / 0A /.test(l) && l.includes(':1B58 '));
-    assert.equal(listeners.length, 3, `three listening sockets on port 7000 (SO_REUSEPORT): ${listeners.length}`);
+    assert.equal(listeners.length, 4, `four listening sockets on port 7000 (SO_REUSEPORT): ${listeners.length}`);
     // The threads' names, read from the kernel: the model names its loops sl-event-loop, one per process.
     const comm = await server.exec(['sh', '-c', 'cat /proc/[0-9]*/task/*/comm']);
     const loops = comm.stdout.split('\n').filter((n) => n === 'sl-event-loop');
-    assert.equal(loops.length, 3, `one event loop per process: ${comm.stdout.split('\n').join(' ')}`);
+    assert.equal(loops.length, 4, `one event loop per process: ${comm.stdout.split('\n').join(' ')}`);
   });
 
   it('polling with interval 0 burns a core while idle; sequential sleeps in accept', async () => {
