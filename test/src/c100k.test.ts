@@ -17,7 +17,7 @@ describe('c100k at a small scale: more connections than one process may open', (
     try {
       const r = socklab(['run', path.join(REPO_ROOT, 'test/fixtures/scenarios/c100k-small.yaml'), '--out', out], {}, 240_000);
       assert.equal(r.status, 0, r.stderr.slice(-3000));
-      assert.match(r.stderr, /clients: 3,000 connections in 4 swarm containers of their own address each \(one holds at most 768: 1,024 open files less 256/);
+      assert.match(r.stderr, /clients: 3,000 connections in 4 swarm containers of their own address each \(one is given at most 768: 1,024 open files less 256/);
       assert.match(r.stderr, /server: 4 worker processes for 3,000 connections/);
       const run = runDir(out);
       const t = readResults(run).trials[0]!;

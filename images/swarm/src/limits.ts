@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { SwarmConfig } from '@socklab/shared';
+import { SWARM_LIMITS, type SwarmConfig } from '@socklab/shared';
 
 /** Connections per (source IP, server IP, port) past which connect() slows down (measured on Linux). */
-export const CONNECT_SLOWS_PAST = 14_000;
+export const CONNECT_SLOWS_PAST = SWARM_LIMITS.connectSlowsPast;
 
 function localPortRange(): number {
   try {

@@ -37,9 +37,12 @@ export function connectionsOf(sw: SwarmInput): number {
   return config.arrival === 'steady' || config.arrival === 'ramp' ? arrivalCount(config.arrival, config.rate, config.durationMs) : config.clients;
 }
 
-/** Connections one swarm container holds: its open files less its own, its address's ports, the swarm's bound. */
+/**
+ * Connections one swarm container is given: its open files less its own, its address's ports, and no more than
+ * connect() handles before it slows (about 14,000 per address toward one server port).
+ */
 export function perSwarmContainer(openFiles: number): number {
-  return Math.min(openFiles - RESERVED_FILES, PORTS_PER_ADDRESS, SWARM_LIMITS.maxClients);
+  return Math.min(openFiles - RESERVED_FILES, PORTS_PER_ADDRESS, SWARM_LIMITS.maxClients, SWARM_LIMITS.connectSlowsPast);
 }
 
 /** A swarm cut into `k` containers of its own address each, the clients and the arrival rate shared out. */
@@ -94,7 +97,7 @@ export function sizeForLimits(s: Scenario, engine: OpenFiles): { scenario: Scena
     const cap = perSwarmContainer(files);
     if (n <= cap) return [sw];
     const k = Math.ceil(n / cap);
-    notes.push(`${sw.name}: ${n.toLocaleString('en-US')} connections in ${k} swarm containers of their own address each (one holds at most ${cap.toLocaleString('en-US')}: ${files.toLocaleString('en-US')} open files less ${RESERVED_FILES} of its own, ${PORTS_PER_ADDRESS.toLocaleString('en-US')} ports toward one server port)`);
+    notes.push(`${sw.name}: ${n.toLocaleString('en-US')} connections in ${k} swarm containers of their own address each (one is given at most ${cap.toLocaleString('en-US')}: ${files.toLocaleString('en-US')} open files less ${RESERVED_FILES} of its own, ${PORTS_PER_ADDRESS.toLocaleString('en-US')} ports toward one server port, connect() slowing past ${SWARM_LIMITS.connectSlowsPast.toLocaleString('en-US')})`);
     return split(sw, k, n);
   });
   const aimedAt = (name: string): number => s.swarms.filter((w) => w.target === name).reduce((a, w) => a + connectionsOf(w), 0);
