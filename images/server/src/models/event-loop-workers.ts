@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { serverEnv } from '@socklab/shared';
 import { SLOT, SLOTS } from '../counters.js';
 import type { StartModel } from './model.js';
+import { stopChildren } from './children.js';
 
 const WORKER = new URL('./event-loop-worker.js', import.meta.url);
 
@@ -48,16 +49,7 @@ export const startEventLoopWorkers: StartModel = async (config) => {
     childProcesses: true,
     async stop(): Promise<void> {
       stopping = true;
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              c.once('exit', () => resolve());
-              c.kill('SIGTERM');
-            }),
-        ),
-      );
+      await stopChildren(children);
     },
   };
 };

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerConfig } from '@socklab/shared';
 import { native, nativeOptions, PREFORK_BIN } from '../native.js';
 import type { RunningModel } from './model.js';
+import { stopChildren } from './children.js';
 
 /**
  * PROCESSES child processes (small C programs) inherit the listening socket and each run a blocking accept
@@ -32,16 +33,7 @@ export async function startPrefork(config: ServerConfig): Promise<RunningModel> 
     childProcesses: true,
     async stop(): Promise<void> {
       stopping = true;
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              c.once('exit', () => resolve());
-              c.kill('SIGTERM');
-            }),
-        ),
-      );
+      await stopChildren(children);
     },
   };
 }
