@@ -34,6 +34,23 @@ describe('Grafana dashboards, as code', () => {
     }
   });
 
+  it('every panel fits the 24-column grid and none overlaps another (a repeated panel takes its row)', () => {
+    for (const [name, d] of Object.entries(dashboards())) {
+      const boxes = (d.panels ?? []).map((p) => {
+        const q = p as { title?: string; gridPos?: { x: number; y: number; w: number; h: number }; repeat?: string };
+        const g = q.gridPos!;
+        return { title: q.title ?? '', x: g.x, y: g.y, w: q.repeat ? 24 : g.w, h: g.h };
+      });
+      for (const b of boxes) assert.ok(b.x >= 0 && b.x + b.w <= 24, `${name} / ${b.title}: x ${b.x} + w ${b.w} within 24 columns`);
+      for (const [i, a] of boxes.entries()) {
+        for (const b of boxes.slice(i + 1)) {
+          const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+          assert.ok(!overlap, `${name}: ${a.title} and ${b.title} overlap`);
+        }
+      }
+    }
+  });
+
   it('every metric in a query is one images/shared defines', () => {
     for (const d of Object.values(dashboards())) {
       for (const q of queriesOf(d)) {

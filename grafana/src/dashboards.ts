@@ -130,7 +130,7 @@ function queuePanels(sel: ReturnType<typeof selector>): PanelSpec[] {
   ];
 }
 
-/** The servers' own threads, where they wait, and the clients waiting on them. */
+/** The servers' own threads, the clients waiting on them, and where the threads wait (a row of one panel per server). */
 function threadPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
   return [
     {
@@ -138,6 +138,13 @@ function threadPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
       description: 'The model\'s own OS threads, as the course counts them (named sl-* by socklab\'s models; every thread of a program of one\'s own, seen by the probe). A thread-per-connection model grows one per client; an event loop and a sequential server stay at one; event-loop-workers has one per worker process. The Node runtime\'s threads (V8, libuv) are left out here.',
       unit: 'short',
       queries: [{ expr: `sum by (server) (${P.threads.name}${sel('owner!="runtime"')})`, legend: '{{server}}' }],
+    },
+    {
+      title: 'Clients in flight by phase',
+      description: 'What the clients\' open connections wait for: connecting (no SYN-ACK yet, a full queue), awaiting_answer (the server is working or queued), awaiting_greeting (waiting for the server to speak first: against an echo server, a deadlock), holding (keep-alive).',
+      unit: 'short',
+      stacked: true,
+      queries: [{ expr: `sum by (phase) (${W.inFlightByPhase.name}${sel()})`, legend: '{{phase}}' }],
     },
     {
       title: 'Where the threads of $server are blocked',
@@ -150,13 +157,6 @@ function threadPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
         { expr: `sum by (call) (${P.threadsBlocked.name}${sel('server=~"$server", owner!="runtime"')})`, legend: '{{call}}' },
         { expr: `sum(${P.threadsBlocked.name}${sel('server=~"$server", owner="runtime"')})`, legend: 'runtime\'s threads' },
       ],
-    },
-    {
-      title: 'Clients in flight by phase',
-      description: 'What the clients\' open connections wait for: connecting (no SYN-ACK yet, a full queue), awaiting_answer (the server is working or queued), awaiting_greeting (waiting for the server to speak first: against an echo server, a deadlock), holding (keep-alive).',
-      unit: 'short',
-      stacked: true,
-      queries: [{ expr: `sum by (phase) (${W.inFlightByPhase.name}${sel()})`, legend: '{{phase}}' }],
     },
   ];
 }
@@ -180,6 +180,7 @@ function costPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
       title: 'Connection time percentiles',
       description: 'From connect() to the end of the connection, as the clients measured it: p50, p95 and p99. A sequential server stretches the tail by one request time per client ahead in line.',
       unit: 's',
+      width: 24,
       queries: [0.5, 0.95, 0.99].map((q) => ({
         expr: `histogram_quantile(${q}, sum by (le, server) (rate(${W.totalDuration.name}_bucket${sel()}[${RATE}])))`,
         legend: `p${Math.round(q * 100)} {{server}}`,
@@ -273,7 +274,30 @@ function build(uid: string, title: string, description: string, specs: PanelSpec
   const filter = opts.variables === 'model-run' ? '{model=~"$model", run=~"$run"}' : opts.variables === 'run' ? '{run="$run"}' : '{node=~"$node"}';
   d.withVariable(new QueryVariableBuilder('server').label('server').datasource(DATASOURCE).query(`label_values(${P.threadsBlocked.name}${filter}, server)`).includeAll(true).multi(true).allValue('.*').current({ text: 'All', value: '$__all' } as never));
   for (const p of specs) d.withPanel(p.queries.some((q) => q.instant) ? table(p) : timeseries(p));
-  return d.build();
+  return layout(d.build());
+}
+
+/**
+ * Place the panels on Grafana's 24-column grid, left to right, a new row where one would not fit; a panel
+ * repeated across the servers takes a row of its own (Grafana fills it with one copy per server).
+ */
+export function layout(d: Dashboard): Dashboard {
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  for (const p of (d.panels ?? []) as Array<{ gridPos?: { x: number; y: number; w: number; h: number }; repeat?: string }>) {
+    const g = p.gridPos ?? { x: 0, y: 0, w: 12, h: 8 };
+    const wide = p.repeat ? 24 : g.w;
+    if (x + wide > 24 || (p.repeat && x > 0)) {
+      y += rowHeight;
+      x = 0;
+      rowHeight = 0;
+    }
+    p.gridPos = { ...g, x, y };
+    x += wide;
+    rowHeight = Math.max(rowHeight, g.h);
+  }
+  return d;
 }
 
 /** The dashboards by file name (grafana/dashboards/<name>.json). */

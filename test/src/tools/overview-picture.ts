@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: g.w * 46, height: g.h * 30 });
       chart.setOption({
         animation: false,
-        title: { text: p.title, left: 8, top: 4, textStyle: { fontSize: 13, color: '#ccccdc' } },
+        title: { text: (p.title ?? '').replace('$server', 'every server'), left: 8, top: 4, textStyle: { fontSize: 13, color: '#ccccdc' } },
         backgroundColor: '#181b1f',
         textStyle: { color: '#ccccdc' },
         legend: { bottom: 0, type: 'scroll', textStyle: { color: '#ccccdc', fontSize: 10 } },
