@@ -615,6 +615,8 @@ async function main(): Promise<void> {
     console.error(`bench: unknown section ${JSON.stringify(unknown[0])}: expected ${Object.keys(SECTIONS).join(', ')}`);
     process.exit(2);
   }
+  // Testcontainers waits on timers that hold nothing open: keep the process alive until every section is done.
+  const hold = setInterval(() => {}, 60_000);
   await using lab = await Lab.create('bench');
   console.log(`socklab bench on ${(await import('node:os')).cpus().length} cores; run ${lab.run}`);
   for (const [name, section] of Object.entries(SECTIONS)) {
@@ -622,6 +624,7 @@ async function main(): Promise<void> {
     await section(lab);
   }
   console.log(`\n${JSON.stringify(figures)}`);
+  clearInterval(hold);
 }
 
 main().catch((err: unknown) => {
