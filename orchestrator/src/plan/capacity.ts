@@ -69,7 +69,7 @@ export function processesFor(connections: number, openFiles: number): number {
 /** The models that serve from one process (prefork and event-loop-workers spread over several). */
 const ONE_PROCESS = new Set(['sequential', 'threaded', 'worker-threads', 'pool', 'event-loop', 'polling']);
 
-function sizeServer(srv: ServerInput, connections: number, engine: OpenFiles, notes: string[]): ServerInput {
+function sizeServer(srv: ServerInput, connections: number, atOnce: number, engine: OpenFiles, notes: string[]): ServerInput {
   const files = srv.openFiles ?? engine.perProcess;
   const room = files - RESERVED_FILES;
   if (srv.model === 'event-loop-workers' && srv.processes === undefined) {
@@ -77,12 +77,19 @@ function sizeServer(srv: ServerInput, connections: number, engine: OpenFiles, no
     notes.push(`${srv.name}: ${processes} worker processes for ${connections.toLocaleString('en-US')} connections, each process holding at most ${room.toLocaleString('en-US')} (${files.toLocaleString('en-US')} open files less ${RESERVED_FILES} of its own)`);
     return { ...srv, processes };
   }
-  if (srv.model !== undefined && ONE_PROCESS.has(srv.model) && connections > room) {
+  if (srv.model !== undefined && ONE_PROCESS.has(srv.model) && atOnce > room) {
     notes.push(
-      `${srv.name}: one ${srv.model} process may open ${files.toLocaleString('en-US')} files, fewer than the ${connections.toLocaleString('en-US')} connections aimed at it: expect failures past about ${room.toLocaleString('en-US')} (EMFILE); event-loop-workers spreads them over processes`,
+      `${srv.name}: one ${srv.model} process may open ${files.toLocaleString('en-US')} files, fewer than the ${atOnce.toLocaleString('en-US')} connections aimed at it at once: expect failures past about ${room.toLocaleString('en-US')} (EMFILE); event-loop-workers spreads them over processes`,
     );
   }
   return srv;
+}
+
+/** Connections a swarm has open at once: all of a burst or of held ones, a closed loop's concurrency; else unknown (0). */
+function openAtOnce(sw: SwarmInput): number {
+  if (sw.arrival === 'closed') return sw.concurrency ?? 0;
+  if (sw.hold !== undefined || sw.arrival === undefined || sw.arrival === 'burst') return connectionsOf(sw);
+  return 0;
 }
 
 /**
@@ -100,8 +107,8 @@ export function sizeForLimits(s: Scenario, engine: OpenFiles): { scenario: Scena
     notes.push(`${sw.name}: ${n.toLocaleString('en-US')} connections in ${k} swarm containers of their own address each (one is given at most ${cap.toLocaleString('en-US')}: ${files.toLocaleString('en-US')} open files less ${RESERVED_FILES} of its own, ${PORTS_PER_ADDRESS.toLocaleString('en-US')} ports toward one server port, connect() slowing past ${SWARM_LIMITS.connectSlowsPast.toLocaleString('en-US')})`);
     return split(sw, k, n);
   });
-  const aimedAt = (name: string): number => s.swarms.filter((w) => w.target === name).reduce((a, w) => a + connectionsOf(w), 0);
-  const servers = s.servers.map((srv) => sizeServer(srv, aimedAt(srv.name), engine, notes));
+  const aimed = (name: string, count: (w: SwarmInput) => number): number => s.swarms.filter((w) => w.target === name).reduce((a, w) => a + count(w), 0);
+  const servers = s.servers.map((srv) => sizeServer(srv, aimed(srv.name, connectionsOf), aimed(srv.name, openAtOnce), engine, notes));
   if (notes.length > 0 && !engine.measured) notes.unshift(`open files per process: ${engine.perProcess.toLocaleString('en-US')}, assumed (Docker's usual default; not read from this engine)`);
   else if (notes.length > 0) notes.unshift(`open files per process: ${engine.perProcess.toLocaleString('en-US')}, read from this engine`);
   return { scenario: { ...s, servers, swarms }, sizing: { openFiles: engine, notes } };
