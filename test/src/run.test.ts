@@ -130,7 +130,7 @@ describe('socklab run, compare and report, as a user runs them', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, 'name: bad\ntitle: t\nquestion: q?\nservers:\n  - model: sequential\n    backlog: lots\nswarms: [{}]\n');
     const cases: Array<[string[], RegExp]> = [
-      [['run', '--model', 'forking'], /invalid --model "forking": expected one of sequential, threaded, worker-threads, pool, prefork, event-loop, polling/],
+      [['run', '--model', 'forking'], /invalid --model "forking": expected one of sequential, threaded, worker-threads, pool, prefork, event-loop, event-loop-workers, polling/],
       [['run', '--model', 'sequential', '--backlog', '-1'], /invalid --backlog "-1": expected a whole number from 0 to 65535/],
       [['run', '--model', 'sequential', '--loss', '150%'], /invalid --loss "150%": expected a percentage from 0 to 100/],
       [['run', '--model', 'sequential', '--delay', 'fast'], /invalid --delay "fast": expected a number with a unit/],

@@ -58,7 +58,14 @@ export async function startReference(o: ReferenceOptions): Promise<Reference> {
   // Without a ready line it is ready once it runs (it publishes no port to wait for).
   if (o.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(o.readyLine));
   const started = await alive(c.withStartupTimeout(30_000).start());
-  return Object.assign(started, { spec: { name: `${o.run}-${o.name}` } });
+  // Its exec and stop wait on testcontainers too: held open the same way.
+  const exec = started.exec.bind(started);
+  const stop = started.stop.bind(started);
+  return Object.assign(started, {
+    spec: { name: `${o.run}-${o.name}` },
+    exec: (...a: Parameters<typeof exec>) => alive(exec(...a)),
+    stop: (...a: Parameters<typeof stop>) => alive(stop(...a)),
+  });
 }
 
 /**
@@ -67,13 +74,15 @@ export async function startReference(o: ReferenceOptions): Promise<Reference> {
  */
 export async function startReferenceRun(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ container: Reference; done: Promise<{ exitCode: number; logs: string }> }> {
   const container = await startReference(o);
-  const done = (async () => {
-    let logs = '';
-    for await (const chunk of await container.logs()) logs += chunk.toString();
-    const exit = spawnSync('docker', ['inspect', '-f', '{{.State.ExitCode}}', container.getId()], { encoding: 'utf8' });
-    await container.stop({ remove: true }).catch(() => {});
-    return { exitCode: Number(exit.stdout.trim()), logs };
-  })();
+  const done = alive(
+    (async () => {
+      let logs = '';
+      for await (const chunk of await container.logs()) logs += chunk.toString();
+      const exit = spawnSync('docker', ['inspect', '-f', '{{.State.ExitCode}}', container.getId()], { encoding: 'utf8' });
+      await container.stop({ remove: true }).catch(() => {});
+      return { exitCode: Number(exit.stdout.trim()), logs };
+    })(),
+  );
   done.catch(() => {});
   return { container, done };
 }
@@ -82,7 +91,7 @@ export async function startReferenceRun(o: Omit<ReferenceOptions, 'readyLine'>):
 export function execsOf(c: Started): { exec(cmd: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> } {
   return {
     exec: async (cmd) => {
-      const r = await c.exec([...cmd]);
+      const r = await alive(c.exec([...cmd]));
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     },
   };
@@ -106,17 +115,22 @@ export type Reference = Started & { readonly spec: { readonly name: string } };
 
 /** GET a URL from inside a reference (on its networks), with the runtime's own fetch: the status and body. */
 export async function fetchFrom(c: Started, url: string): Promise<{ status: number; body: string }> {
-  const r = await c.exec(['node', '-e', `fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => { console.error(e.message); process.exit(1); })`]);
+  const r = await alive(c.exec(['node', '-e', `fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => { console.error(e.message); process.exit(1); })`]));
   if (r.exitCode !== 0) throw new Error(`fetch ${url} from ${c.getName()}: ${r.output.trim()}`);
   return JSON.parse(r.stdout) as { status: number; body: string };
 }
 
 /** A reference that runs to its end (and succeeds: testcontainers fails the start otherwise): its output. */
-export async function runReference(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ output: string }> {
-  const c = await alive(referenceContainer(o).withWaitStrategy(Wait.forOneShotStartup()).withStartupTimeout(60_000).start());
-  const logs = await c.logs();
-  let output = '';
-  for await (const chunk of logs) output += chunk.toString();
-  await c.stop({ remove: true }).catch(() => {});
-  return { output };
+export function runReference(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ output: string }> {
+  // Held open to the end: reading its log and removing it wait on testcontainers too.
+  return alive(
+    (async () => {
+      const c = await referenceContainer(o).withWaitStrategy(Wait.forOneShotStartup()).withStartupTimeout(60_000).start();
+      const logs = await c.logs();
+      let output = '';
+      for await (const chunk of logs) output += chunk.toString();
+      await c.stop({ remove: true }).catch(() => {});
+      return { output };
+    })(),
+  );
 }
