@@ -59,10 +59,6 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 }
 
 /**
- * What the kernel offers for shaping, and the shaping of the link as asked, the namespace left clean if that
- * fails. Inside the server's own container (observe only) there is nothing to shape with.
- */
-/**
  * Where this observer may shape: the probe container always; inside the server's own container (Docker Swarm)
  * only when shaping is asked for (the stack's shaping file then runs that container as root with NET_ADMIN).
  */
@@ -72,6 +68,10 @@ function shapesHere(observeOnly: boolean, env: NodeJS.ProcessEnv): boolean {
 
 const NO_CAPS: Capabilities = { netem: false, ifb: false, tbf: false, nfqueue: false };
 
+/**
+ * What the kernel offers for shaping, and the shaping of the link as asked, the namespace left clean if that
+ * fails. Where this observer may not shape, nothing is tried.
+ */
 async function shapeLink(shapes: boolean, ifaces: string[], port: number, shaping: ShapingConfig, seed: number | undefined): Promise<{ shaper: Shaper; caps: Capabilities }> {
   // Whether an earlier probe left shaping behind (read before the trials below touch the interface), then what
   // the kernel offers.
