@@ -50,8 +50,11 @@ describe("docker stack deploy with Docker 20.10's CLI: the README's version-line
   const OLD = `${STACK}old`;
   const env = { ...ENV, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
   const sh = (script: string) => spawnSync('bash', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', env, timeout: 120_000 });
+  // Swarm keeps a stack's named volumes (Prometheus' targets): removed with the stack, on every way out.
+  const volumesOf = `docker volume ls -q --filter label=com.docker.stack.namespace=${OLD}`;
   after(() => {
     sh(`docker stack rm ${OLD}; rm -f .docker-compose.v3.8.yml .docker-stack.v3.8.yml`);
+    sh(`for i in $(seq 30); do v=$(${volumesOf}); [ -z "$v" ] && break; docker volume rm $v >/dev/null 2>&1 || sleep 1; done`);
   });
 
   it('refuses the files as they are (no version line), and deploys every service from the copies the README makes', async (t) => {
@@ -73,6 +76,9 @@ describe("docker stack deploy with Docker 20.10's CLI: the README's version-line
     assert.equal(sh(`docker stack rm ${OLD}`).status, 0);
     const t0 = Date.now();
     while (sh(`docker ps -aq --filter label=com.docker.stack.namespace=${OLD}; docker network ls -q --filter label=com.docker.stack.namespace=${OLD}`).stdout.trim() !== '' && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 1000));
+    const volumes = sh(volumesOf).stdout.trim();
+    if (volumes !== '') assert.equal(sh(`docker volume rm ${volumes.split('\n').join(' ')}`).status, 0);
+    assert.equal(sh(`docker ps -aq --filter label=com.docker.stack.namespace=${OLD}; docker network ls -q --filter label=com.docker.stack.namespace=${OLD}; ${volumesOf}`).stdout.trim(), '', 'nothing of the stack left');
   });
 });
 

@@ -71,7 +71,8 @@ async function buildOfflineBase(opts: BuildOptions): Promise<void> {
 /** One `docker build` of the repository's context (the legacy builder, whose cache `docker compose` shares). */
 async function dockerBuild(rt: ContainerRuntime, b: { name: string; dockerfile: string; args: Record<string, string>; base: string }, opts: BuildOptions): Promise<BuiltImage> {
   const t0 = performance.now();
-  const argv = ['build', '-f', b.dockerfile, '-t', b.name, '--label', `socklab.image.base=${b.base}`];
+  // --force-rm: a step that fails leaves no intermediate container behind (the legacy builder keeps it otherwise).
+  const argv = ['build', '--force-rm', '-f', b.dockerfile, '-t', b.name, '--label', `socklab.image.base=${b.base}`];
   for (const [k, v] of Object.entries(b.args)) argv.push('--build-arg', `${k}=${v}`);
   argv.push(REPO_ROOT);
   const r = await exec('docker', argv, {
