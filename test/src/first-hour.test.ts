@@ -4,7 +4,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { IMAGES } from '@socklab/shared';
+import { IMAGES, LAB_IMAGES } from '@socklab/shared';
 import { DockerRuntime, OFFICIAL, OFFLINE, REPO_ROOT } from '@socklab/orchestrator';
 import { COMPOSE } from './support/compose.js';
 import { until } from './support/prometheus.js';
@@ -126,7 +126,6 @@ describe("a newcomer's first hour, as the README writes it", () => {
   describe('docker compose up (Compose v2) in the fresh clone, images not built beforehand', { skip: v2.skip }, () => {
     const PROJECT = 'socklab';
     const SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
-    const LAB = [IMAGES.server, IMAGES.swarm, IMAGES.probe, IMAGES.prometheus];
     const leftovers = (): string[] =>
       [['ps', '-aq'], ['network', 'ls', '-q'], ['volume', 'ls', '-q']].flatMap((k) =>
         sh('docker', [...k, '--filter', `label=com.docker.compose.project=${PROJECT}`], base).stdout.trim().split('\n').filter(Boolean),
@@ -139,13 +138,13 @@ describe("a newcomer's first hour, as the README writes it", () => {
       const official = (await rt.imageInfo(OFFICIAL.node)) !== null || sh('docker', ['pull', '-q', OFFICIAL.node], base, {}, 120_000).status === 0;
       env = official ? {} : { SOCKLAB_NODE_IMAGE: OFFLINE.node, SOCKLAB_NODE_RUNTIME_IMAGE: OFFLINE.nodeRuntime, SOCKLAB_PROMETHEUS_IMAGE: OFFLINE.prometheus };
       // Not built beforehand: the lab's own tags go (what they were built from stays as the engine's cache).
-      for (const image of LAB) sh('docker', ['image', 'rm', image], base);
-      for (const image of LAB) assert.equal(await rt.imageInfo(image), null, `${image} is gone`);
+      for (const image of LAB_IMAGES) sh('docker', ['image', 'rm', image], base);
+      for (const image of LAB_IMAGES) assert.equal(await rt.imageInfo(image), null, `${image} is gone`);
     });
     after(async () => {
       sh('docker', ['compose', '-p', PROJECT, 'down', '-v', '--remove-orphans'], clone, env);
       // The later tests need the images: rebuilt from the cache if this test failed before Compose built them.
-      if ((await Promise.all(LAB.map((i) => rt.imageInfo(i)))).some((i) => i === null)) sh(process.execPath, [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), 'build'], REPO_ROOT);
+      if ((await Promise.all(LAB_IMAGES.map((i) => rt.imageInfo(i)))).some((i) => i === null)) sh(process.execPath, [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), 'build'], REPO_ROOT);
     });
 
     it('docker compose up -d (Grafana left out: --pull never --scale grafana=0) builds and starts the lab: all four servers serve, every Prometheus target is up', async () => {
@@ -154,7 +153,7 @@ describe("a newcomer's first hour, as the README writes it", () => {
       const up = sh('docker', ['compose', 'up', '-d', '--pull', 'never', '--scale', 'grafana=0'], clone, env, 1_200_000);
       assert.equal(up.status, 0, said(up));
       assert.doesNotMatch(up.stderr, /obsolete|WARN/, 'Compose v2 warns about nothing in the lab\'s files');
-      for (const image of LAB) assert.ok(await rt.imageInfo(image), `${image} was built by docker compose up`);
+      for (const image of LAB_IMAGES) assert.ok(await rt.imageInfo(image), `${image} was built by docker compose up`);
       const accepted = await until(9090, 'sum by (server) (socklab_server_connections_accepted_total{run="lab", role="server"})', 'server', (v) => SERVERS.every((s) => (v.get(s) ?? 0) > 0));
       for (const s of SERVERS) assert.ok((accepted.get(s) ?? 0) > 0, `${s} serves: ${JSON.stringify([...accepted])}`);
       // Every target: the four servers, their four probes, the clients of each and the challenge's (13).

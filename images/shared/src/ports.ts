@@ -18,6 +18,9 @@ export const IMAGES = {
   clusterNode: 'socklab/cluster-node',
 } as const;
 
+/** The images the lab runs (the compose lab, a Swarm stack, a run): what first use builds and a cluster node loads. */
+export const LAB_IMAGES = [IMAGES.server, IMAGES.swarm, IMAGES.probe, IMAGES.prometheus] as const;
+
 /** Labels on every resource socklab creates; cleanup selects by them. */
 export const LABELS = {
   run: 'socklab.run',

@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { IMAGES, LABELS, pollUntil } from '@socklab/shared';
+import { IMAGES, LAB_IMAGES, LABELS, pollUntil } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import type { ContainerHandle, ContainerRuntime, LabelledResources } from '../runtime/runtime.js';
@@ -13,8 +13,6 @@ import type { ContainerSpec } from '../runtime/spec.js';
 export const CLUSTER_RUN = 'cluster';
 const NETWORK = 'socklab-cluster';
 const SUBNET = '172.31.240.0/24';
-/** What each node gets loaded: the images the stack runs. */
-export const CLUSTER_IMAGES = [IMAGES.server, IMAGES.swarm, IMAGES.probe, IMAGES.prometheus] as const;
 
 export interface ClusterPorts {
   /** The manager's engine API, on the host's loopback (DOCKER_HOST=tcp://127.0.0.1:<engine>). */
@@ -97,7 +95,7 @@ export async function clusterUp(rt: ContainerRuntime, count: number, ports: Clus
   if (existing.containers.length + existing.networks.length + existing.volumes.length > 0) {
     throw new SocklabError('a socklab cluster is here already', { hint: '`socklab cluster status` shows it; `socklab cluster down` removes it' });
   }
-  for (const image of CLUSTER_IMAGES) if (!(await rt.imageInfo(image))) throw new SocklabError(`image ${image} is not here to load into the nodes`, { hint: 'build socklab\'s images first: `socklab build`' });
+  for (const image of LAB_IMAGES) if (!(await rt.imageInfo(image))) throw new SocklabError(`image ${image} is not here to load into the nodes`, { hint: 'build socklab\'s images first: `socklab build`' });
   try {
     await rt.createNetwork(NETWORK, { [LABELS.run]: CLUSTER_RUN, [LABELS.role]: 'network' }, false, SUBNET);
     const handles = await Promise.all(
@@ -134,13 +132,13 @@ async function formSwarm(handles: readonly ContainerHandle[], nodes: readonly Cl
 async function loadImages(rt: ContainerRuntime, handles: readonly ContainerHandle[], log: (line: string) => void): Promise<void> {
   const t0 = performance.now();
   let sent = 0;
-  const ticker = setInterval(() => log(`loading ${CLUSTER_IMAGES.join(', ')} into ${handles.length} nodes: ${(sent / 1e6).toFixed(0)} MB sent`), 3000);
+  const ticker = setInterval(() => log(`loading ${LAB_IMAGES.join(', ')} into ${handles.length} nodes: ${(sent / 1e6).toFixed(0)} MB sent`), 3000);
   try {
     await Promise.all(
       handles.map(async (h) => {
         // Count the bytes as they pass, without a 'data' listener: that would start the flow before the exec reads it.
         const counted = new Transform({ transform: (c: Buffer, _e, done) => done(null, ((sent += c.length), c)) });
-        const tar = (await rt.saveImages(CLUSTER_IMAGES)).pipe(counted);
+        const tar = (await rt.saveImages(LAB_IMAGES)).pipe(counted);
         const r = await h.execWithInput(['docker', 'load', '-q'], tar);
         if (r.exitCode !== 0) throw new SocklabError(`${h.name}: docker load failed: ${(r.stderr || r.stdout).trim()}`);
       }),

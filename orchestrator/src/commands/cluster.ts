@@ -4,7 +4,7 @@ import { clusterDown, clusterStatus, clusterUp } from '../cluster/cluster.js';
 import { REPO_ROOT } from '../paths.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { buildClusterNode } from '../runtime/images.js';
-import { buildOnFirstUse, missingLabImages } from './first-use.js';
+import { automaticBuild, buildOnFirstUse, missingLabImages } from './first-use.js';
 
 const say = (line: string): void => console.error(`socklab cluster: ${line}`);
 
@@ -27,7 +27,7 @@ function registerUp(cluster: Command): void {
       if (missing.length > 0) await buildOnFirstUse(rt)(missing);
       if (!(await rt.imageInfo(IMAGES.clusterNode))) {
         say(`building ${IMAGES.clusterNode} (a Docker engine in a container), once`);
-        await buildClusterNode(rt, { base: 'auto', verbose: false, ...(process.env.SOCKLAB_CA_FILE && { caFile: process.env.SOCKLAB_CA_FILE }), log: (l) => console.error(`socklab build: ${l}`) });
+        await buildClusterNode(rt, automaticBuild());
       }
       const t0 = performance.now();
       // Ctrl-C while the nodes come up: remove what was made, then give the terminal back.

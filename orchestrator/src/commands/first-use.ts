@@ -1,7 +1,13 @@
-import { IMAGES } from '@socklab/shared';
+import { LAB_IMAGES } from '@socklab/shared';
 import type { BuildImages } from '../experiment/execute.js';
-import { buildImages } from '../runtime/images.js';
+import { buildImages, type BuildOptions } from '../runtime/images.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
+
+/** How a command builds what it needs by itself: the base found automatically, SOCKLAB_CA_FILE, docker's steps. */
+export function automaticBuild(): BuildOptions {
+  const caFile = process.env.SOCKLAB_CA_FILE;
+  return { base: 'auto', verbose: false, ...(caFile && { caFile }), log: (l) => console.error(`socklab build: ${l}`) };
+}
 
 /**
  * socklab's images built on first use, with docker's steps as progress: what `run`, `compare`, `check` and `lab`
@@ -12,16 +18,14 @@ export function buildOnFirstUse(rt: ContainerRuntime): BuildImages {
   return async (missing) => {
     console.error(`socklab: ${missing.join(', ')} not built here yet: building socklab's images now (a few minutes, once; \`socklab build\` does the same)`);
     const t0 = performance.now();
-    const caFile = process.env.SOCKLAB_CA_FILE;
-    const built = await buildImages(rt, { base: 'auto', verbose: false, ...(caFile && { caFile }), log: (l) => console.error(`socklab build: ${l}`) });
+    const built = await buildImages(rt, automaticBuild());
     console.error(`socklab build: ${built.length} images in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   };
 }
 
 /** The images `socklab lab` (the compose lab) runs, missing here. */
 export async function missingLabImages(rt: ContainerRuntime): Promise<string[]> {
-  const lab = [IMAGES.server, IMAGES.swarm, IMAGES.probe, IMAGES.prometheus];
   const missing: string[] = [];
-  for (const image of lab) if (!(await rt.imageInfo(image))) missing.push(image);
+  for (const image of LAB_IMAGES) if (!(await rt.imageInfo(image))) missing.push(image);
   return missing;
 }

@@ -5,7 +5,7 @@ import { buildImages } from '../runtime/images.js';
 import { REPO_ROOT } from '../paths.js';
 import { grafanaAvailable, grafanaImage, labDownArgs, labUpArgs } from '../lab/compose-lab.js';
 import { checkLabEnv, labEnv } from '../lab/env.js';
-import { buildOnFirstUse, missingLabImages } from './first-use.js';
+import { automaticBuild, buildOnFirstUse, missingLabImages } from './first-use.js';
 
 
 export function registerLab(program: Command): void {
@@ -21,8 +21,7 @@ export function registerLab(program: Command): void {
       // Which Compose (SOCKLAB_COMPOSE, checked here too): before anything is built.
       const compose = await composeCommand();
       if (o.build) {
-        const caFile = process.env.SOCKLAB_CA_FILE;
-        await buildImages(rt, { base: 'auto', verbose: false, ...(caFile ? { caFile } : {}), log: (l) => console.error(`socklab build: ${l}`) });
+        await buildImages(rt, automaticBuild());
       } else {
         const missing = await missingLabImages(rt);
         if (missing.length > 0) await buildOnFirstUse(rt)(missing);
