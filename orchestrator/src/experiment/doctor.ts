@@ -1,11 +1,13 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { IMAGES, PROMETHEUS_PORT } from '@socklab/shared';
+import { IMAGES, LAB_IMAGES, PROMETHEUS_PORT } from '@socklab/shared';
 import { roleLabels } from '../roles/common.js';
 import { probeSpec, startProbe } from '../roles/probe.js';
 import { serverSpec } from '../roles/server.js';
 import { startRole } from '../roles/ready.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
+import { OPEN_FILES_COMMAND, openFilesFrom } from './limits.js';
+import { processesFor } from '../plan/capacity.js';
 
 export interface Check {
   readonly what: string;
@@ -23,12 +25,12 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /** The engine's open-files limit per process, as a lab container gets it: how many connections one process holds. */
-function openFilesCheck(limit: number): Check {
+function openFilesCheck(limit: number | null): Check {
+  if (limit === null) return { what: 'open files', status: 'warn', detail: 'could not be read (ulimit -n)' };
   const detail = `${limit.toLocaleString('en-US')} per process in a lab container: one process holds at most about that many connections`;
-  if (!Number.isFinite(limit) || limit <= 0) return { what: 'open files', status: 'warn', detail: 'could not be read (ulimit -n)' };
   return limit >= 100_000
     ? { what: 'open files', status: 'ok', detail }
-    : { what: 'open files', status: 'ok', detail: `${detail}; ${Math.ceil(100_000 / (limit - 256))} event-loop-workers processes hold 100,000` };
+    : { what: 'open files', status: 'ok', detail: `${detail}; ${processesFor(100_000, limit)} event-loop-workers processes hold 100,000` };
 }
 
 /**
@@ -50,7 +52,7 @@ export async function doctorChecks(rt: ContainerRuntime): Promise<Check[]> {
     return out;
   }
   let imagesOk = true;
-  for (const name of [IMAGES.server, IMAGES.swarm, IMAGES.probe, IMAGES.prometheus]) {
+  for (const name of LAB_IMAGES) {
     const i = await rt.imageInfo(name);
     if (!i) imagesOk = imagesOk && name === IMAGES.prometheus;
     out.push(i ? { what: `image ${name}`, status: 'ok', detail: `${(i.sizeBytes / 1e6).toFixed(0)} MB, ${i.id.slice(7, 19)}` } : { what: `image ${name}`, status: name === IMAGES.prometheus ? 'warn' : 'fail', detail: 'not built', fix: '`npx socklab build` (or `npm run images`)' });
@@ -69,7 +71,7 @@ export async function doctorChecks(rt: ContainerRuntime): Promise<Check[]> {
         out.push({ what: 'per-namespace sysctls', status: 'warn', detail: (err as Error).message.split('\n')[0] ?? '', fix: 'scenarios that set --sysctl will not run on this engine' });
         handle = await startRole(rt, serverSpec(ctx, { name: 'server', model: 'event-loop' }));
       }
-      out.push(openFilesCheck(Number((await handle.exec(['sh', '-c', 'ulimit -n'])).stdout.trim())));
+      out.push(openFilesCheck(openFilesFrom((await handle.exec(OPEN_FILES_COMMAND)).stdout)));
       const { capabilities: offers } = await (await startProbe(rt, probeSpec(ctx, server))).shaping();
       out.push(
         offers.netem

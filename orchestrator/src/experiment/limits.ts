@@ -6,6 +6,15 @@ import { SocklabError } from '../errors.js';
 import { connectionsOf } from '../plan/capacity.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 
+/** How a lab container says its open-files limit: a shell's `ulimit -n`. */
+export const OPEN_FILES_COMMAND = ['sh', '-c', 'ulimit -n'] as const;
+
+/** The limit `ulimit -n` printed, or null where it printed no positive whole number. */
+export function openFilesFrom(text: string): number | null {
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
 /**
  * The open files a process may hold in a lab container, as this engine gives them (a container cannot raise its
  * limit past the engine's): read by a one-shot container with no network, removed at once.
@@ -18,8 +27,8 @@ export async function engineOpenFiles(rt: ContainerRuntime): Promise<number> {
       role: 'swarm',
       image: IMAGES.swarm,
       env: {},
-      entrypoint: ['sh'],
-      cmd: ['-c', 'ulimit -n'],
+      entrypoint: OPEN_FILES_COMMAND.slice(0, 1),
+      cmd: OPEN_FILES_COMMAND.slice(1),
       labels: roleLabels(run, 'swarm'),
       network: { kind: 'none' },
       sysctls: {},
@@ -28,8 +37,8 @@ export async function engineOpenFiles(rt: ContainerRuntime): Promise<number> {
     });
     await h.wait();
     const text = (await h.tail(1)).trim();
-    const n = Number(text);
-    if (!Number.isInteger(n) || n <= 0) throw new SocklabError(`could not read the engine's open-files limit: \`ulimit -n\` said ${JSON.stringify(text)}`);
+    const n = openFilesFrom(text);
+    if (n === null) throw new SocklabError(`could not read the engine's open-files limit: \`ulimit -n\` said ${JSON.stringify(text)}`);
     return n;
   } finally {
     await rt.removeLabelled(run);

@@ -107,20 +107,21 @@ export class DockerContainer implements ContainerHandle {
     }
   }
 
-  async exec(cmd: readonly string[]): Promise<ExecOutput> {
-    const ex = await this.c.exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
-    const stream = (await ex.start({ hijack: true, stdin: false })) as unknown as Readable;
-    const { stdout, stderr } = demux(this.docker, stream);
-    const [out, err] = await Promise.all([collect(stdout), collect(stderr)]);
-    const info = await ex.inspect();
-    return { exitCode: info.ExitCode ?? -1, stdout: out, stderr: err };
+  exec(cmd: readonly string[]): Promise<ExecOutput> {
+    return this.run(cmd);
   }
 
-  async execWithInput(cmd: readonly string[], input: NodeJS.ReadableStream): Promise<ExecOutput> {
-    const ex = await this.c.exec({ Cmd: [...cmd], AttachStdin: true, AttachStdout: true, AttachStderr: true });
-    const stream = (await ex.start({ hijack: true, stdin: true })) as unknown as Duplex;
+  execWithInput(cmd: readonly string[], input: NodeJS.ReadableStream): Promise<ExecOutput> {
+    return this.run(cmd, input);
+  }
+
+  /** Run a command in the container, `input` (when given) on its stdin: its exit code and output. */
+  private async run(cmd: readonly string[], input?: NodeJS.ReadableStream): Promise<ExecOutput> {
+    const stdin = input !== undefined;
+    const ex = await this.c.exec({ Cmd: [...cmd], AttachStdin: stdin, AttachStdout: true, AttachStderr: true });
+    const stream = (await ex.start({ hijack: true, stdin })) as unknown as Duplex;
     const { stdout, stderr } = demux(this.docker, stream);
-    const [out, err] = await Promise.all([collect(stdout), collect(stderr), pipeline(input, stream, { end: true }).catch(() => {})]);
+    const [out, err] = await Promise.all([collect(stdout), collect(stderr), input && pipeline(input, stream, { end: true }).catch(() => {})]);
     const info = await ex.inspect();
     return { exitCode: info.ExitCode ?? -1, stdout: out, stderr: err };
   }
