@@ -88,10 +88,10 @@ export async function startReferenceRun(o: Omit<ReferenceOptions, 'readyLine'>):
 }
 
 /** What the orchestrator's /proc readers need of a reference: a command run in it. */
-export function execsOf(c: Started): { exec(cmd: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> } {
+export function execsOf(c: Reference): { exec(cmd: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> } {
   return {
     exec: async (cmd) => {
-      const r = await alive(c.exec([...cmd]));
+      const r = await c.exec([...cmd]);
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     },
   };
@@ -114,23 +114,22 @@ async function alive<T>(p: Promise<T>): Promise<T> {
 export type Reference = Started & { readonly spec: { readonly name: string } };
 
 /** GET a URL from inside a reference (on its networks), with the runtime's own fetch: the status and body. */
-export async function fetchFrom(c: Started, url: string): Promise<{ status: number; body: string }> {
-  const r = await alive(c.exec(['node', '-e', `fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => { console.error(e.message); process.exit(1); })`]));
+export async function fetchFrom(c: Reference, url: string): Promise<{ status: number; body: string }> {
+  const r = await c.exec(['node', '-e', `fetch(${JSON.stringify(url)}).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => { console.error(e.message); process.exit(1); })`]);
   if (r.exitCode !== 0) throw new Error(`fetch ${url} from ${c.getName()}: ${r.output.trim()}`);
   return JSON.parse(r.stdout) as { status: number; body: string };
 }
 
-/** A reference that runs to its end (and succeeds: testcontainers fails the start otherwise): its output. */
-export function runReference(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ output: string }> {
-  // Held open to the end: reading its log and removing it wait on testcontainers too.
-  return alive(
-    (async () => {
-      const c = await referenceContainer(o).withWaitStrategy(Wait.forOneShotStartup()).withStartupTimeout(60_000).start();
-      const logs = await c.logs();
-      let output = '';
-      for await (const chunk of logs) output += chunk.toString();
-      await c.stop({ remove: true }).catch(() => {});
-      return { output };
-    })(),
-  );
+/** A reference that runs to its end, within a minute, and succeeds (anything else fails the test): its output. */
+export async function runReference(o: Omit<ReferenceOptions, 'readyLine'>): Promise<{ output: string }> {
+  const { container, done } = await startReferenceRun(o);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${container.getName()} did not end within 60 s`)), 60_000)));
+  try {
+    const r = await Promise.race([done, late]);
+    if (r.exitCode !== 0) throw new Error(`${container.getName()} exited ${r.exitCode}: ${r.logs.trim().slice(-1000)}`);
+    return { output: r.logs };
+  } finally {
+    clearTimeout(timer);
+  }
 }
