@@ -1,4 +1,3 @@
-import { stat } from 'node:fs';
 import net from 'node:net';
 import { parseServerConfig, type ServerEnv } from '@socklab/shared';
 import { CounterBlock } from '../counters.js';
@@ -7,9 +6,7 @@ import { serve } from './event-loop.js';
 
 // One worker of the event-loop-workers model: the event loop's serving, on a listening socket of its own (SO_REUSEPORT).
 const config = parseServerConfig(process.env as ServerEnv);
-// A thread takes its creator's name: start libuv's thread pool first (its threads are the runtime's, not the
-// model's), then name the loop, the one thread of the model in this process.
-await new Promise((resolve) => stat('/', resolve));
+// The loop is the model's one thread in this process (libuv names its pool's threads libuv-worker itself).
 native().nameThread('sl-event-loop');
 const stats = new CounterBlock();
 const sockets = new Set<net.Socket>();
