@@ -68,6 +68,7 @@ describe('live view: Prometheus follows a run, and every dashboard query returns
     const r = socklab(['run', file, '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`live view: ${prometheus} scrapes this run \\(run="socklab-`));
+    assert.doesNotMatch(r.stderr, /had not scraped/, 'the clients were set off once Prometheus had scraped every server and probe');
     results = readResults(path.join(out, readdirSync(out).find((d) => d.startsWith('socklab-'))!));
     const up = await api(`query?query=${encodeURIComponent(`count by (role, model, scenario) (up{run="${results.runId}"})`)}&time=${Date.parse(results.manifest.finishedAt) / 1000 - 3}`);
     const seen = up.data.result.map((x) => `${x.metric.role}/${x.metric.model}/${x.metric.scenario}`).sort();

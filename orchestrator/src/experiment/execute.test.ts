@@ -11,6 +11,8 @@ import { runExperiment } from './run.js';
 import { backlogScript } from '../testing/fixtures.js';
 import type { RunEvent } from './events.js';
 import { readResults } from '../results/io.js';
+import { trialTargets } from '../plan/targets.js';
+import { AttachedPrometheus } from '../roles/prometheus.js';
 
 const plan = (repeat?: number) => {
   const { scenario } = loadScenario('backlog');
@@ -82,14 +84,44 @@ describe('the experiment engine, on a fake runtime', () => {
     rt.outside.push({ name: 'socklab_prometheus_1', labels: { [LABELS.role]: 'prometheus', [LABELS.run]: 'lab' } });
     rt.outside.push({ name: 'socklab_grafana_1', labels: { [LABELS.role]: 'grafana', [LABELS.run]: 'lab' } });
     const p = plan();
+    // Prometheus has scraped the trial's servers and probes only by its third answer: the clients wait for it.
+    const want = trialTargets(p, p.trials[0]!).reduce((n, g) => n + g.targets.length, 0);
+    const answers: number[] = [];
+    rt.answerOutside = (_name, cmd) => {
+      answers.push(answers.length < 2 ? 0 : want);
+      assert.match(cmd.join(' '), new RegExp(`promtool query instant .*count\\(up\\{run="${p.runId}",trial="${p.trials[0]!.id}"\\} == 1\\)`));
+      return { exitCode: 0, stdout: JSON.stringify([{ metric: {}, value: [0, String(answers[answers.length - 1])] }]), stderr: '' };
+    };
     const lines: string[] = [];
-    await runExperiment(rt, p, { outDir: out(), emit: (e) => e.type === 'line' && lines.push(e.text), signal: new AbortController().signal });
+    const seenBeforeClients: number[] = [];
+    const emit = (e: RunEvent): void => {
+      if (e.type === 'line') lines.push(e.text);
+      if (e.type === 'phase' && e.phase === 'swarm') seenBeforeClients.push(answers.length);
+    };
+    await runExperiment(rt, p, { outDir: out(), emit, signal: new AbortController().signal });
+    assert.deepEqual(seenBeforeClients, [3], 'the clients were set off once Prometheus had scraped every target, not before');
     const file = JSON.parse(rt.files.get(`socklab_prometheus_1:/etc/prometheus/targets/${p.runId}.json`) ?? 'null') as unknown[];
     assert.deepEqual(file, [], 'the targets are emptied at the end');
     assert.equal(rt.attached.size, 0, 'it left the run network (which could not be removed otherwise)');
     assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
     assert.match(lines.join('\n'), new RegExp(`socklab_prometheus_1 scrapes this run \\(run="${p.runId}"\\)`));
     assert.ok(lines.includes(`http://localhost:3000/d/socklab-run?var-run=${p.runId}&from=now-5m&to=now&refresh=1s`), 'the run view is linked');
+  });
+
+  it('a lab Prometheus that does not scrape holds the clients only so long, and is named', async () => {
+    const rt = new FakeRuntime(backlogScript());
+    rt.outside.push({ name: 'socklab_prometheus_1', labels: { [LABELS.role]: 'prometheus', [LABELS.run]: 'lab' } });
+    rt.answerOutside = () => ({ exitCode: 1, stdout: '', stderr: 'connection refused' });
+    const p = plan();
+    await rt.createNetwork(p.network.name, p.network.labels);
+    const prometheus = await AttachedPrometheus.attach(rt, p.network.name, p.runId);
+    assert.deepEqual(prometheus.names, ['socklab_prometheus_1']);
+    const t0 = performance.now();
+    const late = await prometheus.scraped(trialTargets(p, p.trials[0]!), new AbortController().signal, 600);
+    const waited = performance.now() - t0;
+    assert.deepEqual(late, ['socklab_prometheus_1']);
+    assert.ok(waited >= 600 && waited < 1500, `waited ${waited.toFixed(0)} ms for a bound of 600`);
+    assert.ok(rt.outsideExecs.length >= 2, 'asked again while it waited');
   });
 
   it('unmet expectations make exit 3', async () => {

@@ -88,11 +88,16 @@ async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions,
   const runs: Array<Promise<TrialRun>> = [];
   for (const trial of plan.trials) {
     if (o.signal.aborted) break;
-    await prometheus.publish(trialTargets(plan, trial)).catch((e: unknown) => problems.push(`live view targets: ${(e as Error).message}`));
+    const targets = trialTargets(plan, trial);
+    await prometheus.publish(targets).catch((e: unknown) => problems.push(`live view targets: ${(e as Error).message}`));
+    const watched = async (signal: AbortSignal): Promise<void> => {
+      const late = await prometheus.scraped(targets, signal);
+      if (late.length > 0 && !signal.aborted) o.emit({ type: 'warn', message: `live view: ${late.join(', ')} had not scraped trial ${trial.id}'s servers within 5 s; its dashboards may miss what the clients cause first` });
+    };
     let ended = (): void => {};
     const experimentEnded = new Promise<void>((r) => (ended = r));
     const previous = runs[runs.length - 1]?.then((r) => r, () => undefined);
-    runs.push(runTrial({ rt, plan, dir: o.dir, emit: o.emit, signal: o.signal, onExperimentEnd: ended, ...(previous && { previous }) }, trial));
+    runs.push(runTrial({ rt, plan, dir: o.dir, emit: o.emit, signal: o.signal, onExperimentEnd: ended, ...(previous && { previous }), ...(prometheus.names.length > 0 && { watched }) }, trial));
     await experimentEnded;
   }
   // The last trial (and any the next one did not get to) is removed here; teardowns run once.

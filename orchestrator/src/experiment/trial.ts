@@ -30,6 +30,8 @@ export interface TrialOptions {
    * engine is busy making this trial's namespaces first), and before this one's clients are set off.
    */
   readonly previous?: Promise<TrialRun | undefined>;
+  /** Resolves once the live view (an attached Prometheus) has seen the trial at rest; the clients wait for it. */
+  readonly watched?: (signal: AbortSignal) => Promise<void>;
   /** Called once the clients are done (or the trial failed first): the next trial may start its containers. */
   readonly onExperimentEnd?: () => void;
 }
@@ -200,7 +202,7 @@ export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<Trial
     const startMs = mark();
     const previousGone = o.previous?.then((p) => p?.teardown());
     phase('ready', 'servers, probes and clients ready; a reading at rest');
-    await settleAll<unknown>([...servers.map((s) => s.ready), ...[...swarms.values()].map((w) => waitReady(w.handle, w.spec, { signal: stack.signal }))], stack);
+    await settleAll<unknown>([...servers.map((s) => s.ready), ...[...swarms.values()].map((w) => waitReady(w.handle, w.spec, { signal: stack.signal })), o.watched?.(stack.signal) ?? Promise.resolve()], stack);
     await previousGone; // the trial before this one is gone: nothing else runs during the experiment
     if (stack.signal.aborted) throw new SocklabError('interrupted');
     const readinessMs = mark() - startMs;

@@ -1,4 +1,4 @@
-import { IMAGES } from '@socklab/shared';
+import { IMAGES, sleep } from '@socklab/shared';
 import type { ContainerSpec } from '../runtime/spec.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { containerName, roleLabels } from './common.js';
@@ -42,6 +42,38 @@ export class AttachedPrometheus {
 
   async publish(groups: readonly TargetGroup[]): Promise<void> {
     for (const n of this.names) await this.rt.putFile(n, TARGETS_DIR, this.file, `${JSON.stringify(groups, null, 2)}\n`);
+  }
+
+  /**
+   * Until every attached Prometheus has scraped each of these targets once (up == 1), polled every 250 ms for at
+   * most `timeoutMs`. A counter is only seen to rise from its first scrape on: clients set off before it would
+   * leave what they caused first (a listen(1) queue overflowing at once) out of every rate on the dashboards.
+   * Resolves with the names of those that had not by then (none: all had).
+   */
+  async scraped(groups: readonly TargetGroup[], signal: AbortSignal, timeoutMs = 5_000): Promise<string[]> {
+    const want = groups.reduce((n, g) => n + g.targets.length, 0);
+    const labels = groups[0]?.labels ?? {};
+    const selector = ['run', 'trial'].filter((k) => labels[k] !== undefined).map((k) => `${k}="${labels[k]}"`).join(',');
+    const expr = `count(up{${selector}} == 1) or vector(0)`;
+    const late = new Set(this.names);
+    const until = performance.now() + timeoutMs;
+    while (late.size > 0 && !signal.aborted && performance.now() < until) {
+      for (const n of [...late]) if ((await this.count(n, expr)) >= want) late.delete(n);
+      if (late.size > 0) await sleep(250, signal);
+    }
+    return [...late];
+  }
+
+  /** The value of a one-number query, asked of Prometheus inside its own container (0 when it does not answer). */
+  private async count(name: string, expr: string): Promise<number> {
+    const r = await this.rt.execIn(name, ['promtool', 'query', 'instant', '-o', 'json', 'http://localhost:9090', expr]).catch(() => undefined);
+    if (r?.exitCode !== 0) return 0;
+    try {
+      const v = JSON.parse(r.stdout) as Array<{ value: [number, string] }>;
+      return Number(v[0]?.value[1] ?? 0);
+    } catch {
+      return 0;
+    }
   }
 
   /** Empty the run's targets and leave its network (it could not be removed with Prometheus still on it). */

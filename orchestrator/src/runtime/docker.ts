@@ -6,7 +6,7 @@ import { DockerContainer } from './container.js';
 import { EngineWatch, engineAddress } from './engine-watch.js';
 import { tarOne } from './wire.js';
 import type { ContainerSpec, EngineHostSpec } from './spec.js';
-import type { ContainerHandle, ContainerRuntime, EngineInfo, ImageInfo, LabelledResources } from './runtime.js';
+import type { ContainerHandle, ContainerRuntime, EngineInfo, ExecOutput, ImageInfo, LabelledResources } from './runtime.js';
 
 export type * from './runtime.js';
 export { engineAddress } from './engine-watch.js';
@@ -139,6 +139,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   async putFile(container: string, dir: string, name: string, content: string): Promise<void> {
     await this.docker.getContainer(container).putArchive(tarOne(name, Buffer.from(content)), { path: dir });
+  }
+
+  async execIn(container: string, cmd: readonly string[]): Promise<ExecOutput> {
+    return new DockerContainer(this.docker, this.watch, this.docker.getContainer(container), container).exec(cmd);
   }
 
   async containersWithRole(role: string): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>> {

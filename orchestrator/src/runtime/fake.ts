@@ -204,6 +204,15 @@ export class FakeRuntime implements ContainerRuntime {
     this.files.set(`${container}:${dir}/${name}`, content);
   }
 
+  /** Commands run in containers outside any run, and how they are answered (by default: exit 0, no output). */
+  readonly outsideExecs: Array<{ container: string; cmd: readonly string[] }> = [];
+  answerOutside: (container: string, cmd: readonly string[]) => ExecOutput = () => ({ exitCode: 0, stdout: '', stderr: '' });
+
+  async execIn(container: string, cmd: readonly string[]): Promise<ExecOutput> {
+    this.outsideExecs.push({ container, cmd });
+    return this.answerOutside(container, cmd);
+  }
+
   /** Long-lived containers outside any run (a lab Prometheus), by role. */
   readonly outside: Array<{ name: string; labels: Readonly<Record<string, string>> }> = [];
 

@@ -94,6 +94,8 @@ export interface ContainerRuntime {
   disconnect(container: string, network: string): Promise<void>;
   /** Write a file into a container (through the engine, so it works wherever the engine runs). */
   putFile(container: string, dir: string, name: string, content: string): Promise<void>;
+  /** Run a command in a running container found by name (one outside any run, such as the lab's Prometheus). */
+  execIn(container: string, cmd: readonly string[]): Promise<ExecOutput>;
   /** The running containers with a role, of every run (the long-lived Prometheus of the lab, say). */
   containersWithRole(role: string): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>>;
   /** The running containers of a run with a given role, with their labels. */
