@@ -52,7 +52,9 @@ async function plannedRun(scenario: Scenario, source: string, o: OutputFlags, co
   const programs = readPrograms(scenario, baseDir);
   const rt = new DockerRuntime();
   const openFiles = needsOpenFiles(scenario, compare?.clients) ? await measuredOpenFiles(rt, Boolean(o.dryRun)) : undefined;
-  const plan: RunPlan = buildPlan(scenario, { source, programs, ...(compare && { compare }), ...(seed !== undefined && { seed }), sampleEveryMs, ...(openFiles && { openFiles }) });
+  // Servers given whole cores are pinned to cores of the engine's own (a dry run with no engine plans a quota only).
+  const cores = scenario.servers.some((s) => s.cpus !== undefined) ? await rt.engineInfo().then((i) => i.cpus, () => undefined) : undefined;
+  const plan: RunPlan = buildPlan(scenario, { source, programs, ...(compare && { compare }), ...(seed !== undefined && { seed }), sampleEveryMs, ...(openFiles && { openFiles }), ...(cores !== undefined && { cores }) });
   for (const note of plan.sizing.notes) console.error(`socklab: ${note}`);
   if (o.dryRun) {
     console.log(JSON.stringify(plan, null, 2));

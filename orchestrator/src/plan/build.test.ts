@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, IMAGES, LABELS } from '@socklab/shared';
 import { loadScenario } from '../scenario/load.js';
-import { buildPlan, parseMatrix } from './build.js';
+import { buildPlan, coresOf, parseMatrix } from './build.js';
 
 describe('plans', () => {
   it('a run is one trial on one internal network; the probe and sampler live in the server\'s namespaces', () => {
@@ -46,6 +46,23 @@ describe('plans', () => {
     assert.throws(() => parseMatrix('sequential,forking', '10', undefined), (e: Error) => e instanceof ConfigError && /--models item "forking": expected one of sequential/.test(e.message));
     assert.throws(() => parseMatrix('sequential', '10,lots', undefined), /--clients item "lots": expected whole numbers/);
     assert.throws(() => parseMatrix('sequential', '10', '0,slow'), /--delay item "slow"/);
+  });
+});
+
+describe('CPU limits', () => {
+  it('servers given whole cores get cores of their own, round the engine\'s CPUs; fractions stay a quota', () => {
+    const servers = [{ name: 'a', cpus: 1 }, { name: 'b', cpus: 0.5 }, { name: 'c', cpus: 1 }, { name: 'd' }, { name: 'e', cpus: 2 }, { name: 'f', cpus: 4 }];
+    assert.deepEqual([...coresOf(servers, 2)], [['a', [0]], ['c', [1]], ['e', [0, 1]]], 'f asks for more cores than there are: a quota');
+    assert.deepEqual([...coresOf(servers, 8)], [['a', [0]], ['c', [1]], ['e', [2, 3]], ['f', [4, 5, 6, 7]]]);
+    assert.deepEqual([...coresOf([{ name: 'x', cpus: 2 }, { name: 'y', cpus: 2 }], 3)], [['x', [0, 1]], ['y', [0, 2]]], 'wrapped round');
+    assert.deepEqual([...coresOf(servers, undefined)], [], 'no engine asked (a dry run): quotas only');
+  });
+
+  it('the cpu-vs-io scenario pins its three one-core servers, and keeps the quota', () => {
+    const { scenario } = loadScenario('cpu-vs-io');
+    const p = buildPlan(scenario, { source: 'test', cores: 2 });
+    assert.deepEqual(p.trials[0]!.servers.map((s) => [s.name, s.server.cpus, s.server.cores]), [['loop-io', 1, [0]], ['loop-cpu', 1, [1]], ['threads-cpu', 1, [0]]]);
+    assert.deepEqual(buildPlan(scenario, { source: 'test' }).trials[0]!.servers.map((s) => s.server.cores), [undefined, undefined, undefined]);
   });
 });
 

@@ -33,6 +33,34 @@ export interface PlanOptions {
   readonly programs?: Readonly<Record<string, string>>;
   /** Open files per process in a lab container (read from the engine); Docker's usual default when absent. */
   readonly openFiles?: OpenFiles;
+  /** The engine's CPUs: a server given whole cores runs pinned to its own (none known: a quota only). */
+  readonly cores?: number;
+}
+
+/** What every trial of a plan shares. */
+interface TrialInputs {
+  readonly seed: number;
+  readonly sampleEveryMs: number;
+  readonly programs: Readonly<Record<string, string>>;
+  readonly hosts: RoleContext;
+  readonly cores: number | undefined;
+}
+
+/**
+ * The cores each server given whole `cpus` runs on, one after another round the engine's CPUs, so servers side by
+ * side get cores of their own where there are enough: `cpus: 1` is one core, as on the course's machines, and ten
+ * threads computing on it take turns. A quota alone (`--cpus`) lets them run on every core in bursts.
+ */
+export function coresOf(servers: ReadonlyArray<{ name: string; cpus?: number | undefined }>, cores: number | undefined): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  if (cores === undefined || cores < 1) return out;
+  let next = 0;
+  for (const s of servers) {
+    if (s.cpus === undefined || !Number.isInteger(s.cpus) || s.cpus > cores) continue;
+    out.set(s.name, Array.from({ length: s.cpus }, (_, k) => (next + k) % cores).sort((a, b) => a - b));
+    next = (next + s.cpus) % cores;
+  }
+  return out;
 }
 
 /** A run id people can read and sort: socklab-20261123-143000-a1b2. */
@@ -91,14 +119,18 @@ function loopbackPlan(ctx: RoleContext, srv: ServerInput, server: ContainerSpec,
   };
 }
 
-function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, string>, repetition: number, seed: number, sampleEveryMs: number, programs: Readonly<Record<string, string>>, hosts: RoleContext): TrialPlan {
+function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, string>, repetition: number, inputs: TrialInputs): TrialPlan {
+  const { seed, sampleEveryMs, programs, hosts } = inputs;
+  const pinned = coresOf(s.servers, inputs.cores);
   const portOf = (name: string): number => s.servers.find((x) => x.name === name)?.port ?? LAB_PORT;
   const loopbackOnly = new Set(s.servers.filter((x) => x.localhost === true).map((x) => x.name));
   const loopbacks = new Map<string, LoopbackPlan>();
   const servers: ServerPlan[] = s.servers.map((srv) => {
     const userServer = srv.model === undefined;
     const port = srv.port ?? LAB_PORT;
-    const server = userServer ? ownServerSpec(ctx, srv, srv.program === undefined ? undefined : programs[srv.program]) : serverSpec(ctx, srv);
+    const spec = userServer ? ownServerSpec(ctx, srv, srv.program === undefined ? undefined : programs[srv.program]) : serverSpec(ctx, srv);
+    const cores = pinned.get(srv.name);
+    const server = cores ? { ...spec, cores } : spec;
     const probe = probeSpec(ctx, server, { env: { ...shapingEnvOf(srv.shaping), TARGET_PORT: String(port) }, refreshMs: 1000, seed });
     const localhost = srv.localhost ?? (userServer ? 'auto' : false);
     const network = { probe, sampler: samplerSpec(ctx, server, s.swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name })), sampleEveryMs, !userServer) };
@@ -156,7 +188,7 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
     for (const w of s.swarms) swarmNames.add(w.name);
     for (let r = 1; r <= repeat; r += 1) {
       const id = String(trials.length + 1);
-      trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, seed, sampleEveryMs, opts.programs ?? {}, hosts));
+      trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, { seed, sampleEveryMs, programs: opts.programs ?? {}, hosts, cores: opts.cores }));
     }
   }
   // A client host for each swarm that some trial runs over the network.

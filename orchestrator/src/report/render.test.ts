@@ -98,6 +98,17 @@ describe('reports, rendered from results alone', () => {
     assert.doesNotMatch(html, /s after the clients started/);
   });
 
+  it('says how each server\'s CPU was limited: whole cores pinned, fractions a quota, in each language', async () => {
+    const sc = loadScenario('backlog').scenario;
+    const servers = [{ ...sc.servers[0]!, cpus: 1 }, { ...sc.servers[0]!, name: 'half', cpus: 0.5 }];
+    const plan = buildPlan({ ...sc, servers, swarms: sc.swarms.map((w) => ({ ...w })) }, { source: 'test', seed: 1, cores: 2 });
+    const rt = new FakeRuntime(backlogScript());
+    const r = (await runExperiment(rt, plan, { outDir: mkdtempSync(path.join(tmpdir(), 'socklab-rep-')), emit: () => {}, signal: new AbortController().signal })).results;
+    assert.match(renderMarkdown(reportModel(r)), /- \*\*CPU limits\*\*: server: 1 core, pinned to core 0 \(cpuset\); half: 0\.5 cores, a quota of CPU time, on any core/);
+    assert.match(renderMarkdown(reportModel(r, 'pt-BR')), /- \*\*limites de CPU\*\*: server: 1 núcleo, fixado no núcleo 0 \(cpuset\); half: 0,5 núcleos, uma cota/);
+    assert.match(renderMarkdown(reportModel(r)), /Docker 0\.0\.0-fake, fake, x86_64, 2 CPUs,/);
+  });
+
   it('the terminal text carries the answer, the table and the expectations', async () => {
     const text = renderText(reportModel(await backlogResults()));
     assert.match(text, /^1\.2 listen\(1\)/);

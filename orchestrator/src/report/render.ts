@@ -82,13 +82,32 @@ function timeSpent(r: Results, lang: Lang): string {
     : `${f.secs(t.totalMs)} in all: preflight ${f.ms(t.preflightMs)}, network ${f.ms(t.networkMs)}${trials}, cleanup ${f.ms(t.cleanupMs)}`;
 }
 
+/** Each server's CPU limit as it ran: whole cores pinned (cpuset), or a quota spread over every core. */
+function cpuLimits(r: Results, lang: Lang): string[] {
+  const pt = lang === 'pt-BR';
+  const seen = new Map<string, string>();
+  for (const t of r.plan.trials) {
+    for (const s of t.servers) {
+      const { cpus, cores } = s.server;
+      if (cpus === undefined || seen.has(s.name)) continue;
+      const n = pt ? `${String(cpus).replace('.', ',')} ${cpus === 1 ? 'núcleo' : 'núcleos'}` : `${cpus} ${cpus === 1 ? 'core' : 'cores'}`;
+      const how = cores
+        ? pt ? `fixado ${cores.length === 1 ? 'no núcleo' : 'nos núcleos'} ${cores.join(', ')} (cpuset)` : `pinned to ${cores.length === 1 ? 'core' : 'cores'} ${cores.join(', ')} (cpuset)`
+        : pt ? 'uma cota de tempo de CPU, em qualquer núcleo' : 'a quota of CPU time, on any core';
+      seen.set(s.name, `${s.name}: ${n}, ${how}`);
+    }
+  }
+  return seen.size === 0 ? [] : [[...seen.values()].join('; ')];
+}
+
 function manifestOf(r: Results, lang: Lang): Array<readonly [string, string]> {
   const m = r.manifest;
   const k = WORDS[lang].manifest;
   const yes = (b: boolean): string => (b ? WORDS[lang].yes : WORDS[lang].no.toLowerCase());
   return [
     [k.socklab, `${m.socklabVersion}${m.gitCommit ? ` (${m.gitCommit.slice(0, 12)})` : ''}`],
-    [k.engine, m.engine ? `Docker ${m.engine.version}, ${m.engine.os}, ${m.engine.arch}, kernel ${m.engine.kernel}, cgroup ${m.engine.cgroup}` : k.unknown],
+    [k.engine, m.engine ? `Docker ${m.engine.version}, ${m.engine.os}, ${m.engine.arch}${m.engine.cpus ? `, ${m.engine.cpus} CPUs` : ''}, kernel ${m.engine.kernel}, cgroup ${m.engine.cgroup}` : k.unknown],
+    ...cpuLimits(r, lang).map((v) => [k.cpu, v] as const),
     [k.shaping, m.kernel ? `${m.kernel.shapingMethod} (netem ${yes(m.kernel.netem)}, NFQUEUE ${yes(m.kernel.nfqueue)}, ifb ${yes(m.kernel.ifb)})` : k.unknown],
     [k.sysctls, m.sysctls ? Object.entries(m.sysctls).map(([key, v]) => `${key}=${v}`).join(', ') : k.unknown],
     [k.images, Object.entries(m.images).map(([key, v]) => `${key} ${v ? v.replace('sha256:', '').slice(0, 12) : WORDS[lang].missingValue}`).join(', ')],

@@ -66,7 +66,7 @@ const en = {
     expected: 'expected',
     met: 'met',
   },
-  manifest: { socklab: 'socklab', engine: 'engine', shaping: 'shaping', sysctls: 'sysctls', images: 'images', seed: 'random seed', scenario: 'scenario', host: 'host', time: 'time', unknown: 'unknown' },
+  manifest: { socklab: 'socklab', engine: 'engine', shaping: 'shaping', sysctls: 'sysctls', images: 'images', cpu: 'CPU limits', seed: 'random seed', scenario: 'scenario', host: 'host', time: 'time', unknown: 'unknown' },
   chart: {
     axisSeconds: 's after the clients started',
     connections: 'connections',
@@ -165,7 +165,7 @@ const pt: Words = {
     expected: 'esperado',
     met: 'cumprida',
   },
-  manifest: { socklab: 'socklab', engine: 'motor', shaping: 'modelagem do enlace', sysctls: 'sysctls', images: 'imagens', seed: 'semente aleatória', scenario: 'cenário', host: 'máquina', time: 'tempo', unknown: 'desconhecido' },
+  manifest: { socklab: 'socklab', engine: 'motor', shaping: 'modelagem do enlace', sysctls: 'sysctls', images: 'imagens', cpu: 'limites de CPU', seed: 'semente aleatória', scenario: 'cenário', host: 'máquina', time: 'tempo', unknown: 'desconhecido' },
   chart: {
     axisSeconds: 's após o início dos clientes',
     connections: 'conexões',

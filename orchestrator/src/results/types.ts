@@ -178,7 +178,7 @@ const ManifestSchema = z.strictObject({
   gitCommit: z.string().nullable(),
   node: z.string(),
   host: z.strictObject({ platform: z.string(), arch: z.string() }),
-  engine: z.strictObject({ version: z.string(), os: z.string(), arch: z.string(), kernel: z.string(), cgroup: z.string() }).nullable(),
+  engine: z.strictObject({ version: z.string(), os: z.string(), arch: z.string(), kernel: z.string(), cgroup: z.string(), cpus: z.number().optional() }).nullable(),
   images: z.record(z.string(), z.string().nullable()),
   /** What the kernel offers for shaping (from the first probe): netem, or the NFQUEUE fallback. */
   kernel: z.strictObject({ shapingMethod: z.string(), netem: z.boolean(), nfqueue: z.boolean(), ifb: z.boolean(), tbf: z.boolean() }).nullable(),

@@ -38,6 +38,7 @@ export class DockerRuntime implements ContainerRuntime {
       arch: v.Arch,
       kernel: v.KernelVersion ?? String(info.KernelVersion ?? ''),
       cgroup: `v${String(info.CgroupVersion ?? '1')}`,
+      cpus: Number(info.NCPU ?? 1),
     };
   }
 
@@ -103,6 +104,7 @@ export class DockerRuntime implements ContainerRuntime {
           CapAdd: [...spec.capAdd],
           ...(spec.memoryBytes && { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes }),
           ...(spec.cpus && { NanoCpus: Math.round(spec.cpus * 1e9) }),
+          ...(spec.cores && { CpusetCpus: spec.cores.join(',') }),
           ...(spec.nofile && { Ulimits: [{ Name: 'nofile', Soft: spec.nofile, Hard: spec.nofile }] }),
           ...(spec.engine && engineHostConfig(spec.engine)),
         },

@@ -149,7 +149,7 @@ export class FakeRuntime implements ContainerRuntime {
   async ping(): Promise<void> {}
 
   async engineInfo(): Promise<EngineInfo> {
-    return { version: '0.0.0-fake', os: 'fake', arch: 'x86_64', kernel: 'fake', cgroup: 'v2' };
+    return { version: '0.0.0-fake', os: 'fake', arch: 'x86_64', kernel: 'fake', cgroup: 'v2', cpus: 2 };
   }
 
   /** Images a pull brings (the rest fail as a registry nobody reaches would). */

@@ -7,6 +7,8 @@ export interface EngineInfo {
   readonly arch: string;
   readonly kernel: string;
   readonly cgroup: string;
+  /** The CPUs the engine's containers may run on (inside Docker Desktop's VM: the VM's). */
+  readonly cpus: number;
 }
 
 export interface ImageInfo {

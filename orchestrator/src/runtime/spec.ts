@@ -35,6 +35,8 @@ export interface ContainerSpec {
   readonly memoryBytes?: number;
   /** CPU limit in cores (1: one core); none when absent. */
   readonly cpus?: number;
+  /** The cores it runs on (cpuset), when it is pinned: `cpus: 1` as one core of its own, not a quota spread over all. */
+  readonly cores?: readonly number[];
   /** Open-file limit (the swarm at C10K needs more than the default 1024). */
   readonly nofile?: number;
   /** What only a node of `socklab cluster` (a Docker engine in a container) needs from its host. */
