@@ -25,11 +25,18 @@ describe('c100k at a small scale: more connections than one process may open', (
       assert.equal(t.swarms.reduce((a, w) => a + (w.summary?.outcomes.ok ?? 0), 0), 3000);
       const server = t.servers[0]!;
       assert.equal(server.env.PROCESSES, '4');
-      const held = Math.max(...server.probe.map((p) => p.established));
-      assert.ok(held >= 2900, `all held at once: the probe saw ${held} established`);
+      const established = Math.max(...server.probe.map((p) => p.established));
+      assert.ok(established >= 2900, `all held at once: the probe saw ${established} established`);
       assert.equal(Math.max(...server.samples.map((x) => x.modelThreads)), 4, 'one event loop per worker process');
       const md = readFileSync(path.join(run, 'report.md'), 'utf8');
       assert.match(md, /\*\*Answer\.\*\* Yes: 3,000 of 3,000 connections ended ok/);
+      // Each swarm's memory read where it held the most: together, all 3,000 (steady arrivals, 8 s each).
+      const held = t.swarms.reduce((a, w) => a + (w.summary?.memory?.heldConnections ?? 0), 0);
+      assert.ok(held >= 2900, `the swarms held ${held} at once where their memory was read`);
+      const perHeld = t.swarms.reduce((a, w) => a + (w.summary!.memory!.heldBytes! - w.summary!.memory!.idleBytes), 0) / held;
+      const said = /the clients' own memory stood ([\d.,]+ [KM]iB) above rest: ([\d.,]+ KiB) per connection held/.exec(md);
+      assert.ok(said, 'the answer says what the clients held per connection');
+      assert.equal(said[2], `${(perHeld / 1024).toFixed(1)} KiB`);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -49,8 +49,11 @@ export const SwarmSummarySchema = z.strictObject({
   /** How many connections ran in all (the per-connection list stops at DETAIL_LIMIT). */
   connectionsTotal: count,
   truncated: z.boolean(),
-  /** The swarm's own resident memory (VmRSS): before its first connection, and at most while it ran (read every 500 ms). */
-  memory: z.strictObject({ idleBytes: count, peakBytes: count }).optional(),
+  /**
+   * The swarm's own resident memory (VmRSS, read every 500 ms): before its first connection, at most while it ran,
+   * and when it held the most connections open at once (heldConnections: established, not yet ended).
+   */
+  memory: z.strictObject({ idleBytes: count, peakBytes: count, heldBytes: count.optional(), heldConnections: count.optional() }).optional(),
 });
 export type SwarmSummary = z.infer<typeof SwarmSummarySchema>;
 

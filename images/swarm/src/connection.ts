@@ -274,3 +274,8 @@ export function runConnection(
 ): Promise<ConnectionResult> {
   return new Promise((resolve) => new Connection(host, port, o, set, onConnect, resolve));
 }
+
+/** Connections open now: established and not yet decided (every phase in flight but connecting). */
+export function heldNow(): number {
+  return inFlightByPhase.awaiting_greeting + inFlightByPhase.awaiting_answer + inFlightByPhase.holding;
+}

@@ -5,6 +5,8 @@ import { runWave } from './runner.js';
 import { checkTarget } from './safety.js';
 import { humanTable, SummaryBuilder, waveLine } from './summary.js';
 import { limitWarnings } from './limits.js';
+import { heldNow } from './connection.js';
+import { MemoryWatch } from './memory.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -35,8 +37,7 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const t0 = performance.now();
   // Its own memory, for what each connection costs on the clients' side.
-  const memory = { idleBytes: process.memoryUsage.rss(), peakBytes: process.memoryUsage.rss() };
-  const watchMemory = setInterval(() => (memory.peakBytes = Math.max(memory.peakBytes, process.memoryUsage.rss())), 500);
+  const watchMemory = new MemoryWatch(() => process.memoryUsage.rss(), heldNow);
   const results = new SummaryBuilder(startedAt);
   const record = results.add.bind(results);
   let waves = 0;
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     if (bound.signal.aborted) break;
   }
   clearTimeout(timer);
-  clearInterval(watchMemory);
+  const memory = watchMemory.stop();
   const truncated = bound.signal.aborted && cfg.repeatMs === 0;
   const summary = results.summary({
     target: `${cfg.target.host}:${cfg.target.port}`,

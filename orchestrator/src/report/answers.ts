@@ -42,6 +42,9 @@ export type Answer =
       readonly heldAtMs: number | null;
       /** What the clients' own memory grew by (summed over their swarms), when they reported it. */
       readonly clientsGrowth: number | null;
+      /** The clients' memory per connection where they held the most open at once, and how many that was. */
+      readonly clientsPerHeld: number | null;
+      readonly clientsHeld: number | null;
     }
   | { readonly kind: 'deadlock'; readonly yes: boolean; readonly stalled: number; readonly waiting: number; readonly readTimeoutMs: number | null; readonly outcomes: Readonly<Record<Outcome, number>> }
   | { readonly kind: 'deadlock-fix'; readonly yes: boolean; readonly recvTimeoutMs: number | null; readonly fired: number; readonly nextOkMs: number | null; readonly gaveUp: number }
@@ -197,6 +200,8 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
         held: (first.establishedPeak ?? 0) >= 100 ? first.establishedPeak : null,
         heldAtMs: (first.establishedPeak ?? 0) >= 100 ? first.establishedPeakMs : null,
         clientsGrowth: first.clients.memoryGrowthBytes,
+        clientsPerHeld: first.clients.memoryPerHeldBytes,
+        clientsHeld: first.clients.heldConnections,
       };
     case 'deadlock': {
       const c = first.clients;

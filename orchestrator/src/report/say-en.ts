@@ -36,7 +36,10 @@ const were = (n: number): string => (n === 1 ? 'was' : 'were');
 /** Connections held at once and what each cost the clients, where the server held many (C10K, C100K). */
 function heldEn(a: Extract<Answer, { kind: 'capacity' }>, fm: typeof f): string {
   if (a.held === null) return '';
-  const clients = a.clientsGrowth !== null && a.connections > 0 ? ` The clients' own memory grew by ${fm.size(a.clientsGrowth)}, ${fm.size(a.clientsGrowth / a.connections)} per connection.` : '';
+  const clients =
+    a.clientsPerHeld !== null && a.clientsHeld !== null
+      ? ` Holding ${fm.num(a.clientsHeld, 0)} open at once, the clients' own memory stood ${fm.size(a.clientsPerHeld * a.clientsHeld)} above rest: ${fm.size(a.clientsPerHeld)} per connection held.`
+      : a.clientsGrowth !== null && a.connections > 0 ? ` The clients' own memory grew by ${fm.size(a.clientsGrowth)}, ${fm.size(a.clientsGrowth / a.connections)} per connection.` : '';
   return ` The probe saw ${fm.num(a.held, 0)} established at once${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} after the clients started` : ''}.${clients}`;
 }
 

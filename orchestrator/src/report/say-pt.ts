@@ -11,7 +11,10 @@ const N = NOUNS['pt-BR'];
 /** Conexões mantidas ao mesmo tempo e quanto cada uma custou aos clientes, quando o servidor manteve muitas. */
 function heldPt(a: Extract<Answer, { kind: 'capacity' }>, fm: typeof f): string {
   if (a.held === null) return '';
-  const clients = a.clientsGrowth !== null && a.connections > 0 ? ` A memória dos próprios clientes cresceu ${fm.size(a.clientsGrowth)}, ${fm.size(a.clientsGrowth / a.connections)} por conexão.` : '';
+  const clients =
+    a.clientsPerHeld !== null && a.clientsHeld !== null
+      ? ` Com ${fm.num(a.clientsHeld, 0)} abertas ao mesmo tempo, a memória dos próprios clientes ficou ${fm.size(a.clientsPerHeld * a.clientsHeld)} acima do repouso: ${fm.size(a.clientsPerHeld)} por conexão mantida.`
+      : a.clientsGrowth !== null && a.connections > 0 ? ` A memória dos próprios clientes cresceu ${fm.size(a.clientsGrowth)}, ${fm.size(a.clientsGrowth / a.connections)} por conexão.` : '';
   return ` A sonda viu ${fm.num(a.held, 0)} estabelecidas ao mesmo tempo${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} depois que os clientes começaram` : ''}.${clients}`;
 }
 const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string => f.list(pairs.map(([k, v]) => `${f.num(v, 0)} ${k}`));

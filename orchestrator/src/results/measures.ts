@@ -36,6 +36,23 @@ export interface ClientMeasures {
   readonly expectGreeting: boolean;
   /** How much the swarms' own resident memory grew while they ran (summed), when they reported it. */
   readonly memoryGrowthBytes: number | null;
+  /**
+   * What the swarms' memory held per open connection, read where each held the most at once (above its memory at
+   * rest, summed over swarms, over the connections they held then); null where none reported it.
+   */
+  readonly memoryPerHeldBytes: number | null;
+  /** The connections the swarms held open at once, summed (each at its own most); null where none reported it. */
+  readonly heldConnections: number | null;
+}
+
+/** The swarms' memory where each held the most connections at once, per connection held. */
+function heldMemory(swarms: readonly SwarmResult[]): Pick<ClientMeasures, 'memoryPerHeldBytes' | 'heldConnections'> {
+  const held = swarms.flatMap((w) => {
+    const m = w.summary?.memory;
+    return m?.heldBytes !== undefined && m.heldConnections ? [{ bytes: m.heldBytes - m.idleBytes, n: m.heldConnections }] : [];
+  });
+  const n = held.reduce((a, h) => a + h.n, 0);
+  return n === 0 ? { memoryPerHeldBytes: null, heldConnections: null } : { memoryPerHeldBytes: held.reduce((a, h) => a + h.bytes, 0) / n, heldConnections: n };
 }
 
 /** Figures derived from a server's samples. */
@@ -147,6 +164,7 @@ function clientMeasures(t: TrialResult, swarms: readonly SwarmResult[]): ClientM
     connectP99Ms: connect && connect.count > 0 ? connect.p99 : null,
     ...timeoutsOf(swarms),
     memoryGrowthBytes: swarms.some((w) => w.summary?.memory) ? swarms.reduce((a, w) => a + (w.summary?.memory ? w.summary.memory.peakBytes - w.summary.memory.idleBytes : 0), 0) : null,
+    ...heldMemory(swarms),
   };
 }
 
