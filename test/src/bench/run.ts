@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { establishedCount, labDownArgs, labUpArgs, processRss, readResults, REPO_ROOT, trialMeasures, type Execs, type Results } from '@socklab/orchestrator';
+import { DockerRuntime, establishedCount, labDownArgs, labUpArgs, processRss, readResults, REPO_ROOT, trialMeasures, type Execs, type Results } from '@socklab/orchestrator';
 import { IMAGES, LAB_PORT, pollUntil, SERVER_METRICS as M } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
 import { connectTimesOnNode, swarmOnNode } from '../support/cluster.js';
@@ -564,28 +564,43 @@ const hostCount = (file: string): number => {
  * What each connection costs on each side, how long all took to be established, every outcome, and the host's
  * limits met on the way (conntrack).
  */
-async function c100k(): Promise<void> {
+async function c100k(lab: Lab): Promise<void> {
   let conntrackPeak = 0;
   const watch = setInterval(() => (conntrackPeak = Math.max(conntrackPeak, hostCount('/proc/sys/net/netfilter/nf_conntrack_count') || 0)), 1000);
+  // The observer's own CPU (probe and sampler containers, from their cgroups) all along, read against the held window.
+  const cpu: Record<'probe' | 'sampler', Array<{ t: number; usec: number }>> = { probe: [], sampler: [] };
+  const cpuWatch = setInterval(() => void readObserverCpu(cpu), 1000);
   // Exit 3 (an expectation not met) still leaves every figure to report.
-  const { wallMs, results, stderr } = await cli(['run', 'c100k'], [0, 3]).finally(() => clearInterval(watch));
-  const m = trialMeasures(results.trials[0]!);
+  const { wallMs, results, stderr } = await cli(['run', 'c100k'], [0, 3]).finally(() => (clearInterval(watch), clearInterval(cpuWatch)));
+  const trial = results.trials[0]!;
+  const m = trialMeasures(trial);
   const server = m.servers[0]!;
   const n = 100_000;
   const ok = m.outcomes.ok;
   const serverPerConn = server.rssPeakBytes !== null && server.rssIdleBytes !== null ? (server.rssPeakBytes - server.rssIdleBytes) / n : NaN;
-  const swarmPerConn = (server.clients.memoryGrowthBytes ?? NaN) / n;
+  const swarmPerPeak = (server.clients.memoryGrowthBytes ?? NaN) / n;
+  const swarmPerHeld = server.clients.memoryPerHeldBytes ?? NaN;
   const establishS = (server.establishedPeakMs ?? NaN) / 1000;
   const notOk = Object.entries(m.outcomes).filter(([k, v]) => k !== 'ok' && v > 0);
-  const errnos = results.trials[0]!.swarms.flatMap((w) => Object.entries(w.summary?.errno ?? {}));
+  const errnos = trial.swarms.flatMap((w) => Object.entries(w.summary?.errno ?? {}));
+  // While (nearly) all are held: the probe's samples with at least 99% of them established.
+  const held = trial.servers[0]!.probe.filter((p) => p.established >= 0.99 * n).map((p) => p.t);
+  const window = held.length > 1 ? { from: Math.min(...held), to: Math.max(...held) } : null;
+  const probeCores = window ? coresOver(cpu.probe, window) : NaN;
+  const samplerCores = window ? coresOver(cpu.sampler, window) : NaN;
+  const rate = await c100kRate(lab);
   table(`C100K: socklab run c100k (${(wallMs / 1000).toFixed(0)} s wall)`, ['what', 'measured', 'target'], [
     ['outcomes', ok === n ? 'all 100000 ok' : `${ok} ok; ${JSON.stringify(Object.fromEntries(notOk))} ${JSON.stringify(errnos)}`, `all ok (${ok === n ? 'met' : 'MISSED'})`],
     ['held at once (the probe)', server.establishedPeak ?? 'n/a', ''],
     ['time until all were established (s)', establishS.toFixed(1), ''],
-    ['connections per second, all swarms', Math.round(n / establishS), ''],
-    ['server RSS per connection (KiB)', (serverPerConn / KiB).toFixed(2), `<= 6 (${serverPerConn <= 6 * KiB ? 'met' : 'MISSED'})`],
-    ['swarm RSS per connection (KiB)', (swarmPerConn / KiB).toFixed(2), `<= 3 (${swarmPerConn <= 3 * KiB ? 'met' : 'MISSED'})`],
-    ['worker processes, swarm containers', `${results.trials[0]!.servers[0]!.env.PROCESSES}, ${results.trials[0]!.swarms.length}`, ''],
+    ['connections per second, all swarms (the scenario ramps at 4,000/s)', Math.round(n / establishS), ''],
+    ['server RSS per connection (KiB, peak over rest)', (serverPerConn / KiB).toFixed(2), `<= 6 (${serverPerConn <= 6 * KiB ? 'met' : 'MISSED'})`],
+    ['swarm RSS per held connection (KiB, where each held the most)', (swarmPerHeld / KiB).toFixed(2), `<= 3 (${swarmPerHeld <= 3 * KiB ? 'met' : 'MISSED'})`],
+    ['swarm RSS per connection at its peak (KiB)', (swarmPerPeak / KiB).toFixed(2), ''],
+    [`probe CPU while all were held (cores, ${window ? ((window.to - window.from) / 1000).toFixed(0) : 0} s)`, probeCores.toFixed(3), `< 0.05 (${probeCores < 0.05 ? 'met' : 'MISSED'})`],
+    ['sampler CPU over the same window (cores)', samplerCores.toFixed(3), ''],
+    [`one swarm container's 12,500 opened at once: swarm / plain Node (/s)`, `${Math.round(rate.swarm)} / ${Math.round(rate.plain)} = ${(rate.swarm / rate.plain).toFixed(2)}`, `>= 1.0 (${rate.swarm >= rate.plain ? 'met' : 'MISSED'})`],
+    ['worker processes, swarm containers', `${trial.servers[0]!.env.PROCESSES}, ${trial.swarms.length}`, ''],
     ['conntrack entries at most (host), of nf_conntrack_max', `${conntrackPeak} of ${hostCount('/proc/sys/net/netfilter/nf_conntrack_max')}`, ''],
   ]);
   for (const line of stderr.split('\n').filter((l) => /open files|worker processes|swarm containers/.test(l))) console.log(`  ${line}`);
@@ -593,8 +608,91 @@ async function c100k(): Promise<void> {
   figures.c100k_established_peak = server.establishedPeak;
   figures.c100k_establish_seconds = Number(establishS.toFixed(2));
   figures.c100k_server_rss_per_connection_bytes = Math.round(serverPerConn);
-  figures.c100k_swarm_rss_per_connection_bytes = Math.round(swarmPerConn);
+  figures.c100k_swarm_rss_per_held_connection_bytes = Math.round(swarmPerHeld);
+  figures.c100k_swarm_rss_per_connection_at_peak_bytes = Math.round(swarmPerPeak);
+  figures.c100k_probe_cores_while_held = Number(probeCores.toFixed(4));
+  figures.c100k_sampler_cores_while_held = Number(samplerCores.toFixed(4));
+  figures.c100k_swarm_connections_per_second = Math.round(rate.swarm);
+  figures.c100k_plain_node_connections_per_second = Math.round(rate.plain);
+  figures.c100k_swarm_vs_plain_rate_ratio = Number((rate.swarm / rate.plain).toFixed(3));
   figures.c100k_conntrack_peak = conntrackPeak;
+}
+
+const benchRuntime = new DockerRuntime();
+
+/** One reading of the CPU time of each running probe and sampler of a socklab run (their cgroup's usage_usec). */
+async function readObserverCpu(into: Record<'probe' | 'sampler', Array<{ t: number; usec: number }>>): Promise<void> {
+  for (const role of ['probe', 'sampler'] as const) {
+    for (const c of await benchRuntime.containersWithRole(role)) {
+      if (!(c.labels['socklab.run'] ?? '').startsWith('socklab-')) continue;
+      const r = await benchRuntime.execIn(c.name, ['cat', '/sys/fs/cgroup/cpu.stat']).catch(() => undefined);
+      const usec = Number(/^usage_usec (\d+)/m.exec(r?.stdout ?? '')?.[1] ?? NaN);
+      if (Number.isFinite(usec)) into[role].push({ t: Date.now(), usec });
+    }
+  }
+}
+
+/** Cores used over a window, from the first and last CPU readings inside it. */
+function coresOver(readings: ReadonlyArray<{ t: number; usec: number }>, w: { from: number; to: number }): number {
+  const inside = readings.filter((r) => r.t >= w.from && r.t <= w.to);
+  const a = inside[0];
+  const b = inside[inside.length - 1];
+  return a && b && b.t > a.t ? (b.usec - a.usec) / 1000 / (b.t - a.t) : NaN;
+}
+
+/** TCP sockets in use in a container's network namespace (/proc/net/sockstat: cheap to read at any count). */
+async function tcpInUse(c: Execs): Promise<number> {
+  const r = await c.exec(['cat', '/proc/net/sockstat']);
+  return Number(/^TCP: inuse (\d+)/m.exec(r.stdout)?.[1] ?? NaN);
+}
+
+/**
+ * How fast `n` connections are established when a client opens them all at once, read from the server's side
+ * (its sockets in use, every 50 ms) the same way for both clients: from the first one seen to the n-th.
+ */
+async function establishRate(server: Started, n: number, start: () => Promise<{ done: Promise<unknown> }>): Promise<number> {
+  const base = await tcpInUse(server.handle);
+  const { done } = await start();
+  let first = NaN;
+  const until = performance.now() + 120_000;
+  for (;;) {
+    const inUse = (await tcpInUse(server.handle)) - base;
+    const now = performance.now();
+    if (Number.isNaN(first) && inUse > 0) first = now;
+    if (inUse >= n) {
+      await done;
+      return (n / (now - first)) * 1000;
+    }
+    if (now > until) throw new Error(`only ${inUse} of ${n} connections established within 120 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * C100K's rate, side by side: one swarm container's share of the 100,000 (12,500) opened at once by the swarm and
+ * by the plainest Node client, against a fresh event-loop server each time, three rounds, alternating who goes first.
+ */
+async function c100kRate(lab: Lab): Promise<{ swarm: number; plain: number }> {
+  const n = 12_500;
+  const burst = readFileSync(new URL('./reference-burst.js', import.meta.url), 'utf8');
+  const rates: { swarm: number[]; plain: number[] } = { swarm: [], plain: [] };
+  for (let round = 0; round < 3; round += 1) {
+    for (const who of round % 2 === 0 ? (['swarm', 'plain'] as const) : (['plain', 'swarm'] as const)) {
+      const name = `c100k-rate-${who}-${round}`;
+      const server = await lab.server({ MODEL: 'event-loop', PROTOCOL: 'keepalive', BACKLOG: '4096' }, { name, sysctls: { 'net.core.somaxconn': '4096' } });
+      await new Promise((r) => setTimeout(r, 1000));
+      const target = `${lab.run}-${name}`;
+      const swarmArgs = ['--target', `${target}:${LAB_PORT}`, '--clients', String(n), '--arrival', 'burst', '--hold', '15s', '--request-interval', '10s', '--connect-timeout', '30s', '--read-timeout', '30s', '--metrics-port', '0'];
+      const plainCmd = ['node', '--input-type=module', '-e', burst, target, String(LAB_PORT), String(n), '15'];
+      const start = async (): Promise<{ done: Promise<unknown> }> =>
+        who === 'swarm'
+          ? { done: (await lab.startSwarm(swarmArgs, `${name}-clients`)).done }
+          : { done: (await startReferenceRun({ run: lab.run, name: `${name}-clients`, network: { join: lab.network }, cmd: plainCmd })).done };
+      rates[who].push(await establishRate(server, n, start));
+      await server.stop();
+    }
+  }
+  return { swarm: median(rates.swarm), plain: median(rates.plain) };
 }
 
 const SECTIONS = { memory: serverMemory, rate: connectionRate, c10k, c100k, probe: probeCost, engine: engineCost, classroom, cluster: clusterCost, soak } as const;
