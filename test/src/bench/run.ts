@@ -588,7 +588,10 @@ async function c100k(lab: Lab): Promise<void> {
   const window = held.length > 1 ? { from: Math.min(...held), to: Math.max(...held) } : null;
   const probeCores = window ? coresOver(cpu.probe, window) : NaN;
   const samplerCores = window ? coresOver(cpu.sampler, window) : NaN;
-  const rate = await c100kRate(lab);
+  const rate = await c100kRate(lab).catch((e: unknown) => {
+    console.log(`c100k: the rate side by side failed: ${(e as Error).message}`);
+    return { swarm: NaN, plain: NaN };
+  });
   table(`C100K: socklab run c100k (${(wallMs / 1000).toFixed(0)} s wall)`, ['what', 'measured', 'target'], [
     ['outcomes', ok === n ? 'all 100000 ok' : `${ok} ok; ${JSON.stringify(Object.fromEntries(notOk))} ${JSON.stringify(errnos)}`, `all ok (${ok === n ? 'met' : 'MISSED'})`],
     ['held at once (the probe)', server.establishedPeak ?? 'n/a', ''],
@@ -620,13 +623,15 @@ async function c100k(lab: Lab): Promise<void> {
 
 const benchRuntime = new DockerRuntime();
 
-/** One reading of the CPU time of each running probe and sampler of a socklab run (their cgroup's usage_usec). */
+/** One reading of the CPU time of each running probe and sampler of a socklab run (from their cgroups). */
 async function readObserverCpu(into: Record<'probe' | 'sampler', Array<{ t: number; usec: number }>>): Promise<void> {
   for (const role of ['probe', 'sampler'] as const) {
     for (const c of await benchRuntime.containersWithRole(role)) {
       if (!(c.labels['socklab.run'] ?? '').startsWith('socklab-')) continue;
-      const r = await benchRuntime.execIn(c.name, ['cat', '/sys/fs/cgroup/cpu.stat']).catch(() => undefined);
-      const usec = Number(/^usage_usec (\d+)/m.exec(r?.stdout ?? '')?.[1] ?? NaN);
+      // cgroup v2: cpu.stat's usage_usec; v1: cpuacct.usage, in ns (the container's own cgroup either way).
+      const r = await benchRuntime.execIn(c.name, ['sh', '-c', 'cat /sys/fs/cgroup/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpuacct/cpuacct.usage']).catch(() => undefined);
+      const out = r?.stdout ?? '';
+      const usec = /usage_usec/.test(out) ? Number(/^usage_usec (\d+)/m.exec(out)?.[1] ?? NaN) : Number(out.trim()) / 1000;
       if (Number.isFinite(usec)) into[role].push({ t: Date.now(), usec });
     }
   }
@@ -640,23 +645,23 @@ function coresOver(readings: ReadonlyArray<{ t: number; usec: number }>, w: { fr
   return a && b && b.t > a.t ? (b.usec - a.usec) / 1000 / (b.t - a.t) : NaN;
 }
 
-/** TCP sockets in use in a container's network namespace (/proc/net/sockstat: cheap to read at any count). */
-async function tcpInUse(c: Execs): Promise<number> {
-  const r = await c.exec(['cat', '/proc/net/sockstat']);
-  return Number(/^TCP: inuse (\d+)/m.exec(r.stdout)?.[1] ?? NaN);
+/** Open files of a container's main process: its connections, less a few (/proc/1/fd: cheap to read at any count). */
+async function openFds(c: Execs): Promise<number> {
+  const r = await c.exec(['sh', '-c', 'ls /proc/1/fd | wc -l']);
+  return Number(r.stdout.trim());
 }
 
 /**
  * How fast `n` connections are established when a client opens them all at once, read from the server's side
- * (its sockets in use, every 50 ms) the same way for both clients: from the first one seen to the n-th.
+ * (its open files, every 50 ms) the same way for both clients: from the first one seen to the n-th.
  */
 async function establishRate(server: Started, n: number, start: () => Promise<{ done: Promise<unknown> }>): Promise<number> {
-  const base = await tcpInUse(server.handle);
+  const base = await openFds(server.handle);
   const { done } = await start();
   let first = NaN;
   const until = performance.now() + 120_000;
   for (;;) {
-    const inUse = (await tcpInUse(server.handle)) - base;
+    const inUse = (await openFds(server.handle)) - base;
     const now = performance.now();
     if (Number.isNaN(first) && inUse > 0) first = now;
     if (inUse >= n) {
