@@ -5,7 +5,7 @@ import { IMAGES } from '@socklab/shared';
 import { EngineLostError, SocklabError } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import type { RunPlan } from '../plan/types.js';
-import { AttachedPrometheus, grafanaRunUrl } from '../roles/prometheus.js';
+import { AttachedPrometheus, grafanaRunUrl, SCRAPED_WAIT_MS } from '../roles/prometheus.js';
 import { trialTargets } from '../plan/targets.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { checkExpectations } from '../results/expect.js';
@@ -92,7 +92,7 @@ async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions,
     await prometheus.publish(targets).catch((e: unknown) => problems.push(`live view targets: ${(e as Error).message}`));
     const watched = async (signal: AbortSignal): Promise<void> => {
       const late = await prometheus.scraped(targets, signal);
-      if (late.length > 0 && !signal.aborted) o.emit({ type: 'warn', message: `live view: ${late.join(', ')} had not scraped trial ${trial.id}'s servers within 5 s; its dashboards may miss what the clients cause first` });
+      if (late.length > 0 && !signal.aborted) o.emit({ type: 'warn', message: `live view: ${late.join(', ')} had not scraped trial ${trial.id}'s servers within ${SCRAPED_WAIT_MS / 1000} s; its dashboards may miss what the clients cause first` });
     };
     let ended = (): void => {};
     const experimentEnded = new Promise<void>((r) => (ended = r));

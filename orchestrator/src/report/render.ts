@@ -90,7 +90,7 @@ function cpuLimits(r: Results, lang: Lang): string[] {
     for (const s of t.servers) {
       const { cpus, cores } = s.server;
       if (cpus === undefined || seen.has(s.name)) continue;
-      const n = pt ? `${String(cpus).replace('.', ',')} ${cpus === 1 ? 'núcleo' : 'núcleos'}` : `${cpus} ${cpus === 1 ? 'core' : 'cores'}`;
+      const n = `${fmt(lang).num(cpus)} ${pt ? (cpus === 1 ? 'núcleo' : 'núcleos') : cpus === 1 ? 'core' : 'cores'}`;
       const how = cores
         ? pt ? `fixado ${cores.length === 1 ? 'no núcleo' : 'nos núcleos'} ${cores.join(', ')} (cpuset)` : `pinned to ${cores.length === 1 ? 'core' : 'cores'} ${cores.join(', ')} (cpuset)`
         : pt ? 'uma cota de tempo de CPU, em qualquer núcleo' : 'a quota of CPU time, on any core';

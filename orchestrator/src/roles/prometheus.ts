@@ -7,6 +7,8 @@ import type { RoleContext } from './server.js';
 /** Where Prometheus reads file_sd target files (images/prometheus/prometheus.yml, job `runs`). */
 const TARGETS_DIR = '/etc/prometheus/targets';
 const PROMETHEUS_READY = 'Server is ready to receive web requests';
+/** How long a trial's clients wait at most for the live view's first scrape of its servers. */
+export const SCRAPED_WAIT_MS = 5_000;
 
 export interface TargetGroup {
   readonly targets: readonly string[];
@@ -50,7 +52,7 @@ export class AttachedPrometheus {
    * leave what they caused first (a listen(1) queue overflowing at once) out of every rate on the dashboards.
    * Resolves with the names of those that had not by then (none: all had).
    */
-  async scraped(groups: readonly TargetGroup[], signal: AbortSignal, timeoutMs = 5_000): Promise<string[]> {
+  async scraped(groups: readonly TargetGroup[], signal: AbortSignal, timeoutMs = SCRAPED_WAIT_MS): Promise<string[]> {
     const want = groups.reduce((n, g) => n + g.targets.length, 0);
     const labels = groups[0]?.labels ?? {};
     const selector = ['run', 'trial'].filter((k) => labels[k] !== undefined).map((k) => `${k}="${labels[k]}"`).join(',');
