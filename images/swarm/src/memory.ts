@@ -1,14 +1,11 @@
+import type { SwarmSummary } from '@socklab/shared/results';
+
 /**
  * The swarm's own memory, for what each connection costs on the clients' side: resident memory (VmRSS) before
  * the first connection, at most while it ran, and at the reading where it held the most connections open at once
  * (the figure per held connection is read there, not at a peak that garbage not yet collected may have set).
  */
-export interface MemoryReadings {
-  idleBytes: number;
-  peakBytes: number;
-  heldBytes?: number;
-  heldConnections?: number;
-}
+export type MemoryReadings = NonNullable<SwarmSummary['memory']>;
 
 export class MemoryWatch {
   readonly readings: MemoryReadings;
