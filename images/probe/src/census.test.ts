@@ -4,7 +4,7 @@ import { parseCensus } from './census.js';
 
 describe('census helper answers', () => {
   it('maps the helper\'s counts to the probe\'s states', () => {
-    const c = parseCensus('census listening=1 queue=2 max=1 syn_recv=3 established=4 unaccepted=2 close_wait=5 time_wait=6');
+    const c = parseCensus('census listening=1 queue=2 max=1 syn_recv=3 established=4 unaccepted=2 close_wait=5 time_wait=6 cpu_us=1234');
     assert.deepEqual(c, {
       listening: true,
       acceptQueue: 2,

@@ -42,6 +42,8 @@ export function parseCensus(line: string): Census | null {
  * by port and sends binary records, instead of formatting /proc/net/tcp6 text for every socket of the host.
  */
 export class CensusHelper {
+  /** The helper's CPU time so far (ms), the kernel's walk of its tables included, as of its last answer. */
+  cpuMs = 0;
   private child: ChildProcess | undefined;
   private lines: Interface | undefined;
   private waiting: Array<(c: Census | null) => void> = [];
@@ -54,7 +56,11 @@ export class CensusHelper {
     const child = spawn(CENSUS, [String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
     this.lines = createInterface({ input: child.stdout! });
-    this.lines.on('line', (l) => this.waiting.shift()?.(parseCensus(l)));
+    this.lines.on('line', (l) => {
+      const cpu = /\bcpu_us=(\d+)/.exec(l);
+      if (cpu) this.cpuMs = Number(cpu[1]) / 1000;
+      this.waiting.shift()?.(parseCensus(l));
+    });
     child.on('exit', () => {
       this.child = undefined;
       for (const w of this.waiting.splice(0)) w(null);

@@ -6,6 +6,7 @@ import { readKernelCounters, readSocketTable, readSysctls, TABLES, type Sysctls,
 import { readAcceptQueueMax } from './ss.js';
 import { CensusHelper, type Census } from './census.js';
 import { rxQueues, ThreadReader } from './threads.js';
+import { ownCpuMs, ReadingBudget } from './budget.js';
 
 /** The probe's reading of its namespace, served as JSON at /state: the shape every consumer decodes. */
 export type KernelState = ProbeState;
@@ -33,6 +34,9 @@ export class Observer {
 
   /** Where each thread of the server's processes is blocked (the probe shares its PID namespace). */
   private readonly threadReader: ThreadReader;
+
+  /** At 100,000 sockets a reading costs tens of ms of CPU: readings are held to 5% of a core from 10,000 on. */
+  private readonly budget = new ReadingBudget(() => ownCpuMs() + (this.census?.cpuMs ?? 0));
 
   constructor(
     readonly port: number,
@@ -62,12 +66,15 @@ export class Observer {
 
   /** A reading taken now (or the one being taken), for a reader who needs to know when it was true. */
   fresh(): Promise<KernelState> {
+    // Within the budget's rest the last reading stands: it carries the time it was taken, so nothing is misdated.
+    if (!this.pending && this.state && this.budget.resting()) return Promise.resolve(this.state);
     this.pending ??= this.refresh().finally(() => (this.pending = undefined));
     return this.pending;
   }
 
   async refresh(): Promise<KernelState> {
     const t0 = performance.now();
+    const spending = this.budget.begin();
     // The time of the reading: when the kernel was asked, not when the answer was put together.
     const readAt = new Date().toISOString();
     const [fromDiag, kernel, sysctls, threads] = await Promise.all([
@@ -108,6 +115,7 @@ export class Observer {
     this.m.sysctl.reset();
     this.m.sysctl.set(sysctls, 1);
     this.m.scrapeDuration.set((performance.now() - t0) / 1000);
+    this.budget.spent(spending, Object.values(table.states).reduce((a, b) => a + b, 0));
     this.state = {
       port: this.port,
       listening: table.acceptQueue !== null,

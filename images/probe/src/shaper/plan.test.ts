@@ -43,3 +43,12 @@ describe('choosing how to shape', () => {
     assert.deepEqual(describePlan(choosePlan(parseShaping({}), all)), ['no shaping requested']);
   });
 });
+
+describe('what the shaper leaves unshaped', () => {
+  it('only the server side\'s observation ports on a link: a client whose ephemeral port is 9464 is still shaped', async () => {
+    const { unshapedMatch } = await import('./shaper.js');
+    assert.deepEqual(unshapedMatch('eth0', 'egress'), ['-m', 'multiport', '--sports', '9464:9480']);
+    assert.deepEqual(unshapedMatch('eth0', 'ingress'), ['-m', 'multiport', '--dports', '9464:9480']);
+    assert.deepEqual(unshapedMatch('lo', 'egress'), ['-m', 'multiport', '--ports', '9464:9480'], 'on loopback both ends are the namespace\'s');
+  });
+});

@@ -7,12 +7,22 @@ import { labInterfaces, must, run } from './system.js';
 const IFB = 'socklab-ifb0';
 const CHAIN_IN = 'SOCKLAB-IN';
 const CHAIN_OUT = 'SOCKLAB-OUT';
-/** Metrics and control traffic is never shaped, so dashboards and the control endpoint keep working. */
 /**
  * The lab's observation traffic is never shaped, either way: the server's metrics, the probe's, and those of
- * swarms run in the server's namespace (9466 up), as source or destination port.
+ * swarms run in the server's namespace (9466 up), so dashboards and the control endpoint keep working.
  */
 const UNSHAPED_PORTS = `${SERVER_METRICS_PORT}:${SERVER_METRICS_PORT + 16}`;
+
+/**
+ * Which port of a packet says it is observation traffic. These ports are the server side's: on the link, what
+ * leaves has them as source and what arrives as destination. Matching either port would also pass unshaped a
+ * lab client whose ephemeral port happens to fall among them (the swarm's range is 1024-65535: about one
+ * connection in 3,800). On loopback both ends are in the namespace, so either port counts.
+ */
+export function unshapedMatch(iface: string, dir: 'egress' | 'ingress'): string[] {
+  const which = iface === 'lo' ? '--ports' : dir === 'egress' ? '--sports' : '--dports';
+  return ['-m', 'multiport', which, UNSHAPED_PORTS];
+}
 
 /** Find out what this kernel offers: netem, ifb, tbf, NFQUEUE (the helper and iptables). */
 export async function detectCapabilities(iface: string): Promise<Capabilities> {
@@ -133,7 +143,7 @@ export class Shaper {
       for (const iface of this.ifaces) {
         for (const [chain, dir, flag] of [[CHAIN_OUT, 'egress', '-o'], [CHAIN_IN, 'ingress', '-i']] as const) {
           if (!uses('nfqueue', dir)) continue;
-          await must('iptables', ['-A', chain, flag, iface, '-p', 'tcp', '-m', 'multiport', '--ports', UNSHAPED_PORTS, '-j', 'RETURN']);
+          await must('iptables', ['-A', chain, flag, iface, '-p', 'tcp', ...unshapedMatch(iface, dir), '-j', 'RETURN']);
           await must('iptables', ['-A', chain, flag, iface, '-p', 'tcp', ...q]);
         }
       }
