@@ -15,10 +15,21 @@ describe('swarm flags', () => {
     assert.equal(parseSwarmArgs([...t, '--preset', 'nervous', '--clients', '42']).clients, 42);
   });
 
+  it('c100k sets its arrival, hold and timeouts as defaults, which flags beside it override; alone it is more than one container holds', () => {
+    const t = ['--target', 'server:7000'];
+    const c = parseSwarmArgs([...t, '--preset', 'c100k', '--clients', '8000']);
+    assert.deepEqual(
+      { clients: c.clients, arrival: c.arrival, rate: c.rate, durationMs: c.durationMs, holdMs: c.holdMs, requestIntervalMs: c.requestIntervalMs, connectTimeoutMs: c.connectTimeoutMs, readTimeoutMs: c.readTimeoutMs, maxDurationMs: c.maxDurationMs },
+      { clients: 8000, arrival: 'steady', rate: 4000, durationMs: 2000, holdMs: 60_000, requestIntervalMs: 20_000, connectTimeoutMs: 30_000, readTimeoutMs: 60_000, maxDurationMs: 240_000 },
+    );
+    assert.equal(parseSwarmArgs([...t, '--preset', 'c100k', '--clients', '100', '--hold', '5s']).holdMs, 5000);
+    assert.throws(() => parseSwarmArgs([...t, '--preset', 'c100k']), /--preset "c100k": expected a preset of at most 50000 clients in one swarm container, or --clients N beside it/);
+  });
+
   it('rejects bad values with the valid ones named', () => {
     const t = ['--target', 'server:7000'];
     const cases: Array<[string[], RegExp]> = [
-      [['--preset', 'angry'], /--preset "angry".*client, nervous, challenge, c10k/],
+      [['--preset', 'angry'], /--preset "angry".*client, nervous, challenge, c10k, c100k/],
       [['--arrival', 'trickle'], /--arrival "trickle".*burst, ramp, steady/],
       [['--clients', '0'], /--clients "0".*1 to/],
       [['--connect-timeout', '3'], /--connect-timeout "3".*ms, s, m or h/],

@@ -4,14 +4,44 @@ import { DURATION_FORMS, parseDuration, parseInteger } from './duration.js';
 import { DEFAULT_MESSAGE } from './protocol.js';
 import { SWARM_METRICS_PORT } from './ports.js';
 
-/** The course's clients as presets: client.py (3), clientenervoso.py (10), the extra challenge (200), C10K. */
+/** What a preset sets: the number of clients, and defaults for other flags (each in the flag's own form). */
+interface Preset {
+  readonly clients: number;
+  readonly flags?: Readonly<Partial<Record<'arrival' | 'rate' | 'hold' | 'request-interval' | 'connect-timeout' | 'read-timeout' | 'max-duration', string>>>;
+}
+
+/**
+ * The course's clients as presets: client.py (3), clientenervoso.py (10), the extra challenge (200), C10K, and
+ * C100K (100,000 arriving at 4,000 a second, each held a minute: more than one swarm container holds, so only
+ * socklab's plan, which spreads them, runs it). Flags given beside a preset win over its defaults.
+ */
 export const SWARM_PRESETS = {
   client: { clients: 3 },
   nervous: { clients: 10 },
   challenge: { clients: 200 },
-  c10k: { clients: 10_000, holdMs: 30_000 },
-} as const;
+  c10k: { clients: 10_000, flags: { hold: '30s' } },
+  c100k: {
+    clients: 100_000,
+    flags: { arrival: 'steady', rate: '4000', hold: '60s', 'request-interval': '20s', 'connect-timeout': '30s', 'read-timeout': '60s', 'max-duration': '4m' },
+  },
+} as const satisfies Record<string, Preset>;
 export type SwarmPreset = keyof typeof SWARM_PRESETS;
+
+/** A preset's defaults in the scenario's own terms (a scenario swarm's fields), for the plan to spell out. */
+export function presetFields(name: SwarmPreset): { clients: number; arrival?: Arrival; rate?: number; hold?: string; requestInterval?: string; connectTimeout?: string; readTimeout?: string; maxDuration?: string } {
+  const p: Preset = SWARM_PRESETS[name];
+  const f = p.flags ?? {};
+  return {
+    clients: p.clients,
+    ...(f.arrival !== undefined && { arrival: f.arrival as Arrival }),
+    ...(f.rate !== undefined && { rate: Number(f.rate) }),
+    ...(f.hold !== undefined && { hold: f.hold }),
+    ...(f['request-interval'] !== undefined && { requestInterval: f['request-interval'] }),
+    ...(f['connect-timeout'] !== undefined && { connectTimeout: f['connect-timeout'] }),
+    ...(f['read-timeout'] !== undefined && { readTimeout: f['read-timeout'] }),
+    ...(f['max-duration'] !== undefined && { maxDuration: f['max-duration'] }),
+  };
+}
 
 export const ARRIVALS = ['burst', 'ramp', 'steady', 'closed'] as const;
 export type Arrival = (typeof ARRIVALS)[number];
@@ -129,7 +159,7 @@ function parseTarget(given: string | undefined): SwarmConfig['target'] {
 }
 
 /** How the clients arrive: the arrival, its rate, how long it lasts, the closed loop's concurrency. */
-function arrivalOf(v: SwarmValues, clients: number): Pick<SwarmConfig, 'arrival' | 'rate' | 'durationMs' | 'concurrency'> {
+function arrivalOf(v: SwarmValues, clients: number, clientsGiven: boolean): Pick<SwarmConfig, 'arrival' | 'rate' | 'durationMs' | 'concurrency'> {
   const arrival = v.arrival ?? 'burst';
   if (!(ARRIVALS as readonly string[]).includes(arrival)) throw invalid('--arrival', arrival, `one of ${ARRIVALS.join(', ')}`);
   const rate = v.rate === undefined ? 0 : parseInteger(v.rate, '--rate', 1, 1_000_000);
@@ -137,7 +167,7 @@ function arrivalOf(v: SwarmValues, clients: number): Pick<SwarmConfig, 'arrival'
   const concurrency = v.concurrency === undefined ? 0 : parseInteger(v.concurrency, '--concurrency', 1, SWARM_LIMITS.maxClients);
   if (arrival === 'closed' && concurrency === 0) throw new ConfigError('--arrival closed needs --concurrency N');
   if (arrival === 'ramp' || arrival === 'steady') {
-    if (rate === 0 || (durationMs === 0 && v.clients === undefined)) {
+    if (rate === 0 || (durationMs === 0 && !clientsGiven)) {
       throw new ConfigError(`--arrival ${arrival} needs --rate N (connections per second) and --duration D or --clients N`);
     }
     // Given the clients and no duration, the arrival lasts as long as it takes to make them.
@@ -158,13 +188,18 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
   } catch (e) {
     throw new ConfigError(`${(e as Error).message}\n\n${SWARM_USAGE}`);
   }
-  const v = parsed.values;
-  const target = parseTarget(v.target);
-  let preset: (typeof SWARM_PRESETS)[SwarmPreset] | undefined;
-  if (v.preset !== undefined) {
-    if (!(v.preset in SWARM_PRESETS)) throw invalid('--preset', v.preset, `one of ${Object.keys(SWARM_PRESETS).join(', ')}`);
-    preset = SWARM_PRESETS[v.preset as SwarmPreset];
+  let preset: Preset | undefined;
+  if (parsed.values.preset !== undefined) {
+    const name = parsed.values.preset;
+    if (!(name in SWARM_PRESETS)) throw invalid('--preset', name, `one of ${Object.keys(SWARM_PRESETS).join(', ')}`);
+    preset = SWARM_PRESETS[name as SwarmPreset];
+    if (preset.clients > SWARM_LIMITS.maxClients && parsed.values.clients === undefined) {
+      throw invalid('--preset', name, `a preset of at most ${SWARM_LIMITS.maxClients} clients in one swarm container, or --clients N beside it (socklab run spreads ${preset.clients} over several)`);
+    }
   }
+  // The preset's defaults first, the flags given over them.
+  const v: SwarmValues = { ...preset?.flags, ...parsed.values };
+  const target = parseTarget(v.target);
   const clients = v.clients !== undefined ? parseInteger(v.clients, '--clients', 1, SWARM_LIMITS.maxClients) : (preset?.clients ?? 1);
   const maxDurationMs = duration(v['max-duration'], 'max-duration', SWARM_LIMITS.defaultMaxDurationMs);
   if (maxDurationMs <= 0 || maxDurationMs > SWARM_LIMITS.maxDurationMs) {
@@ -172,11 +207,11 @@ export function parseSwarmArgs(argv: readonly string[]): SwarmConfig {
   }
   const message = v.message ?? DEFAULT_MESSAGE;
   if (message.includes('\n')) throw invalid('--message', message, 'one line of text (no newline)');
-  const holdMs = duration(v.hold, 'hold', preset && 'holdMs' in preset ? preset.holdMs : 0);
+  const holdMs = duration(v.hold, 'hold', 0);
   return {
     target,
     clients,
-    ...arrivalOf(v, clients),
+    ...arrivalOf(v, clients, v.clients !== undefined || preset !== undefined),
     delayMs: duration(v.delay, 'delay', 0),
     connectTimeoutMs: duration(v['connect-timeout'], 'connect-timeout', 5000),
     readTimeoutMs: duration(v['read-timeout'], 'read-timeout', 10_000),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, IMAGES, LABELS } from '@socklab/shared';
 import { loadScenario } from '../scenario/load.js';
 import { buildPlan, coresOf, parseMatrix } from './build.js';
+import { connectionsOf } from './capacity.js';
 
 describe('plans', () => {
   it('a run is one trial on one internal network; the probe and sampler live in the server\'s namespaces', () => {
@@ -40,6 +41,23 @@ describe('plans', () => {
     assert.equal(slow.servers[0]?.probe.env.DELAY, '100ms');
     assert.match(slow.swarms[0]!.container.cmd.join(' '), /--clients 200/);
     assert.equal(new Set(p.trials.flatMap((t) => [t.servers[0]!.server.name])).size, p.trials.length, 'container names never repeat');
+  });
+
+  it('c100k is a preset compare keeps: each cell holds its connections a minute, bounded at 4 minutes, at 4,000 a second', () => {
+    const base = loadScenario('c100k').scenario;
+    assert.equal(base.swarms[0]?.preset, 'c100k', 'the built-in scenario is the preset');
+    assert.equal(connectionsOf(base.swarms[0]!), 100_000);
+    const p = buildPlan(base, { source: 'test', openFiles: { perProcess: 20_000, measured: true }, compare: parseMatrix('event-loop-workers', '20000,100000', undefined) });
+    for (const t of p.trials) {
+      const clients = t.swarms.reduce((a, w) => a + Number(/--clients (\d+)/.exec(w.container.cmd.join(' '))?.[1]), 0);
+      assert.equal(String(clients), t.cell.clients, 'the cell\'s clients, spread over the swarm containers');
+      for (const w of t.swarms) assert.match(w.container.cmd.join(' '), /--arrival steady .*--hold 60s --request-interval 20s --max-duration 4m/);
+      assert.equal(t.swarms.reduce((a, w) => a + Number(/--rate (\d+)/.exec(w.container.cmd.join(' '))?.[1]), 0), 4000);
+    }
+    assert.equal(p.trials.find((t) => t.cell.clients === '100000')!.swarms.length, 8);
+    const run = buildPlan(base, { source: 'test', openFiles: { perProcess: 20_000, measured: true } });
+    assert.equal(run.trials[0]!.swarms.length, 8, 'a run of the scenario: the same 8 containers');
+    assert.doesNotMatch(run.trials[0]!.swarms[0]!.container.cmd.join(' '), /--preset/, 'spelled out, not handed to the image');
   });
 
   it('a bad matrix names the bad item and the valid forms', () => {

@@ -8,6 +8,7 @@ import { clientHostSpec, DEFAULT_RUN_MAX_DURATION, swarmArgs, swarmSpec } from '
 import { roleLabels } from '../roles/common.js';
 import type { ContainerSpec } from '../runtime/spec.js';
 import { ASSUMED_OPEN_FILES, sizeForLimits, type OpenFiles } from './capacity.js';
+import { spellPreset } from './preset.js';
 import { PLAN_VERSION, type LoopbackPlan, type RunPlan, type ServerPlan, type SwarmPlan, type TrialPlan } from './types.js';
 
 /**
@@ -88,12 +89,12 @@ export function parseMatrix(models: string, clients: string, delays: string | un
   return { models: m, clients: c, delays: d };
 }
 
-/** The scenario of one compare cell: the base with this model, client count and delay. */
+/** The scenario of one compare cell: the base with this model, client count and delay (a preset's other settings kept). */
 function cellScenario(base: Scenario, model: string, clients: number, delay: string): Scenario {
   return {
     ...base,
     servers: base.servers.map((s) => ({ ...s, model: model as Scenario['servers'][number]['model'], ...(delay !== '0' && { shaping: { ...s.shaping, delay } }) })),
-    swarms: base.swarms.map((s) => ({ ...s, clients, preset: undefined })),
+    swarms: base.swarms.map((s) => ({ ...spellPreset(s), clients })),
   };
 }
 
@@ -176,7 +177,7 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
           opts.compare!.delays.map((d) => ({ s: cellScenario(scenario, m, c, d), cell: { model: m, clients: String(c), delay: d === '0' ? '0ms' : d } })),
         ),
       )
-    : [{ s: scenario, cell: {} }];
+    : [{ s: { ...scenario, swarms: scenario.swarms.map(spellPreset) }, cell: {} }];
   const hosts: RoleContext = { run: runId, network: network.name, prefix: `${runId}-clients` };
   const openFiles = opts.openFiles ?? { perProcess: ASSUMED_OPEN_FILES, measured: false };
   const notes = new Set<string>();

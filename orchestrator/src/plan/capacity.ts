@@ -1,6 +1,7 @@
 import { arrivalCount, LAB_PORT, SWARM_LIMITS } from '@socklab/shared';
 import type { Scenario, ServerInput, SwarmInput } from '@socklab/shared/scenario';
 import { swarmArgs } from '../roles/swarm.js';
+import { spellPreset } from './preset.js';
 
 /**
  * How many connections one process and one client address can hold, and how a scenario's servers and swarms are
@@ -31,7 +32,8 @@ export interface Sizing {
 }
 
 /** The connections a swarm makes: its clients, or what its arrival makes at its rate for its duration. */
-export function connectionsOf(sw: SwarmInput): number {
+export function connectionsOf(given: SwarmInput): number {
+  const sw = spellPreset(given);
   if (sw.clients !== undefined) return sw.clients;
   const { config } = swarmArgs(sw, sw.target, { port: LAB_PORT });
   return config.arrival === 'steady' || config.arrival === 'ramp' ? arrivalCount(config.arrival, config.rate, config.durationMs) : config.clients;

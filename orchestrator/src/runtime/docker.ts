@@ -147,9 +147,9 @@ export class DockerRuntime implements ContainerRuntime {
     return new DockerContainer(this.docker, this.watch, this.docker.getContainer(container), container).exec(cmd);
   }
 
-  async containersWithRole(role: string): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>> {
+  async containersWithRole(role: string): Promise<Array<{ name: string; id: string; labels: Readonly<Record<string, string>> }>> {
     const list = await this.docker.listContainers({ filters: { label: [`${LABELS.role}=${role}`], status: ['running'] } });
-    return list.map((c) => ({ name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels }));
+    return list.map((c) => ({ name: (c.Names[0] ?? c.Id).replace(/^\//, ''), id: c.Id, labels: c.Labels }));
   }
 
   async containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>> {

@@ -216,10 +216,10 @@ export class FakeRuntime implements ContainerRuntime {
   /** Long-lived containers outside any run (a lab Prometheus), by role. */
   readonly outside: Array<{ name: string; labels: Readonly<Record<string, string>> }> = [];
 
-  async containersWithRole(role: string): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>> {
+  async containersWithRole(role: string): Promise<Array<{ name: string; id: string; labels: Readonly<Record<string, string>> }>> {
     return [
-      ...this.outside.filter((c) => c.labels[LABELS.role] === role),
-      ...[...this.containers.values()].filter((c) => c.spec.labels[LABELS.role] === role).map((c) => ({ name: c.name, labels: c.spec.labels })),
+      ...this.outside.filter((c) => c.labels[LABELS.role] === role).map((c) => ({ ...c, id: c.name })),
+      ...[...this.containers.values()].filter((c) => c.spec.labels[LABELS.role] === role).map((c) => ({ name: c.name, id: c.name, labels: c.spec.labels })),
     ];
   }
 

@@ -99,7 +99,8 @@ export interface ContainerRuntime {
   /** Run a command in a running container found by name (one outside any run, such as the lab's Prometheus). */
   execIn(container: string, cmd: readonly string[]): Promise<ExecOutput>;
   /** The running containers with a role, of every run (the long-lived Prometheus of the lab, say). */
-  containersWithRole(role: string): Promise<Array<{ name: string; labels: Readonly<Record<string, string>> }>>;
+  /** Running containers with this role (their engine id too, e.g. to find their cgroup from the host). */
+  containersWithRole(role: string): Promise<Array<{ name: string; id: string; labels: Readonly<Record<string, string>> }>>;
   /** The running containers of a run with a given role, with their labels. */
   containersOf(run: string, role: string): Promise<Array<{ handle: ContainerHandle; labels: Readonly<Record<string, string>> }>>;
   /** Every container, network and volume carrying `socklab.run` (=run when given). */

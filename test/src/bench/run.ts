@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DockerRuntime, establishedCount, labDownArgs, labUpArgs, processRss, readResults, REPO_ROOT, trialMeasures, type Execs, type Results } from '@socklab/orchestrator';
@@ -628,13 +629,38 @@ async function readObserverCpu(into: Record<'probe' | 'sampler', Array<{ t: numb
   for (const role of ['probe', 'sampler'] as const) {
     for (const c of await benchRuntime.containersWithRole(role)) {
       if (!(c.labels['socklab.run'] ?? '').startsWith('socklab-')) continue;
-      // cgroup v2: cpu.stat's usage_usec; v1: cpuacct.usage, in ns (the container's own cgroup either way).
-      const r = await benchRuntime.execIn(c.name, ['sh', '-c', 'cat /sys/fs/cgroup/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpuacct/cpuacct.usage']).catch(() => undefined);
-      const out = r?.stdout ?? '';
-      const usec = /usage_usec/.test(out) ? Number(/^usage_usec (\d+)/m.exec(out)?.[1] ?? NaN) : Number(out.trim()) / 1000;
-      if (Number.isFinite(usec)) into[role].push({ t: Date.now(), usec });
+      const usec = (await cgroupCpuUsec(c.id)) ?? (await cgroupCpuUsecInside(c.name));
+      if (usec !== undefined && Number.isFinite(usec)) into[role].push({ t: Date.now(), usec });
     }
   }
+}
+
+/** A CPU reading in µs from a cgroup file's text: cgroup v2's cpu.stat (usage_usec) or v1's cpuacct.usage (ns). */
+function cpuUsecOf(text: string): number {
+  return /usage_usec/.test(text) ? Number(/^usage_usec (\d+)/m.exec(text)?.[1] ?? NaN) : Number(text.trim()) / 1000;
+}
+
+/**
+ * A container's CPU so far, read from the host's cgroup tree (v1 or v2, cgroupfs or systemd driver), so that reading
+ * it costs the container nothing; undefined where the host does not show it (a remote engine, a VM).
+ */
+async function cgroupCpuUsec(id: string): Promise<number | undefined> {
+  for (const f of [
+    `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`,
+    `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`,
+    `/sys/fs/cgroup/docker/${id}/cpu.stat`,
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`,
+  ]) {
+    const text = await readFile(f, 'utf8').catch(() => undefined);
+    if (text !== undefined) return cpuUsecOf(text);
+  }
+  return undefined;
+}
+
+/** The same from inside the container (a process run in it, which costs it a little CPU of its own). */
+async function cgroupCpuUsecInside(name: string): Promise<number | undefined> {
+  const r = await benchRuntime.execIn(name, ['sh', '-c', 'cat /sys/fs/cgroup/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpuacct/cpuacct.usage']).catch(() => undefined);
+  return r ? cpuUsecOf(r.stdout) : undefined;
 }
 
 /** Cores used over a window, from the first and last CPU readings inside it. */
