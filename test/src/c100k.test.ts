@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readResults, REPO_ROOT } from '@socklab/orchestrator';
+import { readResults, REPO_ROOT, trialMeasures } from '@socklab/orchestrator';
 import { runDir, socklab } from './support/cli.js';
 
 /**
@@ -37,6 +37,13 @@ describe('c100k at a small scale: more connections than one process may open', (
       const said = /the clients' own memory stood ([\d.,]+ [KM]iB) above rest: ([\d.,]+ KiB) per connection held/.exec(md);
       assert.ok(said, 'the answer says what the clients held per connection');
       assert.equal(said[2], `${(perHeld / 1024).toFixed(1)} KiB`);
+      // The kernel's TCP buffer memory (sockstat's mem, the machine's) as the probe read it, before the clients and at most.
+      const m = trialMeasures(t).servers[0]!;
+      assert.ok(m.tcpMemoryRestBytes !== null && m.tcpMemoryPeakBytes !== null, 'the probe read /proc/net/sockstat');
+      const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+      const kernel = /The kernel's TCP buffers \(sockstat's mem: the whole machine's, both ends of every connection; [^)]*\) went from (.+?) at rest to (.+?) at most: (.+?) per connection held\./.exec(md);
+      assert.ok(kernel, 'the answer says what the kernel\'s TCP buffers held');
+      assert.equal(kernel[3], kib(Math.max(0, m.tcpMemoryPeakBytes - m.tcpMemoryRestBytes) / m.establishedPeak!), 'per connection: the rise over the connections held');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

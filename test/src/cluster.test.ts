@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { DockerRuntime, REPO_ROOT } from '@socklab/orchestrator';
 import { socklab } from './support/cli.js';
 import { connectTimesOnNode } from './support/cluster.js';
@@ -24,6 +26,13 @@ const CLIENT_SERVICES = ['sequential-clients', 'gargalo-clients', 'threaded-clie
 const TARGETS = 4 * 2 + CLIENT_SERVICES.length * 2;
 const SERVERS = ['sequential', 'gargalo', 'threaded', 'event-loop'];
 const rt = new DockerRuntime();
+/** The host's docker CLI (not the manager's). */
+const docker = (args: readonly string[]) => spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
+/** A container's cgroup directories in the host's tree (v1: one per controller; v2: one), those that exist. */
+function cgroupDirsOf(id: string): string[] {
+  const roots = existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c));
+  return roots.map((r) => path.join(r, 'docker', id)).filter((d) => existsSync(d));
+}
 const stack = (args: string[]) =>
   spawnSync('docker', args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 180_000, env: {
       ...process.env,
@@ -125,12 +134,17 @@ describe('socklab cluster: the lab across four nodes in containers', () => {
     for (const [server, , v] of now) assert.ok(v >= (served.get(server) ?? 0), `${server} kept counting (no restart): ${served.get(server)} then ${v}`);
   });
 
-  it('docker stack rm and socklab cluster down leave nothing on the host', async () => {
+  it('docker stack rm and socklab cluster down leave nothing on the host, not even the cgroups of the nodes\' containers', async () => {
     assert.equal(stack(['stack', 'rm', 'socklab']).status, 0);
+    // The nodes' engines make their containers' cgroups in the host's tree: the ones still there as down begins.
+    assert.equal((await rt.containersOf('cluster', 'cluster-node')).length, 4);
+    const ids = ['1', '2', '3', '4'].flatMap((i) => docker(['exec', `socklab-cluster-node-${i}`, 'docker', 'ps', '-aq', '--no-trunc']).stdout.trim().split('\n').filter(Boolean));
     const down = socklab(['cluster', 'down']);
     assert.equal(down.status, 0, down.stderr);
     assert.match(down.stderr, /removed 4 nodes, 1 networks, 4 volumes/);
     assert.deepEqual(await rt.listLabelled('cluster'), { containers: [], networks: [], volumes: [] });
+    const left = ids.flatMap((id) => cgroupDirsOf(id));
+    assert.deepEqual(left, [], `cgroup directories of the nodes' ${ids.length} containers left on the host`);
   });
 
   it('bad input exits 2 naming the valid values, and a port in use fails with nothing left', async () => {

@@ -45,6 +45,22 @@ describe('the probe keeps its readings within 5% of a core when it counts many s
     assert.deepEqual(c.told, []);
   });
 
+  it('what the probe does between readings counts too: the next rest covers it, so the probe as a whole stays within 5%', () => {
+    const c = clocks();
+    let start = c.budget.begin();
+    c.wall += 50;
+    c.cpu += 40;
+    const first = c.budget.spent(start, 100_000);
+    c.wall += first;
+    c.cpu += 10; // answering the sampler and Prometheus while it rested
+    start = c.budget.begin();
+    c.wall += 50;
+    c.cpu += 40;
+    const second = c.budget.spent(start, 100_000);
+    // The first reading ended at 1,050 ms; from then, 10 + 40 ms of CPU allow the next reading 1,000 ms later.
+    assert.equal(c.wall + second, 1050 + (10 + 40) / PROBE_CPU_BUDGET);
+  });
+
   it('a rest ends as soon as the sockets fall below the threshold again', () => {
     const c = clocks();
     let start = c.budget.begin();

@@ -11,14 +11,17 @@ export const BUDGET_FROM_SOCKETS = 10_000;
 export type CpuClock = () => number;
 
 /**
- * Keeps the probe's readings within PROBE_CPU_BUDGET of a core when it counts many sockets: a census of 100,000
- * makes the kernel walk every TCP socket of the host (tens of ms of CPU), and the sampler asks for a fresh one
- * every 100 ms. After such a reading the probe rests until that reading's CPU time is at most the budget's share
- * of the time since it began; within the rest, the last reading stands (it carries the time it was taken).
- * CPU time, not wall time: a reading that merely waited for a busy core costs nothing.
+ * Keeps the probe within PROBE_CPU_BUDGET of a core when it counts many sockets: a census of 100,000 makes the
+ * kernel walk every TCP socket of the host (tens of ms of CPU), and the sampler asks for a fresh one every 100 ms.
+ * After such a reading the probe rests until all the CPU it used since the end of the previous reading (this
+ * reading, and what it did between the two: answering the sampler, Prometheus, its runtime) is at most the
+ * budget's share of the time since then; within the rest, the last reading stands (it carries the time it was
+ * taken). CPU time, not wall time: a reading that merely waited for a busy core costs nothing.
  */
 export class ReadingBudget {
   private restUntil = -Infinity;
+  /** Where the last reading ended: the wall clock and the CPU clock then. */
+  private mark: { at: number; cpu: number } | undefined;
   private told = false;
 
   constructor(
@@ -39,17 +42,20 @@ export class ReadingBudget {
 
   /** After a reading that began at `start` and counted `sockets` on the port: how long to rest (ms, 0 for none). */
   spent(start: { at: number; cpu: number }, sockets: number): number {
+    const from = this.mark ?? start;
+    const end = { at: this.now(), cpu: this.cpuMs() };
+    this.mark = end;
     if (sockets < BUDGET_FROM_SOCKETS) {
       this.restUntil = -Infinity;
       return 0;
     }
-    const cost = Math.max(0, this.cpuMs() - start.cpu);
-    this.restUntil = start.at + cost / PROBE_CPU_BUDGET;
-    const rest = Math.max(0, this.restUntil - this.now());
+    const cost = Math.max(0, end.cpu - from.cpu);
+    this.restUntil = from.at + cost / PROBE_CPU_BUDGET;
+    const rest = Math.max(0, this.restUntil - end.at);
     if (!this.told && rest > 0) {
       this.told = true;
       this.tell(
-        `socklab probe: ${sockets} sockets on the port, a reading costs ${cost.toFixed(1)} ms of CPU here: ` +
+        `socklab probe: ${sockets} sockets on the port, a reading costs ${(end.cpu - start.cpu).toFixed(1)} ms of CPU here: ` +
           `reading at most every ${(cost / PROBE_CPU_BUDGET).toFixed(0)} ms (${PROBE_CPU_BUDGET * 100}% of a core), each stamped when taken`,
       );
     }

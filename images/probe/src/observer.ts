@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { KERNEL_COUNTERS, PROBE_METRICS, PROBE_TCP_STATES, type ProbeTcpState } from '@socklab/shared';
 import { registerMetrics, labelNode } from '@socklab/shared/prom';
 import type { ProbeState } from '@socklab/shared/results';
-import { readKernelCounters, readSocketTable, readSysctls, TABLES, type Sysctls, type Table } from './procnet.js';
+import { pageBytes, readKernelCounters, readSocketTable, readSockstat, readSysctls, TABLES, type Sysctls, type Table } from './procnet.js';
 import { readAcceptQueueMax } from './ss.js';
 import { CensusHelper, type Census } from './census.js';
 import { rxQueues, ThreadReader } from './threads.js';
@@ -26,6 +26,8 @@ export class Observer {
    */
   private tables: { which: readonly Table[]; at: number; listening: boolean } = { which: TABLES, at: -Infinity, listening: false };
   state: KernelState | undefined;
+  /** The kernel's page size (sockstat counts TCP buffer memory in pages), read once. */
+  private pageSize: number | undefined;
   /** The refresh under way, which a reader asking for a fresh state shares rather than starting another. */
   private pending: Promise<KernelState> | undefined;
 
@@ -77,11 +79,13 @@ export class Observer {
     const spending = this.budget.begin();
     // The time of the reading: when the kernel was asked, not when the answer was put together.
     const readAt = new Date().toISOString();
-    const [fromDiag, kernel, sysctls, threads] = await Promise.all([
+    this.pageSize ??= await pageBytes();
+    const [fromDiag, kernel, sysctls, threads, sockstat] = await Promise.all([
       this.census?.take() ?? null,
       readKernelCounters(),
       readSysctls(),
       this.threadReader.read((inodes) => rxQueues(inodes)),
+      readSockstat(this.pageSize),
     ]);
     const census = fromDiag ?? (await this.fromProc());
     const max = census.acceptQueueMax;
@@ -128,6 +132,7 @@ export class Observer {
       updatedAt: readAt,
       refreshMs: this.refreshMs,
       source: fromDiag ? 'sock_diag' : 'proc',
+      sockstat,
       threads,
     };
     return this.state;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCounterFile, parseSocketTables } from './procnet.js';
+import { parseCounterFile, parseSocketTables, parseSockstat } from './procnet.js';
 import { parseListenSendQ } from './ss.js';
 
 // Rows shaped like the kernel's: a listener on :1B58 (7000) with 2 queued, two accepted-by-kernel-only
@@ -35,5 +35,14 @@ describe('reading the kernel socket tables', () => {
   it('reads the listen backlog from ss Send-Q', () => {
     assert.equal(parseListenSendQ('LISTEN 2      1      *:7000      *:*\n', 7000), 1);
     assert.equal(parseListenSendQ('LISTEN 0      511    [::]:7001      [::]:*\n', 7000), null);
+  });
+});
+
+describe('the kernel\'s socket memory', () => {
+  it('reads sockstat\'s TCP line, its buffer pages in bytes', () => {
+    const text = 'sockets: used 34075\nTCP: inuse 18001 orphan 2 tw 7 alloc 34047 mem 77\nUDP: inuse 0 mem 256\n';
+    assert.deepEqual(parseSockstat(text, 4096), { tcpInUse: 18001, tcpOrphans: 2, tcpTimeWait: 7, tcpAllocated: 34047, tcpMemoryBytes: 77 * 4096 });
+    assert.equal(parseSockstat('UDP: inuse 0 mem 256\n', 4096), null);
+    assert.equal(parseSockstat('TCP: inuse 1 orphan 0\n', 4096), null, 'a line without its fields is no reading');
   });
 });

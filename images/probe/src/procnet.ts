@@ -130,3 +130,37 @@ export async function readSysctls(root = '/proc'): Promise<Sysctls> {
   const values = await Promise.all(SYSCTLS.map((k) => readFile(path(k), 'utf8').then((t) => t.trim(), () => 'unknown')));
   return Object.fromEntries(SYSCTLS.map((k, i) => [k, values[i] ?? 'unknown'])) as Sysctls;
 }
+
+/**
+ * /proc/net/sockstat's TCP line. `inuse` and `tw` are the namespace's; `orphan`, `alloc` and `mem` the machine's
+ * (`mem`, the pages of TCP buffers, is counted across every namespace: both ends of a lab's connections).
+ */
+export interface Sockstat {
+  readonly tcpInUse: number;
+  readonly tcpOrphans: number;
+  readonly tcpTimeWait: number;
+  readonly tcpAllocated: number;
+  readonly tcpMemoryBytes: number;
+}
+
+export function parseSockstat(text: string, pageBytes: number): Sockstat | null {
+  const line = /^TCP: (.*)$/m.exec(text)?.[1];
+  if (line === undefined) return null;
+  const v: Record<string, number> = {};
+  const words = line.trim().split(/\s+/);
+  for (let i = 0; i + 1 < words.length; i += 2) v[words[i]!] = Number(words[i + 1]);
+  const need = ['inuse', 'orphan', 'tw', 'alloc', 'mem'];
+  if (!need.every((k) => Number.isFinite(v[k]))) return null;
+  return { tcpInUse: v.inuse!, tcpOrphans: v.orphan!, tcpTimeWait: v.tw!, tcpAllocated: v.alloc!, tcpMemoryBytes: v.mem! * pageBytes };
+}
+
+/** The kernel's page size, from this process's own memory map (4 KiB on x86_64; 4, 16 or 64 KiB on arm64). */
+export async function pageBytes(root = '/proc'): Promise<number> {
+  const text = await readFile(`${root}/self/smaps`, 'utf8').catch(() => '');
+  const kb = Number(/^KernelPageSize:\s+(\d+) kB$/m.exec(text)?.[1]);
+  return Number.isFinite(kb) && kb > 0 ? kb * 1024 : 4096;
+}
+
+export async function readSockstat(pageSize: number, root = '/proc'): Promise<Sockstat | null> {
+  return parseSockstat(await readFile(`${root}/net/sockstat`, 'utf8').catch(() => ''), pageSize);
+}

@@ -73,6 +73,14 @@ export const ProbeStateSchema = z.strictObject({
   updatedAt: z.string(),
   refreshMs: z.number(),
   source: z.enum(['sock_diag', 'proc']),
+  /**
+   * /proc/net/sockstat's TCP line: `tcpInUse` and `tcpTimeWait` are the namespace's; orphans, allocated sockets and
+   * the TCP buffer memory (in bytes) the machine's, every namespace together.
+   */
+  sockstat: z
+    .strictObject({ tcpInUse: count, tcpOrphans: count, tcpTimeWait: count, tcpAllocated: count, tcpMemoryBytes: count })
+    .nullable()
+    .optional(),
   /** Where the threads of each process in the server's PID namespace are blocked. */
   threads: z
     .array(

@@ -27,9 +27,23 @@ describe('socklab cluster up', () => {
       const given = asked.filter((c) => c.includes('--label-add')).map((c) => c.replace(/^.*--label-add /, ''));
       assert.deepEqual(given, labels);
       assert.equal(asked.filter((c) => c.includes('swarm join ')).length, count - 1, 'every worker joins');
-      assert.equal(asked.filter((c) => c.endsWith('docker load -q')).length, count, 'every node loads the images');
+      assert.equal(asked.filter((c) => c.endsWith('docker load -q')).length, count + 1, 'every node loads the images, the manager Grafana\'s too');
     });
   }
+
+  it("loads Grafana's image into the manager alone where the host has it, and says so where it has not", async () => {
+    const asked: string[] = [];
+    const rt = new FakeRuntime(answering(asked));
+    const said: string[] = [];
+    await clusterUp(rt, 3, PORTS, (l) => said.push(l));
+    assert.deepEqual(asked.filter((c) => c.endsWith('docker load -q')).map((c) => c.split(':')[0]), ['node-1', 'node-2', 'node-3', 'node-1']);
+    assert.ok(said.some((l) => /grafana\/grafana:13\.0\.1 loaded into socklab-cluster-node-1/.test(l)), said.join('\n'));
+    const without = new FakeRuntime(answering([]));
+    without.missingImages.add('grafana/grafana:13.0.1');
+    const told: string[] = [];
+    await clusterUp(without, 2, PORTS, (l) => told.push(l));
+    assert.ok(told.some((l) => /grafana\/grafana:13\.0\.1 is not here to load: the manager pulls it/.test(l)), told.join('\n'));
+  });
 
   it("where a node's engine never answers: fails naming the node and its last lines, and removes everything it made", async () => {
     const rt = new FakeRuntime((spec) => ({

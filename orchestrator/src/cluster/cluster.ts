@@ -4,6 +4,7 @@ import { SocklabError } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import type { ContainerHandle, ContainerRuntime, LabelledResources } from '../runtime/runtime.js';
 import type { ContainerSpec } from '../runtime/spec.js';
+import { OFFICIAL } from '../runtime/images.js';
 
 /**
  * `socklab cluster`: a Docker Swarm of engines in containers on one machine (a teacher's laptop), so the lab's
@@ -147,10 +148,40 @@ async function loadImages(rt: ContainerRuntime, handles: readonly ContainerHandl
     clearInterval(ticker);
   }
   log(`images loaded into every node (${(sent / 1e6).toFixed(0)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  await loadGrafana(rt, handles[0]!, log);
 }
 
-/** Remove every node, its volume and the cluster's network. */
-export function clusterDown(rt: ContainerRuntime): Promise<LabelledResources> {
+/** Grafana's image (the stack places Grafana on the manager) into the manager, where the host has it; else said. */
+async function loadGrafana(rt: ContainerRuntime, manager: ContainerHandle, log: (line: string) => void): Promise<void> {
+  const image = process.env.SOCKLAB_GRAFANA_IMAGE ?? OFFICIAL.grafana;
+  if (!(await rt.imageInfo(image))) {
+    log(`${image} is not here to load: the manager pulls it when it reaches a registry; until then Grafana's task waits and the rest runs`);
+    return;
+  }
+  const r = await manager.execWithInput(['docker', 'load', '-q'], await rt.saveImages([image]));
+  if (r.exitCode !== 0) throw new SocklabError(`${manager.name}: docker load of ${image} failed: ${(r.stderr || r.stdout).trim()}`);
+  log(`${image} loaded into ${manager.name} (Grafana runs on the manager)`);
+}
+
+/**
+ * Each node's engine removes its own containers first, services before (so the swarm restarts none). The nodes
+ * share the host's cgroup tree, and only the engine that made a container's cgroups removes them: a node removed
+ * with containers still in it leaves their cgroup directories behind on the host, empty, for good. Bounded: a
+ * node that does not answer in time is removed as it is.
+ */
+async function emptyNodes(rt: ContainerRuntime, withinMs: number): Promise<void> {
+  const nodes = (await rt.containersOf(CLUSTER_RUN, 'cluster-node')).map((n) => n.handle);
+  const inAll = (cmd: string): Promise<unknown> => Promise.all(nodes.map((h) => h.exec(['sh', '-c', cmd]).catch(() => undefined)));
+  const emptied = (async () => {
+    await inAll('docker service ls -q 2>/dev/null | xargs -r docker service rm >/dev/null 2>&1; true');
+    await inAll('docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1; true');
+  })();
+  await Promise.race([emptied, new Promise((r) => setTimeout(r, withinMs).unref())]);
+}
+
+/** Remove every node (each emptied by its own engine first), its volume and the cluster's network. */
+export async function clusterDown(rt: ContainerRuntime, withinMs = 30_000): Promise<LabelledResources> {
+  await emptyNodes(rt, withinMs);
   return rt.removeLabelled(CLUSTER_RUN);
 }
 

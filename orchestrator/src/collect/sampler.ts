@@ -75,6 +75,7 @@ function probeSample(t: number, state: unknown): ProbeSample & { sysctls: Record
     // The stacks of the process with the most threads of its own (the server, not a helper beside it).
     stack: [...(s.threads ?? [])].sort((a, b) => b.byOwner.model + b.byOwner.program - (a.byOwner.model + a.byOwner.program))[0]?.stack ?? null,
     counters: s.counters,
+    tcpMemoryBytes: s.sockstat?.tcpMemoryBytes ?? null,
   };
 }
 

@@ -45,6 +45,8 @@ export type Answer =
       /** The clients' memory per connection where they held the most open at once, and how many that was. */
       readonly clientsPerHeld: number | null;
       readonly clientsHeld: number | null;
+      /** The machine's TCP buffer memory (sockstat's mem) before the clients and at most, when the probe read it. */
+      readonly tcpMemory: { readonly restBytes: number; readonly peakBytes: number } | null;
     }
   | { readonly kind: 'deadlock'; readonly yes: boolean; readonly stalled: number; readonly waiting: number; readonly readTimeoutMs: number | null; readonly outcomes: Readonly<Record<Outcome, number>> }
   | { readonly kind: 'deadlock-fix'; readonly yes: boolean; readonly recvTimeoutMs: number | null; readonly fired: number; readonly nextOkMs: number | null; readonly gaveUp: number }
@@ -202,6 +204,7 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
         clientsGrowth: first.clients.memoryGrowthBytes,
         clientsPerHeld: first.clients.memoryPerHeldBytes,
         clientsHeld: first.clients.heldConnections,
+        tcpMemory: first.tcpMemoryRestBytes !== null && first.tcpMemoryPeakBytes !== null ? { restBytes: first.tcpMemoryRestBytes, peakBytes: first.tcpMemoryPeakBytes } : null,
       };
     case 'deadlock': {
       const c = first.clients;

@@ -40,7 +40,11 @@ function heldEn(a: Extract<Answer, { kind: 'capacity' }>, fm: typeof f): string 
     a.clientsPerHeld !== null && a.clientsHeld !== null
       ? ` Holding ${fm.num(a.clientsHeld, 0)} open at once, the clients' own memory stood ${fm.size(a.clientsPerHeld * a.clientsHeld)} above rest: ${fm.size(a.clientsPerHeld)} per connection held.`
       : a.clientsGrowth !== null && a.connections > 0 ? ` The clients' own memory grew by ${fm.size(a.clientsGrowth)}, ${fm.size(a.clientsGrowth / a.connections)} per connection.` : '';
-  return ` The probe saw ${fm.num(a.held, 0)} established at once${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} after the clients started` : ''}.${clients}`;
+  const kernel =
+    a.tcpMemory !== null
+      ? ` The kernel's TCP buffers (sockstat's mem: the whole machine's, both ends of every connection; the sockets themselves are kernel slab, not counted there) went from ${fm.size(a.tcpMemory.restBytes)} at rest to ${fm.size(a.tcpMemory.peakBytes)} at most: ${fm.size(Math.max(0, a.tcpMemory.peakBytes - a.tcpMemory.restBytes) / a.held)} per connection held.`
+      : '';
+  return ` The probe saw ${fm.num(a.held, 0)} established at once${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} after the clients started` : ''}.${clients}${kernel}`;
 }
 
 /** The answer to the scenario's question: its report's first paragraph. */

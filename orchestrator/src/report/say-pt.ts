@@ -15,7 +15,11 @@ function heldPt(a: Extract<Answer, { kind: 'capacity' }>, fm: typeof f): string 
     a.clientsPerHeld !== null && a.clientsHeld !== null
       ? ` Com ${fm.num(a.clientsHeld, 0)} abertas ao mesmo tempo, a memória dos próprios clientes ficou ${fm.size(a.clientsPerHeld * a.clientsHeld)} acima do repouso: ${fm.size(a.clientsPerHeld)} por conexão mantida.`
       : a.clientsGrowth !== null && a.connections > 0 ? ` A memória dos próprios clientes cresceu ${fm.size(a.clientsGrowth)}, ${fm.size(a.clientsGrowth / a.connections)} por conexão.` : '';
-  return ` A sonda viu ${fm.num(a.held, 0)} estabelecidas ao mesmo tempo${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} depois que os clientes começaram` : ''}.${clients}`;
+  const kernel =
+    a.tcpMemory !== null
+      ? ` Os buffers TCP do kernel (o mem de /proc/net/sockstat: a máquina inteira, as duas pontas de cada conexão; os próprios sockets ficam no slab do kernel, fora dessa conta) foram de ${fm.size(a.tcpMemory.restBytes)} em repouso a ${fm.size(a.tcpMemory.peakBytes)} no máximo: ${fm.size(Math.max(0, a.tcpMemory.peakBytes - a.tcpMemory.restBytes) / a.held)} por conexão mantida.`
+      : '';
+  return ` A sonda viu ${fm.num(a.held, 0)} estabelecidas ao mesmo tempo${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} depois que os clientes começaram` : ''}.${clients}${kernel}`;
 }
 const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string => f.list(pairs.map(([k, v]) => `${f.num(v, 0)} ${k}`));
 /** Como um servidor é nomeado numa frase: pelo nome e modelo ao lado de outros; sozinho, pelo que ele é. */

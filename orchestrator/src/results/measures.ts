@@ -85,6 +85,9 @@ export interface ServerMeasures {
   readonly rssPeakBytes: number | null;
   /** The container's memory as the engine counts it (the kernel's share for its sockets and threads included). */
   readonly containerMemoryPeakBytes: number | null;
+  /** The machine's TCP buffer memory (sockstat's mem: every namespace, both ends) before the clients and at most. */
+  readonly tcpMemoryRestBytes: number | null;
+  readonly tcpMemoryPeakBytes: number | null;
   readonly memoryLimitBytes: number | null;
   readonly inServicePeak: number | null;
   readonly accepted: number | null;
@@ -281,6 +284,7 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     rssIdleBytes: rss[0] ?? null,
     rssPeakBytes: max(rss),
     containerMemoryPeakBytes: max(stat),
+    ...tcpMemory(s, t0),
     memoryLimitBytes: s.died?.memoryLimitBytes ?? s.memoryLimitBytes,
     // Its own peak gauge: exact even when its metrics could not be read while it was busiest.
     inServicePeak: max(s.samples.flatMap((x) => [x.inService, x.inServicePeak])),
@@ -298,6 +302,13 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     oomKilled: s.died?.oomKilled ?? false,
     tasksPeak: max(s.stats.map((x) => x.pids).filter((x) => x > 0)),
   };
+}
+
+/** The machine's TCP buffer memory at the last reading before the clients started, and the most after. */
+function tcpMemory(s: ServerResult, t0: number): Pick<ServerMeasures, 'tcpMemoryRestBytes' | 'tcpMemoryPeakBytes'> {
+  const read = s.probe.flatMap((p) => (p.tcpMemoryBytes === null || p.tcpMemoryBytes === undefined ? [] : [{ t: p.t, bytes: p.tcpMemoryBytes }]));
+  const before = read.filter((r) => r.t < t0);
+  return { tcpMemoryRestBytes: (before[before.length - 1] ?? read[0])?.bytes ?? null, tcpMemoryPeakBytes: max(read.map((r) => r.bytes)) };
 }
 
 /** The server's own outcome counts over the trial (last reading minus the one at rest). */

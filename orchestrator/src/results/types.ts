@@ -60,6 +60,8 @@ const ProbeSampleSchema = z.strictObject({
   rssBytes: n.nullable(),
   /** Absolute kernel counters of the namespace, by kernel name ("TcpExt ListenOverflows", ...). */
   counters: z.record(z.string(), n),
+  /** The machine's TCP buffer memory (sockstat's mem, in bytes: every namespace, both ends), when read. */
+  tcpMemoryBytes: n.nullable().optional(),
 });
 export type ProbeSample = z.infer<typeof ProbeSampleSchema>;
 
