@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DockerRuntime, REPO_ROOT } from '@socklab/orchestrator';
-import { socklab } from './support/cli.js';
+import { CLI, socklab } from './support/cli.js';
 import { connectTimesOnNode } from './support/cluster.js';
 import { until as promUntil, query } from './support/prometheus.js';
 
@@ -89,6 +89,10 @@ describe('socklab cluster: the lab across four nodes in containers', () => {
       const nodes = clients.filter((c) => c.service === service).map((c) => c.node).sort();
       assert.deepEqual(nodes, ['node-3', 'node-4'], `${service}: one replica on each clients' node: ${JSON.stringify(clients)}`);
     }
+    // socklab cluster status lists the stack's tasks: each server's on node-2, running.
+    const status = socklab(['cluster', 'status']);
+    assert.equal(status.status, 0, status.stderr);
+    for (const x of SERVERS) assert.match(status.stdout, new RegExp(`^socklab_${x}\\.1\tnode-2\tRunning`, 'm'), `${x}'s task in cluster status:\n${status.stdout}`);
   });
 
   it(`shapes the link on Swarm: the server's own observer delays its side by ${DELAY_MS} ms, measured from another node against the unshaped round trip`, async (ctx) => {
@@ -105,6 +109,9 @@ describe('socklab cluster: the lab across four nodes in containers', () => {
     assert.ok((o.get('node-2') ?? 0) > 0, `ListenOverflows on node-2: ${JSON.stringify([...o])}`);
     const challenge = await byLabelsUntil('max by (service, node) (socklab_swarm_connections_total{service="event-loop-challenge", outcome="ok"})', 'node', (v) => (v.get('node-3') ?? 0) >= 200 && (v.get('node-4') ?? 0) >= 200);
     assert.ok((challenge.get('node-3') ?? 0) >= 200 && (challenge.get('node-4') ?? 0) >= 200, `the 200-connection wave from each clients' node: ${JSON.stringify([...challenge])}`);
+    // Every wave whole: no connection of the challenge from either node ended otherwise than ok.
+    const failed = (await query(PROM, 'sum by (node, outcome) (socklab_swarm_connections_total{service="event-loop-challenge", outcome!="ok"}) > 0')).map((x) => x.metric);
+    assert.deepEqual(failed, [], `challenge connections that did not end ok: ${JSON.stringify(failed)}`);
     // The sequential server is busy with a wave most of the time here (two replicas of its clients): the threaded
     // server's acceptor is the thread that always waits in accept.
     const accept = await promUntil(PROM, 'sum by (server) (socklab_probe_threads_blocked{call="accept", node="node-2"})', 'server', (v) => (v.get('threaded') ?? 0) >= 1, 60_000);
@@ -164,5 +171,22 @@ describe('socklab cluster: the lab across four nodes in containers', () => {
       busy.close();
     }
     assert.deepEqual(await rt.listLabelled('cluster'), { containers: [], networks: [], volumes: [] });
+  });
+
+  it('Ctrl-C while the nodes come up removes what was made: exit 130, nothing left', async () => {
+    const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--nodes', '2', '--engine-port', String(ENGINE + 2)], { env: { ...process.env, ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let said = '';
+    const started = new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (/2 nodes started; waiting for their engines/.test(said)) resolve();
+      }),
+    );
+    const exit = new Promise<number | null>((r) => child.on('close', r));
+    await Promise.race([started, exit]);
+    child.kill('SIGINT');
+    assert.equal(await exit, 130, said);
+    assert.match(said, /interrupted: removing the cluster/);
+    assert.deepEqual(await rt.listLabelled('cluster'), { containers: [], networks: [], volumes: [] }, said);
   });
 });

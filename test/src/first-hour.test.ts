@@ -8,6 +8,7 @@ import { IMAGES, LAB_IMAGES } from '@socklab/shared';
 import { DockerRuntime, OFFICIAL, OFFLINE, REPO_ROOT } from '@socklab/orchestrator';
 import { COMPOSE } from './support/compose.js';
 import { until } from './support/prometheus.js';
+import { foregroundLab } from './support/foreground-lab.js';
 
 /**
  * A newcomer's first hour, exactly as the README writes it, in a fresh clone of this repository (its committed
@@ -119,6 +120,36 @@ describe("a newcomer's first hour, as the README writes it", () => {
       const checks = readdirSync(path.join(student, 'results')).filter((d) => d.startsWith('check-'));
       assert.equal(checks.length, 2, `results/ in the student's folder: ${checks.join(', ')}`);
       for (const c of checks) assert.ok(existsSync(path.join(student, 'results', c, 'check.html')));
+    });
+
+    it('from that folder, a first use builds a missing image from the package\'s own files, with progress, then runs backlog into its results/', async () => {
+      assert.ok(existsSync(path.join(student, 'node_modules', 'socklab')), 'installed above');
+      // The image is kept under a second tag, so only its name goes (and comes back, whatever happens).
+      const kept = `${IMAGES.server}:first-hour-kept`;
+      assert.equal(sh('docker', ['tag', IMAGES.server, kept], base).status, 0);
+      try {
+        const untag = sh('docker', ['rmi', IMAGES.server], base);
+        assert.equal(untag.status, 0, said(untag));
+        const run = npx(student, ['run', 'backlog'], 900_000);
+        assert.equal(run.status, 0, said(run));
+        assert.match(run.stderr, /socklab\/server not built here yet: building socklab's images now/, 'says why it builds');
+        assert.match(run.stderr, /socklab build: built socklab\/server \(/, 'with progress, image by image');
+        assert.ok(await rt.imageInfo(IMAGES.server), 'built from the package');
+        const runs = readdirSync(path.join(student, 'results')).filter((d) => d.startsWith('socklab-'));
+        assert.equal(runs.length, 1, `results/ in the student's folder: ${runs.join(', ')}`);
+        assert.match(readFileSync(path.join(student, 'results', runs[0]!, 'report.md'), 'utf8'), /\*\*Answer\.\*\*/);
+      } finally {
+        if (!(await rt.imageInfo(IMAGES.server))) sh('docker', ['tag', kept, IMAGES.server], base);
+        sh('docker', ['rmi', kept], base);
+      }
+    });
+
+    it("socklab lab from that folder: the package's own compose files, every default server served, Ctrl-C leaves nothing", async () => {
+      assert.ok(existsSync(path.join(student, 'node_modules', 'socklab')), 'installed above');
+      await foregroundLab([path.join(student, 'node_modules', '.bin', 'socklab'), 'lab'], student, 'socklabstudent', 19089, {
+        SOCKLAB_GRAFANA_PORT: '13009',
+        SOCKLAB_SUBNET: '172.31.245.0/24',
+      });
     });
   });
 

@@ -13,10 +13,10 @@ export type CpuClock = () => number;
 /**
  * Keeps the probe within PROBE_CPU_BUDGET of a core when it counts many sockets: a census of 100,000 makes the
  * kernel walk every TCP socket of the host (tens of ms of CPU), and the sampler asks for a fresh one every 100 ms.
- * After such a reading the probe rests until all the CPU it used since the end of the previous reading (this
- * reading, and what it did between the two: answering the sampler, Prometheus, its runtime) is at most the
- * budget's share of the time since then; within the rest, the last reading stands (it carries the time it was
- * taken). CPU time, not wall time: a reading that merely waited for a busy core costs nothing.
+ * After such a reading the probe rests for as long as makes all the CPU it used since the end of the previous
+ * reading (this reading, and what it did between the two: answering the sampler, Prometheus, its runtime) the
+ * budget's share of that rest; within the rest, the last reading stands (it carries the time it was taken).
+ * CPU time, not wall time: a reading that merely waited for a busy core costs nothing.
  */
 export class ReadingBudget {
   private restUntil = -Infinity;
@@ -49,14 +49,16 @@ export class ReadingBudget {
       this.restUntil = -Infinity;
       return 0;
     }
+    // Each reading's CPU (with what the probe did since the last one) buys a rest of its own after it: the rests
+    // never overlap, so over any stretch the probe's CPU is at most the budget's share of it.
     const cost = Math.max(0, end.cpu - from.cpu);
-    this.restUntil = from.at + cost / PROBE_CPU_BUDGET;
-    const rest = Math.max(0, this.restUntil - end.at);
+    const rest = cost / PROBE_CPU_BUDGET;
+    this.restUntil = end.at + rest;
     if (!this.told && rest > 0) {
       this.told = true;
       this.tell(
         `socklab probe: ${sockets} sockets on the port, a reading costs ${(end.cpu - start.cpu).toFixed(1)} ms of CPU here: ` +
-          `reading at most every ${(cost / PROBE_CPU_BUDGET).toFixed(0)} ms (${PROBE_CPU_BUDGET * 100}% of a core), each stamped when taken`,
+          `resting ${rest.toFixed(0)} ms after it (${PROBE_CPU_BUDGET * 100}% of a core), each stamped when taken`,
       );
     }
     return rest;

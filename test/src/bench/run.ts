@@ -737,14 +737,18 @@ async function main(): Promise<void> {
   }
   // Testcontainers waits on timers that hold nothing open: keep the process alive until every section is done.
   const hold = setInterval(() => {}, 60_000);
-  await using lab = await Lab.create('bench');
-  console.log(`socklab bench on ${(await import('node:os')).cpus().length} cores; run ${lab.run}`);
-  for (const [name, section] of Object.entries(SECTIONS)) {
-    if (only.length > 0 && !only.includes(name)) continue;
-    await section(lab);
+  try {
+    await using lab = await Lab.create('bench');
+    console.log(`socklab bench on ${(await import('node:os')).cpus().length} cores; run ${lab.run}`);
+    for (const [name, section] of Object.entries(SECTIONS)) {
+      if (only.length > 0 && !only.includes(name)) continue;
+      await section(lab);
+    }
+    console.log(`\n${JSON.stringify(figures)}`);
+  } finally {
+    // A failed section ends the bench too (exit 1), after the lab is removed.
+    clearInterval(hold);
   }
-  console.log(`\n${JSON.stringify(figures)}`);
-  clearInterval(hold);
 }
 
 main().catch((err: unknown) => {
