@@ -84,9 +84,12 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
     Promise.all(itsSwarms.map(async (w) => started.set(w.name, new StartedSwarm(await stack.start(spec(w)), spec(w), (line) => swarmLine(o, w.name, line)))));
   if (!s.userServer) {
     // Its swarms join their client hosts while it starts (they look the server up only once they are set off);
-    // the probe and sampler join the server as soon as it runs.
-    const [server] = await Promise.all([stack.start(s.server), startSwarms((w) => w.container)]);
-    const [probe, sampler] = await Promise.all([stack.start(s.probe), stack.start(s.sampler)]);
+    // the probe and sampler join the server as soon as it runs, whether or not its swarms are up yet.
+    const serverUp = stack.start(s.server);
+    const swarmsUp = startSwarms((w) => w.container);
+    swarmsUp.catch(() => {}); // awaited below; a server that fails to start first is the error told
+    const server = await serverUp;
+    const [probe, sampler] = await Promise.all([stack.start(s.probe), stack.start(s.sampler), swarmsUp]);
     collect(o, stack, record, out, server, sampler);
     const ready = Promise.all([waitReady(server, s.server, { signal: stack.signal }), waitReady(probe, s.probe, { signal: stack.signal })]).then(() => atRest(o, stack, record, sampler));
     return { plan: s, server, sampler, ready };

@@ -1,9 +1,7 @@
-import { IMAGES, LAB_PORT, LABELS, parseServerConfig, SERVER_METRICS_PORT, type ServerEnv } from '@socklab/shared';
+import { IMAGES, LAB_PORT, LABELS, parseServerConfig, type ServerEnv } from '@socklab/shared';
 import { parseSize, type ServerInput } from '@socklab/shared/scenario';
 import type { ContainerSpec } from '../runtime/spec.js';
-import type { ContainerHandle, ContainerRuntime } from '../runtime/runtime.js';
-import { containerName, fetchInside, roleLabels } from './common.js';
-import { startRole, type ReadyOptions } from './ready.js';
+import { containerName, roleLabels } from './common.js';
 
 /** Where a role's container goes: the run, its network, and the prefix that makes container names unique. */
 export interface RoleContext {
@@ -83,37 +81,3 @@ export function ownServerSpec(ctx: RoleContext, s: Partial<ServerInput> & { name
   };
 }
 
-/** A started server: its container and what a user asks of it. */
-class StartedServer {
-  constructor(
-    readonly handle: ContainerHandle,
-    readonly spec: ContainerSpec,
-  ) {}
-
-  get name(): string {
-    return this.spec.name;
-  }
-
-  /** host:port the swarms connect to. */
-  target(port = LAB_PORT): string {
-    const net = this.spec.network;
-    return `${net.kind === 'bridge' ? (net.aliases[0] ?? this.spec.name) : this.spec.name}:${port}`;
-  }
-
-  metricsUrl(): string {
-    return `http://127.0.0.1:${SERVER_METRICS_PORT}/metrics`;
-  }
-
-  /** The server's metrics, fetched inside its own namespace. */
-  async metrics(): Promise<string> {
-    return (await fetchInside(this.handle, this.metricsUrl())).body;
-  }
-
-  async stop(): Promise<void> {
-    await this.handle.stop();
-  }
-}
-
-export async function startServer(rt: ContainerRuntime, spec: ContainerSpec, o: ReadyOptions = {}): Promise<StartedServer> {
-  return new StartedServer(await startRole(rt, spec, o), spec);
-}

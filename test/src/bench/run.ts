@@ -589,6 +589,9 @@ async function c100k(lab: Lab): Promise<void> {
   const window = held.length > 1 ? { from: Math.min(...held), to: Math.max(...held) } : null;
   const probeCores = window ? coresOver(cpu.probe, window) : NaN;
   const samplerCores = window ? coresOver(cpu.sampler, window) : NaN;
+  // tcp_mem's middle value (pages): past it the kernel starts to squeeze every socket's buffers.
+  const tcpMemPressure = Number(readFileSync('/proc/sys/net/ipv4/tcp_mem', 'utf8').trim().split(/\s+/)[1]) * 4096;
+  const mib = (b: number | null): string => (b === null ? 'n/a' : (b / 2 ** 20).toFixed(1));
   const rate = await c100kRate(lab).catch((e: unknown) => {
     console.log(`c100k: the rate side by side failed: ${(e as Error).message}`);
     return { swarm: NaN, plain: NaN };
@@ -606,10 +609,12 @@ async function c100k(lab: Lab): Promise<void> {
     [`one swarm container's 12,500 opened at once: swarm / plain Node (/s)`, `${Math.round(rate.swarm)} / ${Math.round(rate.plain)} = ${(rate.swarm / rate.plain).toFixed(2)}`, `>= 1.0 (${rate.swarm >= rate.plain ? 'met' : 'MISSED'})`],
     ['worker processes, swarm containers', `${trial.servers[0]!.env.PROCESSES}, ${trial.swarms.length}`, ''],
     ['conntrack entries at most (host), of nf_conntrack_max', `${conntrackPeak} of ${hostCount('/proc/sys/net/netfilter/nf_conntrack_max')}`, ''],
+    ["kernel TCP buffers (sockstat mem, the machine's): rest -> most (MiB), of tcp_mem's pressure", `${mib(server.tcpMemoryRestBytes)} -> ${mib(server.tcpMemoryPeakBytes)} of ${mib(tcpMemPressure)}`, ''],
   ]);
   for (const line of stderr.split('\n').filter((l) => /open files|worker processes|swarm containers/.test(l))) console.log(`  ${line}`);
   figures.c100k_ok = ok;
   figures.c100k_established_peak = server.establishedPeak;
+  figures.c100k_tcp_memory_peak_bytes = server.tcpMemoryPeakBytes;
   figures.c100k_establish_seconds = Number(establishS.toFixed(2));
   figures.c100k_server_rss_per_connection_bytes = Math.round(serverPerConn);
   figures.c100k_swarm_rss_per_held_connection_bytes = Math.round(swarmPerHeld);
