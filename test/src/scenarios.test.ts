@@ -62,7 +62,11 @@ const ANSWERS: Record<string, (t: Trial) => Array<string | RegExp>> = {
   'backlog-rtt': (t) => [/^Every handshake paid the link's 100 ms/, `connects took ${f.ms(t.swarms[0]!.summary!.latencyMs.connect.p50)} at the median`],
   'python-async-vs-event-loop': () => [/^Yes:/, 'server_async.py) served 10 of 10 clients on 1 thread', 'native (event-loop) served 10 of 10 clients on 1 thread of its own'],
   'python-threads-vs-threaded': (t) => [`servidor_threads.py) reached ${ownThreadsPeak(t, 'python-threads')} threads`, `native (threaded) reached ${ownThreadsPeak(t, 'native')} threads of its own`],
-  'thread-explosion': (t) => [new RegExp(`^${f.num(ownThreadsPeak(t, 'server'), 0)} threads of its own: then the kernel's OOM killer ended it \\(exit 137\\) as its container reached its 128\\.0 MiB limit`)],
+  'thread-explosion': (t) => [
+    new RegExp(`^${f.num(ownThreadsPeak(t, 'server'), 0)} threads of its own: then the kernel's OOM killer ended it \\(exit 137\\) as its container reached its 128\\.0 MiB limit`),
+    // The container's memory as the engine last read it, beside the process's own: from the raw stats.
+    `(the engine last read the container at ${f.mib(Math.max(...t.servers[0]!.stats.map((x) => x.memoryBytes)))})`,
+  ],
 };
 
 describe('every built-in scenario: its report answers its question first, in the numbers results.json has', () => {

@@ -160,7 +160,11 @@ const QUESTION_KINDS = [
 export type QuestionKind = (typeof QUESTION_KINDS)[number];
 
 const Translation = z
-  .strictObject({ title: z.string().describe('the title in that language'), question: z.string().describe('the question in that language') })
+  .strictObject({
+    title: z.string().describe('the title in that language'),
+    question: z.string().describe('the question in that language'),
+    reproduces: z.string().describe('what it reproduces, in that language').optional(),
+  })
   .describe('the scenario\'s title and question in another language');
 
 const ScenarioSchema = z

@@ -96,7 +96,7 @@ export function answer(a: Answer): string {
     }
     case 'memory-limit':
       return a.killed
-        ? `${f.count(a.threads ?? 0, N.thread)} of its own: then the kernel's OOM killer ended it (exit ${f.num(a.code, 0)}) as its container reached its ${f.mib(a.limit)} limit. The process itself was last seen with ${f.mib(a.rssPeak)} resident: the rest of what the container is charged for is the kernel's memory for those threads and their sockets.`
+        ? `${f.count(a.threads ?? 0, N.thread)} of its own: then the kernel's OOM killer ended it (exit ${f.num(a.code, 0)}) as its container reached its ${f.mib(a.limit)} limit${a.containerPeak !== null ? ` (the engine last read the container at ${f.mib(a.containerPeak)})` : ''}. The process itself was last seen with ${f.mib(a.rssPeak)} resident: the rest of what the container is charged for is the kernel's memory for those threads and their sockets.`
         : `It was not killed: it reached ${f.count(a.threads ?? 0, N.thread)} of its own, its container at most ${f.mib(a.containerPeak)} of ${f.mib(a.limit)}.`;
   }
 }

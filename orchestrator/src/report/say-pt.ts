@@ -96,7 +96,7 @@ export function answer(a: Answer): string {
     }
     case 'memory-limit':
       return a.killed
-        ? `${ownThreads(a.threads ?? 0)}: então o OOM killer do kernel o encerrou (saída ${f.num(a.code, 0)}) quando o contêiner atingiu o limite de ${f.mib(a.limit)}. O processo em si foi visto por último com ${f.mib(a.rssPeak)} residentes: o resto do que é cobrado do contêiner é memória do kernel para essas threads e seus sockets.`
+        ? `${ownThreads(a.threads ?? 0)}: então o OOM killer do kernel o encerrou (saída ${f.num(a.code, 0)}) quando o contêiner atingiu o limite de ${f.mib(a.limit)}${a.containerPeak !== null ? ` (a última leitura do contêiner pelo engine foi ${f.mib(a.containerPeak)})` : ''}. O processo em si foi visto por último com ${f.mib(a.rssPeak)} residentes: o resto do que é cobrado do contêiner é memória do kernel para essas threads e seus sockets.`
         : `Não foi morto: chegou a ${ownThreads(a.threads ?? 0)}, com o contêiner em no máximo ${f.mib(a.containerPeak)} de ${f.mib(a.limit)}.`;
   }
 }

@@ -86,13 +86,14 @@ export function expectationsTable(r: Results, lang: Lang): Table | null {
 }
 
 /** What is missing, per trial and role, so a reader knows which numbers are absent and why. */
-export function missingData(r: Results): string[] {
+export function missingData(r: Results, lang: Lang = 'en'): string[] {
+  const w = WORDS[lang];
   const out: string[] = [...r.problems];
   for (const t of r.trials) {
-    for (const s of t.servers) for (const m of s.missing) out.push(`trial ${t.id}, server ${s.name}: ${m}`);
-    for (const w of t.swarms) for (const m of w.missing) out.push(`trial ${t.id}, swarm ${w.name}: ${m}`);
+    for (const s of t.servers) for (const m of s.missing) out.push(`${w.missingOf(t.id, 'server', s.name)}: ${m}`);
+    for (const sw of t.swarms) for (const m of sw.missing) out.push(`${w.missingOf(t.id, 'swarm', sw.name)}: ${m}`);
   }
-  if (r.interrupted) out.push('the run was interrupted: later trials did not run');
+  if (r.interrupted) out.push(w.interruptedRun);
   return out;
 }
 

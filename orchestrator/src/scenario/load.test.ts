@@ -22,6 +22,12 @@ describe('scenarios', () => {
     const all = builtinScenarios();
     assert.ok(all.length >= 10, `${all.length} built-in scenarios`);
     for (const b of all) assert.ok(b.scenario.question.endsWith('?'), `${b.name}: ${b.scenario.question}`);
+    // Each reads whole in Portuguese too: its title, its question and what it reproduces.
+    for (const b of all) {
+      const pt = b.scenario.translations?.['pt-BR'];
+      assert.ok(pt?.title && pt.question.endsWith('?'), `${b.name}: translated title and question`);
+      if (b.scenario.reproduces !== undefined) assert.ok(pt.reproduces, `${b.name}: what it reproduces, translated`);
+    }
     assert.deepEqual(
       ['sequential', 'backlog', 'threaded', 'event-loop', 'challenge', 'deadlock', 'deadlock-timeout', 'polling', 'cpu-vs-io', 'refusal', 'backlog-rtt'].filter((n) => !all.some((b) => b.name === n)),
       [],
