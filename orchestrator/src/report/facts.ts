@@ -88,7 +88,7 @@ export interface ServerFacts {
 
 /** A comparison between the servers of one trial: who finished first, and how the others did. */
 export interface Comparison {
-  readonly rows: ReadonlyArray<{ readonly name: string; readonly model: string; readonly ok: number; readonly connections: number; readonly completionMs: number | null; readonly threads: number | null }>;
+  readonly rows: ReadonlyArray<{ readonly name: string; readonly model: string; readonly ok: number; readonly connections: number; readonly completionMs: number | null; readonly threads: number | null; readonly inService: number | null }>;
 }
 
 function clientsFact(s: ServerMeasures): ServerFact | null {
@@ -220,7 +220,7 @@ function serverFacts(t: TrialResult, srv: ServerResult, s: ServerMeasures): Serv
 export function comparison(m: TrialMeasures): Comparison | null {
   if (m.servers.length < 2) return null;
   const rows = m.servers
-    .map((s) => ({ name: s.name, model: s.model, ok: s.clients.outcomes.ok, connections: s.clients.connections, completionMs: s.clients.completionMs, threads: s.threadsPeak }))
+    .map((s) => ({ name: s.name, model: s.model, ok: s.clients.outcomes.ok, connections: s.clients.connections, completionMs: s.clients.completionMs, threads: s.threadsPeak, inService: s.inServicePeak }))
     .sort((a, b) => (a.completionMs ?? Infinity) - (b.completionMs ?? Infinity));
   return { rows };
 }

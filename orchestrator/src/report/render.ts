@@ -52,7 +52,7 @@ function acrossCells(r: Results, facts: readonly TrialFacts[], lang: Lang): stri
   const out: string[] = [];
   for (const g of groups.values()) {
     const rows = g
-      .map(({ t, f }) => ({ name: t.cell.model ?? '?', model: t.cell.model ?? '?', ok: f.measures.outcomes.ok, connections: f.measures.connections, completionMs: f.measures.completionMs, threads: f.measures.servers[0]?.threadsPeak ?? null }))
+      .map(({ t, f }) => ({ name: t.cell.model ?? '?', model: t.cell.model ?? '?', ok: f.measures.outcomes.ok, connections: f.measures.connections, completionMs: f.measures.completionMs, threads: f.measures.servers[0]?.threadsPeak ?? null, inService: f.measures.servers[0]?.inServicePeak ?? null }))
       .filter((x) => x.completionMs !== null)
       .sort((a, b) => (a.completionMs ?? 0) - (b.completionMs ?? 0));
     const first = rows[0];
