@@ -49,8 +49,15 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
    * The mistakes an asyncio beginner makes, each a program that makes it, and programs that only look like they do:
    * each diagnosis names its mistake and no other, and the look-alikes get none they do not deserve.
    */
-  const MISTAKES: Array<{ file: string; exit: number; mistakes: string[]; says: RegExp; lang?: 'pt-BR' }> = [
-    { file: 'examples/erros/server_async_time_sleep.py', exit: 3, mistakes: ['blocking'], says: /served one after another, from 1\.\d\d s to [\d.]+ s, about 1\.\d\d s apart: a blocking call in the coroutine \(time\.sleep instead of await asyncio\.sleep\)/ },
+  const MISTAKES: Array<{ file: string; exit: number; mistakes: string[]; says: RegExp; lang?: 'pt-BR'; report?: RegExp }> = [
+    {
+      file: 'examples/erros/server_async_time_sleep.py',
+      exit: 3,
+      mistakes: ['blocking'],
+      says: /served one after another, from 1\.\d\d s to [\d.]+ s, about 1\.\d\d s apart: a blocking call in the coroutine \(time\.sleep instead of await asyncio\.sleep\)/,
+      // The run's own report answers the same way first: one after another, a second apart.
+      report: /\*\*Answer\.\*\* No: server_async_time_sleep\.py served \d+ of 10 clients on 1 thread, answered one after another, about 1\.\d\d s apart/,
+    },
     { file: 'examples/erros/server_async_threads.py', exit: 3, mistakes: ['threads'], says: /O processo chegou a (1[1-9]|[2-9]\d) threads/, lang: 'pt-BR' },
     { file: 'examples/erros/server_async_sem_close.py', exit: 3, mistakes: ['never-closes'], says: /never closed 10 connections after answering: [\d.]+ s after the last client they were still in CLOSE_WAIT/ },
     { file: 'examples/erros/server_async_read_sem_tamanho.py', exit: 3, mistakes: ['never-answers'], says: /no answer came before their read timeout of 10\.0 s, while the server's loop waited idle in epoll.*reader\.read\(\) with no size waits for the client to close \(EOF\)/ },
@@ -73,6 +80,7 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
       const check = readdirSync(out).find((d) => d.startsWith('check-'))!;
       const json = JSON.parse(readFileSync(path.join(out, check, 'check.json'), 'utf8')) as { mistakes: Array<{ kind: string }> };
       assert.deepEqual(json.mistakes.map((x) => x.kind), m.mistakes);
+      if (m.report) assert.match(readFileSync(path.join(runDirs(out)[0]!, 'report.md'), 'utf8'), m.report);
     });
   }
 

@@ -27,6 +27,8 @@ describe('the lab\'s variables', () => {
       [{ SOCKLAB_BACKLOG: '-1' }, /invalid SOCKLAB_BACKLOG "-1": expected a whole number from 0 to 65535/],
       [{ SOCKLAB_WORK: 'io:soon' }, /invalid SOCKLAB_WORK "io:soon": expected none, io:<duration>/],
       [{ SOCKLAB_PRESET: 'angry' }, /invalid SOCKLAB_PRESET "angry": expected one of client, nervous, challenge, c10k/],
+      // More than the lab's one swarm container holds: named, with the presets it may take.
+      [{ SOCKLAB_PRESET: 'c100k' }, /invalid SOCKLAB_PRESET "c100k": expected one of client, nervous, challenge, c10k$/m],
       [{ SOCKLAB_DIRECTION: 'up' }, /invalid SOCKLAB_DIRECTION "up": expected one of egress, ingress, both/],
       [{ SOCKLAB_REFUSAL: 'maybe' }, /invalid SOCKLAB_REFUSAL "maybe": expected drop/],
       [{ SOCKLAB_REFUSAL: 'abort-on-overflow' }, /SOCKLAB_REFUSAL "abort-on-overflow": expected it together with SOCKLAB_ABORT_ON_OVERFLOW=1/],

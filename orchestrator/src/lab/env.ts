@@ -89,7 +89,8 @@ export const LAB_VARIABLES: Readonly<Record<string, Check>> = {
   SOCKLAB_POOL_SIZE: server('POOL_SIZE'),
   SOCKLAB_PROCESSES: server('PROCESSES'),
   SOCKLAB_POLL_INTERVAL: server('POLL_INTERVAL'),
-  SOCKLAB_PRESET: oneOf(Object.keys(SWARM_PRESETS)),
+  // One swarm container runs a lab's clients: the presets it holds alone (c100k needs socklab run's spreading).
+  SOCKLAB_PRESET: oneOf(Object.entries(SWARM_PRESETS).filter(([, p]) => p.clients <= SWARM_LIMITS.maxClients).map(([k]) => k)),
   SOCKLAB_NERVOUS_CLIENTS: whole(1, SWARM_LIMITS.maxClients),
   SOCKLAB_CHALLENGE_CLIENTS: whole(1, SWARM_LIMITS.maxClients),
   SOCKLAB_CLIENT_REPLICAS: whole(1, 100),

@@ -25,7 +25,12 @@ function threadsRow(r: ThreadsRow, several: boolean): string {
 
 function oneThreadRow(r: OneThreadRow, several: boolean): string {
   const threads = r.threads === null ? 'an unknown number of threads' : r.userServer ? f.count(r.threads, N.thread) : `${f.count(r.threads, N.thread)} of its own`;
-  const when = r.firstMs !== null && r.lastMs !== null ? `, answered ${between(r.firstMs, r.lastMs)}` : '';
+  const when =
+    r.firstMs === null || r.lastMs === null
+      ? ''
+      : r.apartMs !== null
+        ? `, answered one after another, about ${f.secs(r.apartMs)} apart (${between(r.firstMs, r.lastMs)})`
+        : `, answered ${between(r.firstMs, r.lastMs)}`;
   return `${who(r.name, r.model, several)} served ${f.num(r.ok, 0)} of ${f.count(r.connections, N.client)} on ${threads}${r.runtime ? ` (the runtime kept ${f.num(r.runtime, 0)} more of its own)` : ''}${r.inService !== null ? `, ${f.num(r.inService, 0)} in service at once` : ''}${when}`;
 }
 

@@ -41,7 +41,12 @@ function threadsRow(r: ThreadsRow, several: boolean): string {
 
 function oneThreadRow(r: OneThreadRow, several: boolean): string {
   const threads = r.threads === null ? 'um número desconhecido de threads' : r.userServer ? f.count(r.threads, N.thread) : ownThreads(r.threads);
-  const when = r.firstMs !== null && r.lastMs !== null ? `, respondidos ${between(r.firstMs, r.lastMs)}` : '';
+  const when =
+    r.firstMs === null || r.lastMs === null
+      ? ''
+      : r.apartMs !== null
+        ? `, respondidos um depois do outro, com cerca de ${f.secs(r.apartMs)} entre um e outro (${between(r.firstMs, r.lastMs)})`
+        : `, respondidos ${between(r.firstMs, r.lastMs)}`;
   return `${who(r.name, r.model, several)} atendeu ${f.num(r.ok, 0)} de ${f.count(r.connections, N.client)} com ${threads}${r.runtime ? ` (o runtime manteve mais ${f.num(r.runtime, 0)} suas)` : ''}${r.inService !== null ? `, ${f.num(r.inService, 0)} em atendimento ao mesmo tempo` : ''}${when}`;
 }
 
