@@ -14,7 +14,7 @@ export class EngineLostError extends SocklabError {
   override name = 'EngineLostError';
 }
 
-/** What a container's exit means to a person at the terminal (the reports say it in their own words and language). */
+/** What a container's exit means to a person at the terminal, and in the English report (the Portuguese one words it its own way). */
 export function explainExit(code: number, oomKilled = false): string {
   if (oomKilled) return `exit ${code}: killed by the kernel because it ran out of memory (OOM)`;
   if (code === 137) return 'exit 137: killed (SIGKILL), usually out of memory (OOM) or `docker kill`';

@@ -1,5 +1,5 @@
 import type { Outcome } from '@socklab/shared';
-import type { ServerMeasures } from '../results/measures.js';
+import { median, type ServerMeasures } from '../results/measures.js';
 import type { TrialResult } from '../results/types.js';
 import { workOf, type TrialFacts, type Work } from './facts.js';
 
@@ -126,8 +126,7 @@ function oneThread(servers: readonly ServerMeasures[]): Answer {
     const lastMs = ends[ends.length - 1] ?? null;
     // Concurrent: the last ok client was answered well within the time it would take to serve them one by one.
     const together = firstMs !== null && lastMs !== null && lastMs - firstMs <= Math.max(500, 0.5 * firstMs);
-    const gaps = ends.slice(1).map((e, i) => e - ends[i]!).sort((a, b) => a - b);
-    const apartMs = !together && gaps.length > 0 ? gaps[Math.floor(gaps.length / 2)]! : null;
+    const apartMs = together ? null : median(ends.slice(1).map((e, i) => e - ends[i]!));
     return { name: s.name, model: s.model, userServer: s.userServer, threads: s.threadsPeak, runtime: runtimeOf(s), inService: s.inServicePeak, ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs, lastMs, apartMs, together };
   });
   const yes = rows.every((r) => r.threads === 1 && r.ok === r.connections && r.ok > 0 && r.together);

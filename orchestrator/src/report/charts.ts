@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import type * as Echarts from 'echarts';
 import { OUTCOMES, type Outcome } from '@socklab/shared';
-import { trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
+import { median, trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
 import type { Results, ServerResult, TrialResult } from '../results/types.js';
 import { fmt, type Lang } from './lang.js';
 import { WORDS } from './words.js';
@@ -308,12 +308,7 @@ export function compareCharts(r: Results, lang: Lang = 'en'): Chart[] {
   const models = [...new Set(r.trials.map((t) => t.cell.model ?? '?'))];
   const key = (t: TrialResult): string => w.clientsGroup(t.cell.clients ?? '?', t.cell.delay && t.cell.delay !== '0ms' ? t.cell.delay : null);
   const groups = [...new Set(r.trials.map(key))];
-  // The median over repetitions of the same cell: the middle value, or the mean of the two middle ones.
-  const median = (xs: number[]): number | null => {
-    const s = [...xs].sort((a, b) => a - b);
-    if (s.length === 0) return null;
-    return s.length % 2 ? (s[(s.length - 1) / 2] ?? null) : ((s[s.length / 2 - 1] ?? 0) + (s[s.length / 2] ?? 0)) / 2;
-  };
+  // The median over repetitions of the same cell.
   const at = (model: string, group: string, f: (c: (typeof cells)[number]) => number | null): number | null =>
     median(cells.filter((c) => c.t.cell.model === model && key(c.t) === group).map(f).filter((x): x is number => x !== null));
   const grouped = (id: string, title: string, unit: string, f: (c: (typeof cells)[number]) => number | null): Chart => ({

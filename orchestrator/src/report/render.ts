@@ -1,4 +1,5 @@
 import type { Results } from '../results/types.js';
+import { median } from '../results/measures.js';
 import { answerOf } from './answers.js';
 import { compareCharts, trialCharts, type Chart } from './charts.js';
 import { trialFacts, type TrialFacts } from './facts.js';
@@ -69,8 +70,7 @@ function timeSpent(r: Results, lang: Lang): string {
   const f = fmt(lang);
   const t = r.timings;
   const pt = lang === 'pt-BR';
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
-  const per = (k: keyof Results['trials'][number]['timings']): string => f.ms(median(r.trials.map((x) => x.timings[k])));
+  const per = (k: keyof Results['trials'][number]['timings']): string => f.ms(median(r.trials.map((x) => x.timings[k])) ?? 0);
   const trials =
     r.trials.length === 0
       ? ''

@@ -1,5 +1,6 @@
 /** The findings and answers in English. */
 import type { Outcome } from '@socklab/shared';
+import { explainExit } from '../errors.js';
 import type { Answer, OneThreadRow, ThreadsRow } from './answers.js';
 import type { Comparison, ServerFact } from './facts.js';
 import { fmt } from './lang.js';
@@ -162,13 +163,8 @@ export function fact(x: ServerFact, name: string): string {
       );
     }
     case 'died': {
-      const why = x.oomKilled
-        ? `exit ${x.code}: killed by the kernel because it ran out of memory (OOM)${x.memoryLimitBytes ? `, at its limit of ${f.mib(x.memoryLimitBytes)}` : ''}`
-        : x.code === 137
-          ? 'exit 137: killed (SIGKILL), usually out of memory (OOM) or `docker kill`'
-          : x.code === 143
-            ? 'exit 143: stopped with SIGTERM'
-            : `exit ${x.code}`;
+      // The terminal's words for the exit (one wording in English), with the limit where the kernel killed it.
+      const why = `${explainExit(x.code, x.oomKilled)}${x.oomKilled && x.memoryLimitBytes ? `, at its limit of ${f.mib(x.memoryLimitBytes)}` : ''}`;
       return (
         `The server died during the run: ${why}.` +
         (x.threadsPeak !== null ? ` Before it died it had reached ${f.count(x.threadsPeak, N.thread)} of its own${x.rssPeak !== null ? ` and ${f.mib(x.rssPeak)} resident` : ''} (the most the readings saw).` : '') +

@@ -125,6 +125,13 @@ export interface TrialMeasures {
   readonly servers: readonly ServerMeasures[];
 }
 
+/** The median: the middle value, or the mean of the two middle ones; null for none. The one median of the reports. */
+export function median(xs: readonly number[]): number | null {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 const max = (xs: readonly number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 

@@ -49,7 +49,7 @@ export interface LogLine {
   readonly line: string;
 }
 
-/** A started container. Every method but exec tolerates a container that is gone already. */
+/** A started container. Its removal, stop, signals, logs and waits tolerate a container that is gone already; exec, execWithInput and address do not. */
 export interface ContainerHandle {
   readonly id: string;
   readonly name: string;
