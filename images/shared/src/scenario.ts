@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DURATION_FORMS, parseDuration, parsePercent, parseRate, PERCENT_FORMS, RATE_FORMS } from './duration.js';
 import { MODELS, parseWork, WORK_FORMS } from './server-config.js';
 import { PROTOCOLS } from './protocol.js';
-import { arrivalCount, ARRIVALS, SWARM_LIMITS, SWARM_PRESETS } from './swarm-config.js';
+import { arrivalProblem, ARRIVALS, SWARM_LIMITS, SWARM_PRESETS } from './swarm-config.js';
 import { DIRECTIONS, parseRefusal, REFUSAL_FORMS } from './shaping-config.js';
 import { OUTCOMES } from './outcomes.js';
 
@@ -290,16 +290,14 @@ function crossChecks(s: Scenario): Array<{ issue: ScenarioIssue; path: PropertyK
     if (names.has(sw.name)) add(['swarms', i, 'name'], sw.name, 'expected a name no other server or swarm has');
     names.add(sw.name);
     if (!servers.includes(sw.target)) add(['swarms', i, 'target'], sw.target, `expected the name of a server of this scenario: ${servers.join(', ')}`);
-    if (sw.arrival === 'ramp' || sw.arrival === 'steady') {
-      if (sw.rate === undefined || (sw.duration === undefined && sw.clients === undefined)) {
-        const lacking = sw.rate === undefined ? 'rate' : 'duration (or clients)';
-        add(['swarms', i, 'arrival'], sw.arrival, `expected rate, and duration or clients, with ${sw.arrival} arrivals (${lacking} missing)`);
-      } else if (sw.clients !== undefined && sw.duration !== undefined) {
-        const n = arrivalCount(sw.arrival, sw.rate, parseDuration(String(sw.duration)));
-        if (sw.clients !== n) add(['swarms', i, 'clients'], sw.clients, `expected ${n} or nothing: a ${sw.arrival} arrival at ${sw.rate}/s over ${sw.duration} makes ${n} connections`);
-      }
+    const problem = arrivalProblem({ ...sw, durationMs: sw.duration === undefined ? undefined : parseDuration(String(sw.duration)) });
+    if (problem && 'makes' in problem) {
+      add(['swarms', i, 'clients'], sw.clients, `expected ${problem.makes} or nothing: a ${sw.arrival} arrival at ${sw.rate}/s over ${sw.duration} makes ${problem.makes} connections`);
+    } else if (problem?.missing === 'concurrency') {
+      add(['swarms', i, 'arrival'], sw.arrival, 'expected concurrency with closed arrivals');
+    } else if (problem) {
+      add(['swarms', i, 'arrival'], sw.arrival, `expected rate, and duration or clients, with ${sw.arrival} arrivals (${problem.missing === 'rate' ? 'rate' : 'duration (or clients)'} missing)`);
     }
-    if (sw.arrival === 'closed' && sw.concurrency === undefined) add(['swarms', i, 'arrival'], sw.arrival, 'expected concurrency with closed arrivals');
   });
   return out;
 }

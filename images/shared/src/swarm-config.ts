@@ -125,6 +125,24 @@ export function arrivalCount(arrival: 'ramp' | 'steady', rate: number, durationM
   const d = durationMs / 1000;
   return Math.max(1, Math.round(arrival === 'steady' ? rate * d : (rate * d) / 2));
 }
+
+/** What an arrival lacks, or the count its clients contradict. */
+export type ArrivalProblem = { readonly missing: 'rate' | 'duration or clients' | 'concurrency' } | { readonly makes: number };
+
+/**
+ * The one rule an arrival is held to, by the swarm's flags and by a scenario's swarms alike (each says it in its own
+ * terms): ramp and steady need a rate, and a duration or a number of clients, which must then agree; closed needs
+ * a concurrency.
+ */
+export function arrivalProblem(a: { arrival?: string | undefined; rate?: number | undefined; durationMs?: number | undefined; clients?: number | undefined; concurrency?: number | undefined }): ArrivalProblem | null {
+  if (a.arrival === 'closed') return a.concurrency === undefined ? { missing: 'concurrency' } : null;
+  if (a.arrival !== 'ramp' && a.arrival !== 'steady') return null;
+  if (a.rate === undefined) return { missing: 'rate' };
+  if (a.durationMs === undefined && a.clients === undefined) return { missing: 'duration or clients' };
+  if (a.clients === undefined || a.durationMs === undefined) return null;
+  const makes = arrivalCount(a.arrival, a.rate, a.durationMs);
+  return makes === a.clients ? null : { makes };
+}
 /** The swarm's flags, as node:util parseArgs reads them. */
 const SWARM_OPTIONS = {
     target: { type: 'string' },
@@ -165,18 +183,19 @@ function arrivalOf(v: SwarmValues, clients: number, clientsGiven: boolean): Pick
   const rate = v.rate === undefined ? 0 : parseInteger(v.rate, '--rate', 1, 1_000_000);
   let durationMs = duration(v.duration, 'duration', 0);
   const concurrency = v.concurrency === undefined ? 0 : parseInteger(v.concurrency, '--concurrency', 1, SWARM_LIMITS.maxClients);
-  if (arrival === 'closed' && concurrency === 0) throw new ConfigError('--arrival closed needs --concurrency N');
-  if (arrival === 'ramp' || arrival === 'steady') {
-    if (rate === 0 || (durationMs === 0 && !clientsGiven)) {
-      throw new ConfigError(`--arrival ${arrival} needs --rate N (connections per second) and --duration D or --clients N`);
-    }
-    // Given the clients and no duration, the arrival lasts as long as it takes to make them.
-    if (durationMs === 0) durationMs = ((arrival === 'ramp' ? 2 : 1) * clients * 1000) / rate;
-    const n = arrivalCount(arrival, rate, durationMs);
-    if (v.clients !== undefined && clients !== n) {
-      throw invalid('--clients', v.clients, `${n} or nothing: --arrival ${arrival} at --rate ${rate} over --duration ${v.duration} makes ${n} connections`);
-    }
+  const problem = arrivalProblem({
+    arrival,
+    ...(rate > 0 && { rate }),
+    ...(durationMs > 0 && { durationMs }),
+    ...(clientsGiven && { clients }),
+    ...(concurrency > 0 && { concurrency }),
+  });
+  if (problem && 'missing' in problem) {
+    throw new ConfigError(problem.missing === 'concurrency' ? '--arrival closed needs --concurrency N' : `--arrival ${arrival} needs --rate N (connections per second) and --duration D or --clients N`);
   }
+  if (problem) throw invalid('--clients', v.clients ?? String(clients), `${problem.makes} or nothing: --arrival ${arrival} at --rate ${rate} over --duration ${v.duration} makes ${problem.makes} connections`);
+  // Given the clients and no duration, the arrival lasts as long as it takes to make them.
+  if ((arrival === 'ramp' || arrival === 'steady') && durationMs === 0) durationMs = ((arrival === 'ramp' ? 2 : 1) * clients * 1000) / rate;
   return { arrival: arrival as Arrival, rate, durationMs, concurrency };
 }
 
