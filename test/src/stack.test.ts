@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@socklab/orchestrator';
+import { pollUntil } from '@socklab/shared';
 import { until as promUntil } from './support/prometheus.js';
 
 /**
@@ -74,8 +75,7 @@ describe("docker stack deploy with Docker 20.10's CLI: the README's version-line
     const mode = sh(`docker service inspect ${OLD}_gargalo --format '{{.Spec.EndpointSpec.Mode}} {{range .Spec.TaskTemplate.ContainerSpec.Env}}{{.}} {{end}}'`).stdout;
     assert.match(mode, /^dnsrr .*OBSERVE=1/, 'the stack overlay is laid over the base');
     assert.equal(sh(`docker stack rm ${OLD}`).status, 0);
-    const t0 = Date.now();
-    while (sh(`docker ps -aq --filter label=com.docker.stack.namespace=${OLD}; docker network ls -q --filter label=com.docker.stack.namespace=${OLD}`).stdout.trim() !== '' && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 1000));
+    await pollUntil(() => (sh(`docker ps -aq --filter label=com.docker.stack.namespace=${OLD}; docker network ls -q --filter label=com.docker.stack.namespace=${OLD}`).stdout.trim() === '' ? true : undefined), { everyMs: 1000, timeoutMs: 60_000 });
     const volumes = sh(volumesOf).stdout.trim();
     if (volumes !== '') assert.equal(sh(`docker volume rm ${volumes.split('\n').join(' ')}`).status, 0);
     assert.equal(sh(`docker ps -aq --filter label=com.docker.stack.namespace=${OLD}; docker network ls -q --filter label=com.docker.stack.namespace=${OLD}; ${volumesOf}`).stdout.trim(), '', 'nothing of the stack left');
@@ -112,8 +112,7 @@ describe('docker stack deploy: the lab on Docker Swarm', () => {
     if (cannot) return t.skip(cannot);
     const rm = docker(['stack', 'rm', STACK]);
     assert.equal(rm.status, 0, rm.stderr);
-    const t0 = Date.now();
-    while (leftovers().length > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 1000));
+    await pollUntil(() => (leftovers().length === 0 ? true : undefined), { everyMs: 1000, timeoutMs: 60_000 });
     assert.deepEqual(leftovers(), []);
     // Swarm keeps a stack's named volumes (Prometheus' targets); they carry the lab's labels, so they go by label
     // (`socklab down --run lab` for a user; here only this stack's, to leave any other lab alone).

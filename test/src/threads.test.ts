@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SWARM_METRICS } from '@socklab/shared';
+import { pollUntil, SWARM_METRICS } from '@socklab/shared';
 import type { ProbeState } from '@socklab/shared/results';
 import { Lab, metricValue, type Started } from './support/lab.js';
 import { startReference } from './support/references.js';
@@ -18,14 +18,15 @@ describe('where every thread is blocked, read from the kernel by the probe', () 
 
   /** The probe's view of the server's processes, polled until `ok` holds (or the time is up: the last one). */
   async function until(probe: Started, ok: (p: Proc[]) => boolean, ms = 8000): Promise<Proc[]> {
-    const t0 = Date.now();
     let last: Proc[] = [];
-    while (Date.now() - t0 < ms) {
-      last = (await lab.probeState(probe)).threads ?? [];
-      if (ok(last)) return last;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return last;
+    const found = await pollUntil(
+      async () => {
+        last = (await lab.probeState(probe)).threads ?? [];
+        return ok(last) ? last : undefined;
+      },
+      { everyMs: 250, timeoutMs: ms },
+    );
+    return found ?? last;
   }
   const sum = (ps: Proc[], call: keyof Proc['byCall']): number => ps.reduce((a, p) => a + p.byCall[call], 0);
 

@@ -1,4 +1,4 @@
-import { IMAGES, sleep } from '@socklab/shared';
+import { IMAGES, pollUntil } from '@socklab/shared';
 import type { ContainerSpec } from '../runtime/spec.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { containerName, roleLabels } from './common.js';
@@ -58,11 +58,13 @@ export class AttachedPrometheus {
     const selector = ['run', 'trial'].filter((k) => labels[k] !== undefined).map((k) => `${k}="${labels[k]}"`).join(',');
     const expr = `count(up{${selector}} == 1) or vector(0)`;
     const late = new Set(this.names);
-    const until = performance.now() + timeoutMs;
-    while (late.size > 0 && !signal.aborted && performance.now() < until) {
-      for (const n of [...late]) if ((await this.count(n, expr)) >= want) late.delete(n);
-      if (late.size > 0) await sleep(250, signal);
-    }
+    await pollUntil(
+      async () => {
+        for (const n of [...late]) if ((await this.count(n, expr)) >= want) late.delete(n);
+        return late.size === 0 ? true : undefined;
+      },
+      { everyMs: 250, timeoutMs, signal },
+    );
     return [...late];
   }
 
