@@ -66,7 +66,7 @@ export function stackPointerOf(text: string): number | null {
 }
 
 /** /proc/<pid>/smaps -> each mapping's range, size and resident bytes. */
-export function parseSmaps(text: string): Array<{ start: number; end: number; sizeBytes: number; rssBytes: number }> {
+function parseSmaps(text: string): Array<{ start: number; end: number; sizeBytes: number; rssBytes: number }> {
   const out: Array<{ start: number; end: number; sizeBytes: number; rssBytes: number }> = [];
   let cur: { start: number; end: number; sizeBytes: number; rssBytes: number } | undefined;
   for (const line of text.split('\n')) {
@@ -81,7 +81,7 @@ export function parseSmaps(text: string): Array<{ start: number; end: number; si
 }
 
 /** The stack mapping of each stack pointer (the mapping holding it, with the guard page next to it left out). */
-export function stackCost(sps: readonly number[], maps: ReturnType<typeof parseSmaps>): StackCost | null {
+function stackCost(sps: readonly number[], maps: ReturnType<typeof parseSmaps>): StackCost | null {
   const found = sps.flatMap((sp) => maps.filter((m) => sp >= m.start && sp < m.end));
   if (found.length === 0) return null;
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
@@ -103,7 +103,7 @@ export function parseStat(text: string): { comm: string; state: ThreadState } | 
 }
 
 /** The parent pid in a /proc/<pid>/stat line (the field after the state letter). */
-export function parentOf(text: string): number {
+function parentOf(text: string): number {
   return Number(text.slice(text.lastIndexOf(')') + 4).split(' ')[0]);
 }
 
@@ -135,7 +135,7 @@ function readlinkQuiet(p: string): string {
 }
 
 /** Real uid and gid from /proc/<pid>/status. */
-export function uidsOf(status: string): { uid: number; gid: number } | null {
+function uidsOf(status: string): { uid: number; gid: number } | null {
   const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
   const gid = /^Gid:\s+(\d+)/m.exec(status)?.[1];
   return uid === undefined || gid === undefined ? null : { uid: Number(uid), gid: Number(gid) };
@@ -145,7 +145,7 @@ export function uidsOf(status: string): { uid: number; gid: number } | null {
  * Run `fn` with the effective user and group of `owner` (a root probe reading an unprivileged server's /proc
  * files), then back to root. Only synchronous work belongs in `fn`. Without root, or for root's processes, as is.
  */
-export function asUser<T>(owner: { uid: number; gid: number } | null, fn: () => T): T {
+function asUser<T>(owner: { uid: number; gid: number } | null, fn: () => T): T {
   const p = process as NodeJS.Process & Required<Pick<NodeJS.Process, 'geteuid' | 'seteuid' | 'setegid'>>;
   if (typeof p.seteuid !== 'function' || p.geteuid() !== 0 || !owner || owner.uid === 0) return fn();
   p.setegid(owner.gid);

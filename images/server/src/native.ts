@@ -41,7 +41,7 @@ export interface NativeServerOptions {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const BUILD_DIR = path.resolve(here, '..', 'build', 'Release');
+const BUILD_DIR = path.resolve(here, '..', 'build', 'Release');
 export const PREFORK_BIN = path.join(BUILD_DIR, 'socklab-prefork');
 
 let loaded: Native | undefined;

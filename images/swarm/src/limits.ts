@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { SWARM_LIMITS, type SwarmConfig } from '@socklab/shared';
 
 /** Connections per (source IP, server IP, port) past which connect() slows down (measured on Linux). */
-export const CONNECT_SLOWS_PAST = SWARM_LIMITS.connectSlowsPast;
+const CONNECT_SLOWS_PAST = SWARM_LIMITS.connectSlowsPast;
 
 function localPortRange(): number {
   try {

@@ -11,7 +11,7 @@ import { OFFICIAL } from '../runtime/images.js';
  * stack file runs across nodes as on a class's real machines: node-1 the manager (Prometheus and Grafana), node-2
  * the servers, node-3 and on the clients. Everything carries socklab.run=cluster; `cluster down` removes it all.
  */
-export const CLUSTER_RUN = 'cluster';
+const CLUSTER_RUN = 'cluster';
 const NETWORK = 'socklab-cluster';
 const SUBNET = '172.31.240.0/24';
 

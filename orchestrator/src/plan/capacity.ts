@@ -12,9 +12,9 @@ import { spellPreset } from './preset.js';
  */
 
 /** File descriptors a process keeps for itself (the runtime, its metrics server, logs): not for connections. */
-export const RESERVED_FILES = 256;
+const RESERVED_FILES = 256;
 /** Ephemeral ports of one address toward one server port, with the swarm's range of 1024-65535. */
-export const PORTS_PER_ADDRESS = 65_535 - 1024 + 1;
+const PORTS_PER_ADDRESS = 65_535 - 1024 + 1;
 /** Docker's usual open-files limit where none was measured (these machines' engine has 20,000). */
 export const ASSUMED_OPEN_FILES = 1_048_576;
 
@@ -43,7 +43,7 @@ export function connectionsOf(given: SwarmInput): number {
  * Connections one swarm container is given: its open files less its own, its address's ports, and no more than
  * connect() handles before it slows (about 14,000 per address toward one server port).
  */
-export function perSwarmContainer(openFiles: number): number {
+function perSwarmContainer(openFiles: number): number {
   return Math.min(openFiles - RESERVED_FILES, PORTS_PER_ADDRESS, SWARM_LIMITS.maxClients, SWARM_LIMITS.connectSlowsPast);
 }
 

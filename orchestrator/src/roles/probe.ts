@@ -65,15 +65,6 @@ export class StartedProbe {
   async shaping(): Promise<ShapingAnswer> {
     return decode(ShapingAnswerSchema, `${this.spec.name} /shaping`, (await fetchInside(this.handle, `http://127.0.0.1:${PROBE_PORT}/shaping`)).body);
   }
-
-  /** Change shaping at run time (names as in the environment, in lower case); the HTTP status and answer. */
-  async shape(body: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-    return postShaping(this.handle, body);
-  }
-
-  async stop(timeoutSeconds = 10): Promise<void> {
-    await this.handle.stop(timeoutSeconds);
-  }
 }
 
 /** POST /shaping through any container that shares the server's namespace. */
