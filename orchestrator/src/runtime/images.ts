@@ -68,7 +68,12 @@ async function buildOfflineBase(opts: BuildOptions): Promise<void> {
   }
 }
 
-/** One `docker build` of the repository's context (the legacy builder, whose cache `docker compose` shares). */
+/**
+ * One `docker build` of the repository's context (the legacy builder, whose cache `docker compose` shares). The one
+ * use of the docker CLI left in the runtime, on purpose: the CLI reads .dockerignore and streams the context
+ * itself, where the engine's API would need the whole context tarred here first; it stays in runtime/, beside the
+ * module that talks to the engine, so commands never call docker themselves.
+ */
 async function dockerBuild(rt: ContainerRuntime, b: { name: string; dockerfile: string; args: Record<string, string>; base: string }, opts: BuildOptions): Promise<BuiltImage> {
   const t0 = performance.now();
   // --force-rm: a step that fails leaves no intermediate container behind (the legacy builder keeps it otherwise).
