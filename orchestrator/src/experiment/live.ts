@@ -25,16 +25,22 @@ export class LiveOutput implements TrialOutput {
   readonly series: LiveSample[] = [];
   private readonly latest = new Map<string, { live: LiveSample; queue: number | null; limit: number | null }>();
 
+  /** When the swarms were set off; nothing is shown before. */
+  private since: number | null = null;
+
   constructor(
     private readonly trial: TrialPlan,
     private readonly emit: Emit,
-    private readonly startedAt: () => number | null,
   ) {}
+
+  start(at: number): void {
+    this.since = at;
+  }
 
   sample(server: string, _raw: string, d: DecodedLine | null): void {
     if (!d?.live) return;
     this.latest.set(server, { live: d.live, queue: d.probe?.acceptQueue ?? null, limit: d.probe?.acceptQueueMax ?? null });
-    const since = this.startedAt();
+    const since = this.since;
     if (since === null) return;
     const sum = sumLive([...this.latest.values()].map((x) => x.live), d.live.t);
     this.series.push(sum);

@@ -140,13 +140,13 @@ function swarmLine(o: TrialOptions, name: string, line: string): void {
 }
 
 /** The swarms' results: each summary, how it exited, and what is missing. */
-function swarmResults(o: TrialOptions, trial: TrialPlan, runs: ReadonlyArray<SwarmRun | undefined>): SwarmResult[] {
+function swarmResults(out: Required<TrialOutput>, trial: TrialPlan, runs: ReadonlyArray<SwarmRun | undefined>): SwarmResult[] {
   return trial.swarms.map((w, i) => {
     const r = runs[i];
     const missing: string[] = [];
     if (!r) missing.push('the swarm did not finish: no summary');
     else if (!r.summary) missing.push(`summary: ${r.summaryError ?? 'none'}`);
-    if (r?.summary) o.dir.json(`trial-${trial.id}/swarm-${w.name}.json`, r.summary);
+    if (r?.summary) out.swarm(w.name, r.summary);
     return {
       name: w.name,
       target: w.target,
@@ -190,7 +190,7 @@ export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<Trial
   const stack = new TrialStack(o.rt, o.signal);
   const recorder = new TrialRecorder(trial.servers);
   let goAt: number | null = null;
-  const live = new LiveOutput(trial, o.emit, () => goAt);
+  const live = new LiveOutput(trial, o.emit);
   const out = fanOut([rawFiles(o.dir, trial.id), recorder, live]);
   const swarms = new Map<string, StartedSwarm>();
   const startedAt = new Date();
@@ -211,6 +211,7 @@ export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<Trial
     const readinessMs = mark() - startMs;
     phase('swarm', trial.swarms.map((w) => `${w.name}: ${w.clients} client(s) -> ${w.target}`).join(', '));
     goAt = Date.now();
+    out.start(goAt);
     const ordered = trial.swarms.map((w) => swarms.get(w.name)!);
     await Promise.all(ordered.map((w) => w.start()));
     await awaitSwarms(o, trial, ordered, stack.signal);
@@ -220,6 +221,7 @@ export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<Trial
     [runs] = await Promise.all([swarmRuns(ordered, stack.signal), lastReadings(servers, recorder, stack.signal, o.plan.sampleEveryMs)]);
     if (trial.settleMs > 0) await settle(recorder, stack.signal, trial.settleMs);
     await noteDeaths(servers, recorder);
+    out.stop();
     timings = { startMs, readinessMs, experimentMs, collectMs: mark() - startMs - readinessMs - experimentMs };
   } catch (e) {
     o.onExperimentEnd?.();
@@ -229,7 +231,7 @@ export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<Trial
     await stack.teardown();
     throw e;
   }
-  const swarmsOut = swarmResults(o, trial, runs);
+  const swarmsOut = swarmResults(out, trial, runs);
   const starts = swarmsOut.map((w) => w.summary?.startedAtMs).filter((x): x is number => x !== undefined);
   return {
     result: {
