@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DockerRuntime, readResults, REPO_ROOT, trialMeasures, type Results } from '@socklab/orchestrator';
-import { IMAGES } from '@socklab/shared';
 import { CLI, runDir, socklab } from './support/cli.js';
+import { runReference } from './support/references.js';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test/artifacts');
 const rt = new DockerRuntime();
@@ -167,8 +167,9 @@ describe('socklab run, compare and report, as a user runs them', () => {
     assert.match(r.stdout, /^ok +image socklab\/server: \d+ MB/m);
     assert.match(r.stdout, /^ok +per-namespace sysctls/m);
     assert.match(r.stdout, /^ok +link shaping: (tc netem is available|no netem in this kernel: the NFQUEUE fallback)/m);
-    // The open-files limit as any container of this engine has it, read with the docker CLI.
-    const limit = Number(spawnSync('docker', ['run', '--rm', '--label', 'socklab.run=doctor-oracle', '--label', 'socklab.role=reference', '--entrypoint', 'sh', IMAGES.server, '-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim());
+    // The open-files limit as any container of this engine has it: a plain image's shell, through testcontainers.
+    const { output } = await runReference({ run: 'doctor-oracle', name: 'ulimit', network: 'none', cmd: ['sh', '-c', 'ulimit -n; sleep 1'] });
+    const limit = Number(output.trim());
     assert.ok(limit > 0);
     assert.match(r.stdout, new RegExp(`^ok +open files: ${limit.toLocaleString('en-US')} per process`, 'm'));
     assert.deepEqual(await rt.listLabelledRuns(), before);

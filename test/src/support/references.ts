@@ -29,8 +29,8 @@ export interface ReferenceOptions {
   /** The run it belongs to: its socklab labels, so every cleanup by label finds it. */
   readonly run: string;
   readonly name: string;
-  /** A lab network to join (with `name` as its alias), or a container whose network namespace to share. */
-  readonly network: { readonly join: string } | { readonly shareWith: string };
+  /** A lab network to join (with `name` as its alias), a container whose network namespace to share, or none. */
+  readonly network: { readonly join: string } | { readonly shareWith: string } | 'none';
   /** Entrypoint and arguments; the image's own when absent. */
   readonly cmd?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -48,7 +48,8 @@ function referenceContainer(o: ReferenceOptions): InstanceType<typeof GenericCon
     .withLabels({ 'socklab.run': o.run, 'socklab.role': 'reference' })
     .withEnvironment({ ...o.env });
   if (o.cmd) c = c.withEntrypoint([...o.cmd.slice(0, 1)]).withCommand([...o.cmd.slice(1)]);
-  c = 'join' in o.network ? c.withNetworkMode(o.network.join).withNetworkAliases(o.name) : c.withNetworkMode(`container:${o.network.shareWith}`);
+  const n = o.network;
+  c = n === 'none' ? c.withNetworkMode('none') : 'join' in n ? c.withNetworkMode(n.join).withNetworkAliases(o.name) : c.withNetworkMode(`container:${n.shareWith}`);
   return o.capAdd ? c.withAddedCapabilities(...o.capAdd) : c;
 }
 
