@@ -140,6 +140,10 @@ describe("a newcomer's first hour, as the README writes it", () => {
         const runs = runsOf().filter((d) => !before.includes(d));
         assert.equal(runs.length, 1, `one run more in results/ in the student's folder: ${runs.join(', ')}`);
         assert.match(readFileSync(path.join(student, 'results', runs[0]!, 'report.md'), 'utf8'), /\*\*Answer\.\*\*/);
+        // And by hand, as the README gives it: socklab build, from the student's folder.
+        const build = npx(student, ['build'], 900_000);
+        assert.equal(build.status, 0, said(build));
+        assert.match(build.stderr, /socklab build: \d+ images in [\d.]+s/);
       } finally {
         if (!(await rt.imageInfo(IMAGES.server))) sh('docker', ['tag', kept, IMAGES.server], base);
         sh('docker', ['rmi', kept], base);
