@@ -96,6 +96,9 @@ describe('socklab cluster: the lab across four nodes in containers', () => {
       const nodes = clients.filter((c) => c.service === service).map((c) => c.node).sort();
       assert.deepEqual(nodes, ['node-3', 'node-4'], `${service}: one replica on each clients' node: ${JSON.stringify(clients)}`);
     }
+    // Every socklab series carries the Swarm node it came from.
+    const unlabelled = (await query(PROM, 'count by (__name__, job) ({__name__=~"socklab_.+", node=""})')).map((x) => x.metric);
+    assert.deepEqual(unlabelled, [], `series without a node label: ${JSON.stringify(unlabelled.slice(0, 5))}`);
     // socklab cluster status lists the stack's tasks: each server's on node-2, running.
     const status = socklab(['cluster', 'status']);
     assert.equal(status.status, 0, status.stderr);
