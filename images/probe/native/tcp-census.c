@@ -44,6 +44,18 @@ static void filter_port(port_filter ops, unsigned port) {
 static const unsigned STATES = (1u << ST_ESTABLISHED) | (1u << ST_SYN_RECV) | (1u << ST_TIME_WAIT) |
                                (1u << ST_CLOSE_WAIT) | (1u << ST_LISTEN) | (1u << ST_NEW_SYN_RECV);
 
+/* Sends a dump request: its header (`type`), then its request (laid out by the caller), then the port filter. */
+static int send_dump(int fd, struct nlmsghdr *nlh, size_t len, unsigned short type, struct rtattr *rta, port_filter ops, unsigned port) {
+  nlh->nlmsg_len = (unsigned)len;
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  rta->rta_type = INET_DIAG_REQ_BYTECODE;
+  rta->rta_len = RTA_LENGTH(sizeof(port_filter));
+  filter_port(ops, port);
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  return sendto(fd, nlh, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? -errno : 0;
+}
+
 /* Both families in one walk: the kernel answers this older request form with AF_UNSPEC. */
 static int ask_both(int fd, unsigned port) {
   struct {
@@ -53,16 +65,9 @@ static int ask_both(int fd, unsigned port) {
     port_filter ops;
   } msg;
   memset(&msg, 0, sizeof msg);
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = TCPDIAG_GETSOCK;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   msg.req.idiag_family = AF_INET;
   msg.req.idiag_states = STATES;
-  msg.rta.rta_type = INET_DIAG_REQ_BYTECODE;
-  msg.rta.rta_len = RTA_LENGTH(sizeof msg.ops);
-  filter_port(msg.ops, port);
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  return sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? -errno : 0;
+  return send_dump(fd, &msg.nlh, sizeof msg, TCPDIAG_GETSOCK, &msg.rta, msg.ops, port);
 }
 
 /* One family per walk. */
@@ -74,17 +79,10 @@ static int ask_family(int fd, int family, unsigned port) {
     port_filter ops;
   } msg;
   memset(&msg, 0, sizeof msg);
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   msg.req.sdiag_family = (unsigned char)family;
   msg.req.sdiag_protocol = IPPROTO_TCP;
   msg.req.idiag_states = STATES;
-  msg.rta.rta_type = INET_DIAG_REQ_BYTECODE;
-  msg.rta.rta_len = RTA_LENGTH(sizeof msg.ops);
-  filter_port(msg.ops, port);
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  return sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? -errno : 0;
+  return send_dump(fd, &msg.nlh, sizeof msg, SOCK_DIAG_BY_FAMILY, &msg.rta, msg.ops, port);
 }
 
 /* Reads one dump's answer into the counts: 0 when done, -errno on failure. */
