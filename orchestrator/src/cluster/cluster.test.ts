@@ -58,6 +58,14 @@ describe('socklab cluster up', () => {
     assert.deepEqual(await rt.listLabelled('cluster'), { containers: [], networks: [], volumes: [] });
   });
 
+  it('refuses a rootless engine before making anything, naming why', async () => {
+    const rt = new FakeRuntime(answering([]));
+    rt.rootless = true;
+    await assert.rejects(clusterUp(rt, 3, PORTS, () => {}), /this Docker engine runs rootless: it cannot run the Docker engines a cluster node is/);
+    assert.deepEqual(rt.started, [], 'no node started');
+    assert.deepEqual(await rt.listLabelled('cluster'), { containers: [], networks: [], volumes: [] });
+  });
+
   it('refuses to start a second cluster beside one that is here, and leaves the first alone', async () => {
     const rt = new FakeRuntime(answering([]));
     await clusterUp(rt, 2, PORTS, () => {});

@@ -96,6 +96,11 @@ export async function clusterUp(rt: ContainerRuntime, count: number, ports: Clus
   if (existing.containers.length + existing.networks.length + existing.volumes.length > 0) {
     throw new SocklabError('a socklab cluster is here already', { hint: '`socklab cluster status` shows it; `socklab cluster down` removes it' });
   }
+  if ((await rt.engineInfo()).rootless) {
+    throw new SocklabError('this Docker engine runs rootless: it cannot run the Docker engines a cluster node is', {
+      hint: 'run `socklab cluster` against a rootful engine (DOCKER_HOST), or deploy the stack on real hosts',
+    });
+  }
   for (const image of LAB_IMAGES) if (!(await rt.imageInfo(image))) throw new SocklabError(`image ${image} is not here to load into the nodes`, { hint: 'build socklab\'s images first: `socklab build`' });
   try {
     await rt.createNetwork(NETWORK, { [LABELS.run]: CLUSTER_RUN, [LABELS.role]: 'network' }, false, SUBNET);

@@ -147,10 +147,11 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
   let cleanupMs = 0;
   let prometheus: AttachedPrometheus | undefined;
   try {
-    engine = await rt.engineInfo();
     o.emit({ type: 'phase', trial: '-', trials: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
     const t0 = performance.now();
-    await rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal);
+    // What the results record of the engine, asked while the network is made.
+    const [{ rootless: _, ...info }] = await Promise.all([rt.engineInfo(), rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal)]);
+    engine = info;
     // The swarms' client hosts live as long as the run (every exit path removes them with the network).
     [prometheus] = await Promise.all([AttachedPrometheus.attach(rt, plan.network.name, plan.runId), ...plan.clientHosts.map((h) => rt.start(h))]);
     networkMs = performance.now() - t0;

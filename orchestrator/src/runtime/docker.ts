@@ -39,6 +39,7 @@ export class DockerRuntime implements ContainerRuntime {
       kernel: v.KernelVersion ?? String(info.KernelVersion ?? ''),
       cgroup: `v${String(info.CgroupVersion ?? '1')}`,
       cpus: Number(info.NCPU ?? 1),
+      rootless: ((info.SecurityOptions as string[] | undefined) ?? []).some((o) => /name=rootless/.test(o)),
     };
   }
 

@@ -143,13 +143,15 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly networks = new Map<string, Readonly<Record<string, string>>>();
   private readonly volumes = new Map<string, Readonly<Record<string, string>>>();
   missingImages = new Set<string>();
+  /** An engine that runs rootless (cluster nodes cannot run on it). */
+  rootless = false;
 
   constructor(private readonly script: (spec: ContainerSpec) => FakeScript) {}
 
   async ping(): Promise<void> {}
 
   async engineInfo(): Promise<EngineInfo> {
-    return { version: '0.0.0-fake', os: 'fake', arch: 'x86_64', kernel: 'fake', cgroup: 'v2', cpus: 2 };
+    return { version: '0.0.0-fake', os: 'fake', arch: 'x86_64', kernel: 'fake', cgroup: 'v2', cpus: 2, rootless: this.rootless };
   }
 
   /** Images a pull brings (the rest fail as a registry nobody reaches would). */

@@ -9,6 +9,8 @@ export interface EngineInfo {
   readonly cgroup: string;
   /** The CPUs the engine's containers may run on (inside Docker Desktop's VM: the VM's). */
   readonly cpus: number;
+  /** Whether the engine runs rootless (its security options say so): it cannot run engines in containers. */
+  readonly rootless?: boolean;
 }
 
 export interface ImageInfo {
