@@ -116,7 +116,7 @@ describe('every built-in scenario: its report answers its question first, in the
         const seen = await look(browser, path.join(run, 'report.html'), path.join(ARTIFACTS, `${name}-${lang}.png`));
         assert.deepEqual(seen.errors, [], `${name} ${lang}: no console errors`);
         assert.ok(seen.charts.length >= 3, `${name} ${lang}: charts`);
-        for (const c of seen.charts) assert.ok(c.marks > 3, `${name} ${lang}: chart ${c.id} has data`);
+        for (const c of seen.charts) assert.ok(c.marks > 3 && c.points > 0, `${name} ${lang}: chart ${c.id} has data (${c.points} points drawn)`);
         assert.deepEqual(seen.charts.flatMap(overlaps), [], `${name} ${lang}: no text over other text in the charts`);
         assert.deepEqual(seen.charts.flatMap(repeatedTicks), [], `${name} ${lang}: every axis tick says a different value`);
         assert.ok(seen.answer.length > 40, `${name} ${lang}: the answer on the page`);

@@ -17,6 +17,8 @@ export interface Chart {
   /** What it shows, for people (the image's alternative text and the figure's title). */
   readonly title: string;
   readonly svg: string;
+  /** The data points its series hold (gaps not counted): a chart of none shows nothing, whatever it draws. */
+  readonly points: number;
 }
 
 /** One colour per outcome, the same in every chart (ok green, refusals and resets red, timeouts amber). */
@@ -38,6 +40,18 @@ const HEIGHT = 320;
  */
 let loaded: typeof Echarts | undefined;
 const echartsLib = (): typeof Echarts => (loaded ??= createRequire(import.meta.url)('echarts') as typeof Echarts);
+
+/** A chart drawn, and the data points its series hold. */
+function drawn(option: Echarts.EChartsOption, lang: Lang, height = HEIGHT): { svg: string; points: number } {
+  return { svg: render(option, lang, height), points: pointsOf(option.series) };
+}
+
+/** Data points of series: a number, or an [x, y] pair whose y is a number (null marks a gap). */
+export function pointsOf(series: unknown): number {
+  const list = (Array.isArray(series) ? series : series ? [series] : []) as Array<{ data?: unknown[] }>;
+  const isPoint = (d: unknown): boolean => (Array.isArray(d) ? typeof d[1] === 'number' : typeof d === 'number' || (typeof d === 'object' && d !== null && 'value' in d));
+  return list.reduce((n, s) => n + (s.data ?? []).filter(isPoint).length, 0);
+}
 
 /**
  * The layout every chart shares, so text never overlaps: the title on top, the legend on a line of its own
@@ -118,7 +132,7 @@ function outcomesOverTime(t: TrialResult, lang: Lang): Chart | null {
   return {
     id: `outcomes-${t.id}`,
     title: w.outcomesAlt,
-    svg: render(
+    ...drawn(
       {
         title: { text: w.outcomesTitle },
         xAxis: { type: 'category', name: w.axisSeconds, nameLocation: 'middle', nameGap: 28, data: xs.map(String) },
@@ -139,7 +153,7 @@ function acceptQueue(t: TrialResult, s: ServerResult, everyMs: number, lang: Lan
   return {
     id: `queue-${t.id}-${s.name}`,
     title: w.queueAlt(name),
-    svg: render(
+    ...drawn(
       {
         title: { text: w.queueTitle(name) },
         xAxis: timeAxis(lang),
@@ -194,7 +208,7 @@ function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, every
   return {
     id: `threads-${t.id}-${s.name}`,
     title: w.threadsAlt(name),
-    svg: render(
+    ...drawn(
       {
         title: { text: w.threadsTitle(name) },
         grid: [
@@ -228,7 +242,7 @@ function cpuOverTime(t: TrialResult, s: ServerResult, lang: Lang): Chart | null 
   return {
     id: `cpu-${t.id}-${s.name}`,
     title: w.cpuTitle(name),
-    svg: render(
+    ...drawn(
       {
         title: { text: w.cpuTitle(name) },
         xAxis: timeAxis(lang),
@@ -271,7 +285,7 @@ function latency(t: TrialResult, m: TrialMeasures, lang: Lang): Chart | null {
   return {
     id: `latency-${t.id}`,
     title: w.latencyAlt,
-    svg: render(
+    ...drawn(
       {
         title: { text: w.latencyTitle },
         xAxis: { type: 'category', name: w.latencyAxis(f.num(width, width < 1 ? 1 : 0)), nameLocation: 'middle', nameGap: 30, data: Array.from({ length: n }, (_, i) => label(i)), axisLabel: { fontSize: 10, hideOverlap: true } },
@@ -314,7 +328,7 @@ export function compareCharts(r: Results, lang: Lang = 'en'): Chart[] {
   const grouped = (id: string, title: string, unit: string, f: (c: (typeof cells)[number]) => number | null): Chart => ({
     id,
     title,
-    svg: render({ title: { text: title }, xAxis: { type: 'category', data: groups }, yAxis: valueAxis(lang, unit), series: models.map((m) => ({ type: 'bar', name: m, data: groups.map((g) => at(m, g, f)) })) }, lang),
+    ...drawn({ title: { text: title }, xAxis: { type: 'category', data: groups }, yAxis: valueAxis(lang, unit), series: models.map((m) => ({ type: 'bar', name: m, data: groups.map((g) => at(m, g, f)) })) }, lang),
   });
   return [
     grouped('compare-completion', w.completionTitle, 's', (c) => (c.m.completionMs === null ? null : c.m.completionMs / 1000)),
@@ -326,7 +340,7 @@ export function compareCharts(r: Results, lang: Lang = 'en'): Chart[] {
     {
       id: 'compare-outcomes',
       title: w.outcomesByCell,
-      svg: render(
+      ...drawn(
         {
           title: { text: w.outcomesByCell },
           grid: { left: 180, right: 40, top: 76, bottom: 56 },

@@ -51,7 +51,7 @@ export function renderCheckHtml(p: CheckPage): string {
     ...(answer ? [`<p class="answer"><strong>${w.answer}.</strong> ${html(answer)}</p>`] : []),
     table,
     ...(p.mistakes.length > 0 ? [`<h2>${w.mistakes}</h2>`, ...p.mistakes.map((m) => `<p>${html(sayMistake(m, p.lang))}</p>`)] : []),
-    ...(charts.length > 0 ? [`<h2>${w.charts}</h2><div class="charts">`, ...charts.map((c) => `<figure class="chart" id="${html(c.id)}" role="img" aria-label="${html(c.title)}">${c.svg}</figure>`), '</div>'] : []),
+    ...(charts.length > 0 ? [`<h2>${w.charts}</h2><div class="charts">`, ...charts.map((c) => `<figure class="chart" id="${html(c.id)}" data-points="${c.points}" role="img" aria-label="${html(c.title)}">${c.svg}</figure>`), '</div>'] : []),
     '</body></html>',
   ].join('\n');
 }

@@ -11,6 +11,7 @@ import { backlogScript } from '../testing/fixtures.js';
 import { trialMeasures } from '../results/measures.js';
 import { fmt } from './lang.js';
 import { renderHtml, renderMarkdown, renderText, reportModel } from './render.js';
+import { pointsOf } from './charts.js';
 
 async function backlogResults(opts: Parameters<typeof backlogScript>[0] = {}, memory?: string) {
   const rt = new FakeRuntime(backlogScript(opts));
@@ -51,6 +52,12 @@ describe('reports, rendered from results alone', () => {
     assert.match(md, /\| #7 \| connect_timeout \| 0\.06 s \| - \| 3\.06 s \| ETIMEDOUT \|/);
   });
 
+  it('a chart\'s data points: numbers and [x, y] pairs with a y, never a gap (null)', () => {
+    assert.equal(pointsOf([{ data: [[0, null], [1, 2], [2, 3]] }, { data: [3, null, { value: 4 }] }]), 4);
+    assert.equal(pointsOf([{ data: [[0, null], [1, null]] }]), 0, 'all gaps: nothing drawn');
+    assert.equal(pointsOf(undefined), 0);
+  });
+
   it('the HTML is one self-contained file with a chart per figure, each with data', async () => {
     const r = await backlogResults();
     const html = renderHtml(reportModel(r));
@@ -58,6 +65,7 @@ describe('reports, rendered from results alone', () => {
     assert.doesNotMatch(html, /<script/);
     const figures = html.match(/<figure class="chart"[^>]*>/g) ?? [];
     assert.deepEqual(figures.map((x) => /id="([^"]+)"/.exec(x)?.[1]), ['outcomes-1', 'queue-1-server', 'threads-1-server', 'cpu-1-server', 'latency-1']);
+    for (const fig of figures) assert.ok(Number(/data-points="(\d+)"/.exec(fig)?.[1]) > 0, `${fig}: data points drawn`);
     for (const id of ['outcomes-1', 'latency-1']) {
       const svg = html.slice(html.indexOf(`id="${id}"`), html.indexOf('</figure>', html.indexOf(`id="${id}"`)));
       assert.ok((svg.match(/<path/g) ?? []).length > 5, `${id} has drawn marks`);

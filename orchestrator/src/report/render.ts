@@ -215,7 +215,7 @@ export function renderHtml(m: ReportModel): string {
   if (m.charts.length > 0) {
     parts.push(
       `<h2>${w.charts}</h2><div class="charts">`,
-      ...m.charts.map((c) => `<figure class="chart" id="${html(c.id)}" data-title="${html(c.title)}" role="img" aria-label="${html(c.title)}">${c.svg}</figure>`),
+      ...m.charts.map((c) => `<figure class="chart" id="${html(c.id)}" data-title="${html(c.title)}" data-points="${c.points}" role="img" aria-label="${html(c.title)}">${c.svg}</figure>`),
       '</div>',
     );
   }

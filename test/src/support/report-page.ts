@@ -18,6 +18,8 @@ export interface TextBox {
 export interface ChartSeen {
   readonly id: string;
   readonly marks: number;
+  /** The data points the report drew in it (its figure's data-points): a chart of none shows nothing. */
+  readonly points: number;
   readonly texts: readonly TextBox[];
 }
 
@@ -49,7 +51,7 @@ export async function look(browser: Browser, file: string, png: string): Promise
           const r = t.getBoundingClientRect();
           return { text: t.textContent ?? '', x: r.x, y: r.y, w: r.width, h: r.height };
         });
-      return { id: f.id, marks: svg?.querySelectorAll('path, rect').length ?? 0, texts };
+      return { id: f.id, marks: svg?.querySelectorAll('path, rect').length ?? 0, points: Number(f.getAttribute('data-points') ?? 0), texts };
     }),
   );
   const answer = (await page.textContent('p.answer')) ?? '';
