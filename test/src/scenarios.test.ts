@@ -105,11 +105,15 @@ describe('every built-in scenario: its report answers its question first, in the
         const o = outcomes(trial, s.name);
         assert.ok(md.includes(`| ${s.name} (${s.model}) | ${f.num(o.ok ?? 0, 0)} | ${f.num(o.refused ?? 0, 0)} | ${f.num(o.reset ?? 0, 0)} | ${f.num(o.connect_timeout ?? 0, 0)} |`), `${name}: the clients table shows ${s.name}'s outcomes`);
       }
+      // No figure stands in as "?": everything the report states, it measured (the question alone asks).
+      const stated = (text: string): string => text.split('\n').filter((l) => !/^(#|\*\*(Question|Pergunta)\.\*\*)/.test(l)).join('\n');
+      assert.doesNotMatch(stated(md), /(^|[\s(|])\?($|[\s),.;:|])/m, `${name}: a "?" where a figure should be`);
       const pt = socklab(['report', run, '--lang', 'pt-BR'], {}, 60_000);
       assert.equal(pt.status, 0, pt.stderr);
       const mdPt = readFileSync(path.join(run, 'report.md'), 'utf8');
       assert.match(mdPt, /\*\*Resposta\.\*\* /);
       assert.doesNotMatch(mdPt, /\b\d+\.\d{1,2} (s|MiB|KiB|ms)\b/, 'Portuguese numbers in the Portuguese report');
+      assert.doesNotMatch(stated(mdPt), /(^|[\s(|])\?($|[\s),.;:|])/m, `${name}: a "?" where a figure should be (pt-BR)`);
       if (!browser) return t.skip('no chromium here: the pages were not opened');
       for (const lang of ['pt-BR', 'en'] as const) {
         if (lang === 'en') assert.equal(socklab(['report', run], {}, 60_000).status, 0);
