@@ -120,11 +120,18 @@ export function registerCompare(program: Command): void {
     const first = matrix.models[0];
     if (first === undefined) throw new ConfigError('--models needs at least one model');
     const scenario = scenarioFromFlags({ ...o, model: first, clients: String(matrix.clients[0]), delay: undefined });
+    const delays = matrix.delays.length > 1 || matrix.delays[0] !== '0';
     const titled: Scenario = {
       ...scenario,
       name: 'compare',
-      title: `${matrix.models.join(' vs ')} at ${matrix.clients.join(', ')} clients${matrix.delays.length > 1 || matrix.delays[0] !== '0' ? `, delay ${matrix.delays.join(', ')}` : ''}`,
+      title: `${matrix.models.join(' vs ')} at ${matrix.clients.join(', ')} clients${delays ? `, delay ${matrix.delays.join(', ')}` : ''}`,
       question: 'How do these server models compare under the same clients?',
+      translations: {
+        'pt-BR': {
+          title: `${matrix.models.join(' x ')} com ${matrix.clients.join(', ')} clientes${delays ? `, atraso ${matrix.delays.join(', ')}` : ''}`,
+          question: 'Como esses modelos de servidor se comparam sob os mesmos clientes?',
+        },
+      },
     };
     await plannedRun(titled, 'flags', o, matrix);
   });

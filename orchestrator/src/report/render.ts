@@ -131,7 +131,7 @@ export function reportModel(r: Results, lang: Lang = 'en'): ReportModel {
     answer = acrossCells(r, facts, lang).join(' ');
     facts.forEach((f, i) => {
       const t = r.trials[i]!;
-      const cell = Object.entries(t.cell).map(([k, v]) => `${k} ${v}`).join(', ');
+      const cell = Object.entries(t.cell).map(([k, v]) => `${w.cellKey(k)} ${v}`).join(', ');
       sections.push(...trialSections(f, lang, `${w.trial} ${t.id}${cell ? `: ${cell}` : ''}${t.repetition > 1 ? `, ${w.repetition} ${t.repetition}` : ''}`));
     });
   } else {

@@ -13,6 +13,8 @@ const en = {
   answer: 'Answer',
   whatHappened: 'What happened',
   trial: 'Trial',
+  /** A compare cell's axis, in a trial's heading. */
+  cellKey: (k: string): string => k,
   repetition: 'repetition',
   across: 'Across the cells',
   compared: 'The servers compared',
@@ -114,6 +116,7 @@ const pt: Words = {
   answer: 'Resposta',
   whatHappened: 'O que aconteceu',
   trial: 'Ensaio',
+  cellKey: (k: string): string => ({ model: 'modelo', clients: 'clientes', delay: 'atraso' })[k] ?? k,
   repetition: 'repetição',
   across: 'Entre as células',
   compared: 'Os servidores comparados',

@@ -138,6 +138,12 @@ export function scenarioFromFlags(f: ExperimentFlags, base?: Scenario): Scenario
       name: 'flags',
       title: `${what}${f.backlog !== undefined ? ` backlog ${f.backlog}` : ''}${f.work ? ` ${f.work}` : ''} against ${f.clients ?? f.preset ?? 1} client(s)`,
       question: 'How does this server behave under these clients?',
+      translations: {
+        'pt-BR': {
+          title: `${what}${f.backlog !== undefined ? ` backlog ${f.backlog}` : ''}${f.work ? ` ${f.work}` : ''} contra ${f.clients ?? f.preset ?? 1} cliente(s)`,
+          question: 'Como este servidor se comporta sob esses clientes?',
+        },
+      },
       ...(f.repeat !== undefined && { repeat: num(f.repeat) }),
       ...(expect && { expect }),
       servers: [{ name: 'server', ...o.server, ...(Object.keys(o.shaping).length > 0 && { shaping: o.shaping }) }],

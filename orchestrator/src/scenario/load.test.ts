@@ -73,6 +73,11 @@ describe('scenarios', () => {
     rejects(() => scenarioFromFlags({ clients: '3' }), /needs a scenario .*, --model M, or a server of your own/);
   });
 
+  it('a scenario made of flags reads in Portuguese too: its title and question', () => {
+    const s = scenarioFromFlags({ model: 'threaded', clients: '10', backlog: '1' });
+    assert.deepEqual(s.translations?.['pt-BR'], { title: 'threaded backlog 1 contra 10 cliente(s)', question: 'Como este servidor se comporta sob esses clientes?' });
+  });
+
   it('flags laid over a built-in scenario change every server and swarm', () => {
     const base = loadScenario('refusal').scenario;
     const s = scenarioFromFlags({ delay: '50ms', readTimeout: '5s' }, base);
