@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LABELS } from '@socklab/shared';
-import { buildPlan } from '../plan/build.js';
+import { buildPlan, parseMatrix } from '../plan/build.js';
 import { FakeRuntime } from '../runtime/fake.js';
 import { loadScenario } from '../scenario/load.js';
 import { runExperiment } from './run.js';
@@ -44,6 +44,32 @@ describe('the experiment engine, on a fake runtime', () => {
       assert.ok(existsSync(path.join(r.dir, f)), f);
     }
     assert.deepEqual(readResults(r.dir).trials[0]?.swarms[0]?.summary, t.swarms[0]?.summary, 'results.json decodes back to the same');
+  });
+
+  it("compare: the next cell's containers start while the last cell's are removed, and its clients start only once they are gone", async () => {
+    // Removals that take the engine 200 ms each, as they do.
+    const script = backlogScript();
+    const rt = new FakeRuntime((spec) => ({ ...script(spec), removeMs: 200 }));
+    const events: RunEvent[] = [];
+    const { scenario } = loadScenario('backlog');
+    const p = buildPlan(scenario, { source: 'test', seed: 7, compare: parseMatrix('sequential,threaded', '10', undefined) });
+    // What was still there as cell 2's clients were set off (the fake answers at the moment it is asked).
+    let atClients: ReturnType<FakeRuntime['listLabelled']> | undefined;
+    const emit = (e: RunEvent): void => {
+      events.push(e);
+      if (e.type === 'phase' && e.trial === '2' && e.phase === 'swarm') atClients = rt.listLabelled(p.runId);
+    };
+    const r = await runExperiment(rt, p, { outDir: out(), emit, signal: new AbortController().signal });
+    assert.equal(r.results.trials.length, 2);
+    const at = (trial: string, phase: string): number => events.findIndex((e) => e.type === 'phase' && e.trial === trial && e.phase === phase);
+    assert.ok(at('2', 'servers') >= 0 && at('1', 'cleanup') >= 0 && at('2', 'swarm') >= 0, JSON.stringify(events.filter((e) => e.type === 'phase')));
+    assert.ok(at('2', 'servers') < at('1', 'cleanup'), "cell 2's containers were asked for before cell 1's were removed");
+    assert.ok(at('1', 'cleanup') < at('2', 'swarm'), "cell 2's clients start after cell 1's removal began");
+    // The removal was done, not only begun, before cell 2's clients: none of cell 1's containers was there then.
+    const there = (await atClients!).containers;
+    assert.ok(there.some((c) => c.includes(`${p.runId}-2-`)), `cell 2's containers were: ${there.join(', ')}`);
+    assert.deepEqual(there.filter((c) => c.includes(`${p.runId}-1-`)), [], "cell 1's containers were all gone");
+    assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
   });
 
   it('a dying probe loses only the kernel view: the run finishes and says what is missing', async () => {

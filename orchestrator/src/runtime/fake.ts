@@ -16,6 +16,8 @@ export interface FakeScript {
   readonly oomKilled?: boolean;
   readonly exec?: (cmd: readonly string[]) => ExecOutput;
   readonly stats?: readonly StatsSample[];
+  /** How long its removal takes (none: at once). */
+  readonly removeMs?: number;
   /** What it goes on to do when it receives this signal (a swarm waiting for its start). */
   readonly onSignal?: { readonly signal: string; readonly script: FakeScript };
 }
@@ -126,10 +128,11 @@ class FakeContainer implements ContainerHandle {
 
   async remove(): Promise<void> {
     this.exit({ code: 137, oomKilled: false });
-    if (!this.removed) {
-      this.removed = true;
-      this.onRemove();
-    }
+    if (this.removed) return;
+    this.removed = true;
+    // A removal takes the engine a while; the container is there until it is done.
+    if (this.script.removeMs) await new Promise((r) => setTimeout(r, this.script.removeMs));
+    this.onRemove();
   }
 }
 
