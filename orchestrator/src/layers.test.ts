@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 import { REPO_ROOT } from './paths.js';
 
 /**
@@ -32,6 +33,23 @@ function layerOf(rel: string): number {
   return i;
 }
 
+/** The functions of a file longer than `max` lines (declarations, methods, arrows and function expressions). */
+function longFunctions(file: string, max: number): Array<{ file: string; line: number; name: string; lines: number }> {
+  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const out: Array<{ file: string; line: number; name: string; lines: number }> = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isFunctionLike(n) && 'body' in n && n.body) {
+      const start = src.getLineAndCharacterOfPosition(n.getStart(src)).line;
+      const end = src.getLineAndCharacterOfPosition(n.getEnd()).line;
+      const name = (n as ts.FunctionLikeDeclaration).name?.getText(src) ?? '(anonymous)';
+      if (end - start + 1 > max) out.push({ file, line: start + 1, name, lines: end - start + 1 });
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(src);
+  return out;
+}
+
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path.join(dir, e.name)] : [],
@@ -52,6 +70,24 @@ describe("the orchestrator's layers", () => {
     }
     assert.ok(edges > 100, `read the imports (${edges})`);
     assert.deepEqual(upward, []);
+  });
+
+  it('only runtime/ talks to dockerode, and commands/ run no process of their own', () => {
+    const offenders: string[] = [];
+    for (const file of sources(SRC)) {
+      const rel = path.relative(SRC, file);
+      const text = readFileSync(file, 'utf8');
+      if (/from 'dockerode'/.test(text) && !rel.startsWith('runtime/')) offenders.push(`${rel} imports dockerode`);
+      if (/from 'node:child_process'/.test(text) && rel.startsWith('commands/')) offenders.push(`${rel} runs processes`);
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it('no function is longer than a reader holds in mind (80 lines)', () => {
+    const long = sources(SRC).flatMap((file) => longFunctions(file, 80)).sort((a, b) => b.lines - a.lines);
+    assert.deepEqual(long.map((f) => `${path.relative(SRC, f.file)}:${f.line} ${f.name} (${f.lines} lines)`), []);
+    // The check itself sees long functions: this test file's own describe callback is one.
+    assert.ok(longFunctions(path.join(SRC, 'layers.test.ts'), 20).length > 0);
   });
 
   it('finds an upward import when there is one (the check itself can fail)', () => {
