@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { composeCommand, composeForeground } from '../runtime/compose.js';
+import { composeCommand } from '../runtime/compose.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { buildImages } from '../runtime/images.js';
 import { REPO_ROOT } from '../paths.js';
-import { grafanaAvailable, grafanaImage, labDownArgs, labUpArgs } from '../lab/compose-lab.js';
+import { foregroundLab } from '../lab/foreground.js';
 import { checkLabEnv, labEnv } from '../lab/env.js';
 import { automaticBuild, buildOnFirstUse, missingLabImages } from './first-use.js';
-
 
 export function registerLab(program: Command): void {
   program
@@ -26,31 +25,14 @@ export function registerLab(program: Command): void {
         const missing = await missingLabImages(rt);
         if (missing.length > 0) await buildOnFirstUse(rt)(missing);
       }
-      const v1 = compose[0] === 'docker-compose';
-      const grafana = await grafanaAvailable(rt);
-      // Ctrl-C (which Compose receives too, in the same process group) or SIGTERM: nothing in the lab is worth
-      // Compose's graceful stop, so every container of it is killed and removed at once, and Compose, finding its
-      // containers gone, ends.
+      // Ctrl-C (which Compose receives too, in the same process group) or SIGTERM ends the lab at once.
       const stop = new AbortController();
-      const onSignal = (): void => {
-        if (stop.signal.aborted) return;
-        stop.abort();
-        console.error('\nsocklab lab: stopping; removing every container, network and volume of the lab');
-        void rt.removeLabelled('lab').catch(() => {});
-      };
+      const onSignal = (): void => stop.abort();
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const prometheus = `http://localhost:${process.env.SOCKLAB_PROMETHEUS_PORT ?? '9090'}`;
-        if (grafana.ok) console.error(`socklab lab: starting; open http://localhost:${process.env.SOCKLAB_GRAFANA_PORT ?? '3000'} (Grafana) or ${prometheus} (Prometheus); Ctrl-C stops and removes the lab`);
-        else console.error(`socklab lab: Grafana's image ${grafanaImage()} cannot be pulled here (${grafana.why}); starting the rest: Prometheus on ${prometheus}; Ctrl-C stops and removes the lab`);
-        await composeForeground(compose, labUpArgs({ v1, grafana: grafana.ok }), REPO_ROOT, stop.signal);
+        if (await foregroundLab(rt, { compose, signal: stop.signal, say: (l) => console.error(l) })) process.exitCode = 130;
       } finally {
-        // Compose's own down when the lab ended by itself; after a signal, everything labelled is removed (again:
-        // Compose may have made a container while the first removal ran).
-        if (!stop.signal.aborted) await composeForeground(compose, labDownArgs({ v1 }), REPO_ROOT);
-        await rt.removeLabelled('lab');
-        if (stop.signal.aborted) process.exitCode = 130;
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
