@@ -146,7 +146,8 @@ describe('the experiment engine, on a fake runtime', () => {
     const late = await prometheus.scraped(trialTargets(p, p.trials[0]!), new AbortController().signal, 600);
     const waited = performance.now() - t0;
     assert.deepEqual(late, ['socklab_prometheus_1']);
-    assert.ok(waited >= 600 && waited < 1500, `waited ${waited.toFixed(0)} ms for a bound of 600`);
+    // Timers keep whole milliseconds of the loop's clock: a 600 ms bound may end a fraction of a ms early on this one.
+    assert.ok(waited >= 595 && waited < 1500, `waited ${waited.toFixed(1)} ms for a bound of 600`);
     assert.ok(rt.outsideExecs.length >= 2, 'asked again while it waited');
   });
 
