@@ -51,11 +51,18 @@ describe('swarm: every connection ends in the outcome the kernel and the server 
       { MODEL: 'sequential', BACKLOG: '1', WORK: 'io:1s' },
       { name: 'abort', sysctls: { 'net.ipv4.tcp_abort_on_overflow': '1' } },
     );
-    const run = await lab.swarm(['--target', lab.target('abort'), '--preset', 'nervous', '--read-timeout', '10s', '--metrics-port', '0'], 'abort-swarm');
-    const o: Partial<Record<string, number>> = run.summary?.outcomes ?? {};
-    assert.ok((o.reset ?? 0) > 0, JSON.stringify(o));
-    assert.equal((o.reset ?? 0) + (o.ok ?? 0), 10, `only ok and reset: ${JSON.stringify(o)}`);
-    assert.ok((run.summary?.errno.ECONNRESET ?? 0) + (run.summary?.errno.EPIPE ?? 0) === o.reset);
+    // The kernel resets only a handshake whose last ACK finds the queue full; a SYN that finds it full is dropped
+    // and retried, and which of the two a burst meets is a race (about one reset in ten here). Up to three bursts:
+    // each ends only in ok and reset, and the resets come.
+    const seen: Array<Partial<Record<string, number>>> = [];
+    for (let burst = 1; burst <= 3 && !seen.some((o) => (o.reset ?? 0) > 0); burst += 1) {
+      const run = await lab.swarm(['--target', lab.target('abort'), '--preset', 'nervous', '--read-timeout', '10s', '--metrics-port', '0'], `abort-swarm-${burst}`);
+      const o: Partial<Record<string, number>> = run.summary?.outcomes ?? {};
+      assert.equal((o.reset ?? 0) + (o.ok ?? 0), 10, `only ok and reset: ${JSON.stringify(o)}`);
+      assert.ok((run.summary?.errno.ECONNRESET ?? 0) + (run.summary?.errno.EPIPE ?? 0) === (o.reset ?? 0));
+      seen.push(o);
+    }
+    assert.ok(seen.some((o) => (o.reset ?? 0) > 0), `a reset in ${seen.length} bursts: ${JSON.stringify(seen)}`);
   });
 
   it('a sequential listen(1) server and 10 nervous clients: a mix that includes connect_timeout', async () => {
