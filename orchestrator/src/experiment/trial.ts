@@ -295,16 +295,22 @@ const SETTLED_MS = 2000;
 /**
  * After the clients: keep reading until no server's sockets (CLOSE_WAIT, ESTABLISHED) have changed for a while,
  * at most `maxMs`. A server that closes late (its loop was blocked) gets there; one that never closes stays.
+ * "A while" is SETTLED_MS, or half as long again as the longest pause between two changes seen so far: a loop
+ * blocked 2 s per client closes one socket every 2 s, and a fixed 2 s would call it settled between two of them.
  */
 async function settle(recorder: TrialRecorder, run: AbortSignal, maxMs: number): Promise<void> {
   const bound = deadline(run, maxMs);
   const key = (): string => [...recorder.servers.values()].map((r) => r.probe[r.probe.length - 1]).map((p) => `${p?.closeWait}/${p?.established}`).join(',');
   let last = key();
   let since = Date.now();
-  while (!bound.signal.aborted && Date.now() - since < SETTLED_MS) {
+  let longest = 0;
+  while (!bound.signal.aborted && Date.now() - since < Math.max(SETTLED_MS, 1.5 * longest)) {
     await sleep(200, bound.signal);
     const now = key();
-    if (now !== last) [last, since] = [now, Date.now()];
+    if (now !== last) {
+      longest = Math.max(longest, Date.now() - since);
+      [last, since] = [now, Date.now()];
+    }
   }
   bound.clear();
 }
