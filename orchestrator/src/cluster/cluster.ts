@@ -4,7 +4,7 @@ import { SocklabError } from '../errors.js';
 import { REPO_ROOT } from '../paths.js';
 import type { ContainerHandle, ContainerRuntime, LabelledResources } from '../runtime/runtime.js';
 import type { ContainerSpec } from '../runtime/spec.js';
-import { OFFICIAL } from '../runtime/images.js';
+import { grafanaImage } from '../lab/compose-lab.js';
 
 /**
  * `socklab cluster`: a Docker Swarm of engines in containers on one machine (a teacher's laptop), so the lab's
@@ -158,7 +158,7 @@ async function loadImages(rt: ContainerRuntime, handles: readonly ContainerHandl
 
 /** Grafana's image (the stack places Grafana on the manager) into the manager, where the host has it; else said. */
 async function loadGrafana(rt: ContainerRuntime, manager: ContainerHandle, log: (line: string) => void): Promise<void> {
-  const image = process.env.SOCKLAB_GRAFANA_IMAGE ?? OFFICIAL.grafana;
+  const image = grafanaImage();
   if (!(await rt.imageInfo(image))) {
     log(`${image} is not here to load: the manager pulls it when it reaches a registry; until then Grafana's task waits and the rest runs`);
     return;
