@@ -4,9 +4,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { parseDuration } from '@socklab/shared';
 import { fmt, readResults, REPO_ROOT, type Results } from '@socklab/orchestrator';
 import { runDir, socklab } from './support/cli.js';
-import { CHROMIUM, look, openBrowser, overlaps, repeatedTicks } from './support/report-page.js';
+import { axisInsidePlot, CHROMIUM, clipped, look, openBrowser, overlaps, repeatedTicks } from './support/report-page.js';
 
 /**
  * Every built-in scenario, run as a user runs it, its report held to what a student hands in: it opens with the
@@ -41,13 +42,89 @@ const outcomes = (t: Trial, server: string): Record<string, number> => {
   return o;
 };
 
+const MIB = 2 ** 20;
+const rssOf = (t: Trial, server: string): number[] => {
+  const s = t.servers.find((x) => x.name === server)!;
+  return s.userServer ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [p.rssBytes])) : s.samples.map((x) => x.rssBytes);
+};
+const growthOf = (t: Trial, server: string): number => Math.max(...rssOf(t, server)) - rssOf(t, server)[0]!;
+
+/** What a server held at once, by the probe: the most established, when first seen, and the machine's TCP buffers. */
+function held(t: Trial, server: string): string[] {
+  const s = t.servers.find((x) => x.name === server)!;
+  const peak = Math.max(...s.probe.map((p) => p.established));
+  const at = s.probe.find((p) => p.established === peak)!;
+  const mem = s.probe.flatMap((p) => (p.tcpMemoryBytes == null ? [] : [{ t: p.t, b: p.tcpMemoryBytes }]));
+  const rest = ([...mem].reverse().find((m) => m.t < t.swarmsStartedAt) ?? mem[0])!.b;
+  const top = Math.max(...mem.map((m) => m.b));
+  const w = t.swarms.find((x) => x.target === server)!.summary!.memory!;
+  return [
+    `The probe saw ${f.num(peak, 0)} established at once, ${f.secs(at.t - t.swarmsStartedAt)} after the clients started`,
+    `the clients' own memory stood ${f.size(w.heldBytes! - w.idleBytes)} above rest: ${f.size((w.heldBytes! - w.idleBytes) / w.heldConnections!)} per connection held`,
+    `went from ${f.size(rest)} at rest to ${f.size(top)} at most: ${f.size(Math.max(0, top - rest) / peak)} per connection held`,
+  ];
+}
+
+/** Every figure with a unit a text states: 1.01 s, 2,004 ms, 12.0 KiB, 0.73 cores, 2%. */
+const FIGURE = /(?<![\w.,])\d[\d,]*(?:\.\d+)?\s?(?:ms|s|MiB|KiB|GiB|%|cores?)(?![\w])/g;
+
+/** The figures the report's tables show: each cell, each side of "rest→peak" and "at rest / serving". */
+function tableFigures(md: string): Set<string> {
+  const cells = md.split('\n').filter((l) => l.startsWith('|')).flatMap((l) => l.split('|'));
+  return new Set(cells.flatMap((c) => c.split(/→| \/ /)).map((c) => c.trim()));
+}
+
+/**
+ * The figures an answer states that nothing grounds: not a table's (a CPU figure's number alone, as its column
+ * shows it), not the server's own settings (its WORK, its timeouts), not a growth a table's rest→peak shows (to
+ * the 0.1 MiB the table rounds to), and not one the test computed from results.json itself.
+ */
+function unexplained(answer: string, md: string, t: Trial, expected: ReadonlyArray<string | RegExp>): string[] {
+  const cells = tableFigures(md);
+  const computed = expected.filter((e): e is string => typeof e === 'string').join(' | ');
+  const settings = t.servers.flatMap((s) => Object.values(s.env)).flatMap((v) => {
+    try {
+      const ms = parseDuration(String(v).replace(/^(io|cpu):/, ''));
+      return [f.secs(ms), f.ms(ms)];
+    } catch {
+      return [];
+    }
+  });
+  // The link as the probe shaped it (its /shaping answer): the delay and loss the scenario asked for.
+  for (const s of t.servers) {
+    const c = s.shaping?.config;
+    if (c?.delayMs) settings.push(f.ms(c.delayMs), f.secs(c.delayMs));
+    if (c?.loss) settings.push(f.pct(c.loss));
+  }
+  const grown = md.split('\n').filter((l) => l.startsWith('|')).flatMap((l) => [...l.matchAll(/([\d.,]+) MiB→([\d.,]+) MiB/g)].map((m) => (Number(m[2]!.replace(/,/g, '')) - Number(m[1]!.replace(/,/g, ''))) * MIB));
+  const bytes = (x: string): number | null => {
+    const m = /^([\d.,]+)\s?(KiB|MiB|GiB)$/.exec(x);
+    return m ? Number(m[1]!.replace(/,/g, '')) * { KiB: 1024, MiB: MIB, GiB: 1024 * MIB }[m[2] as 'KiB'] : null;
+  };
+  return (answer.match(FIGURE) ?? []).filter((x) => {
+    const n = x.replace(/\s?cores?$/, '');
+    const b = bytes(x);
+    return !cells.has(x) && !cells.has(n) && !settings.includes(x) && !computed.includes(x) && !(b !== null && grown.some((g) => Math.abs(g - b) <= 0.1 * MIB));
+  });
+}
+
 /** What each scenario's answer must say, from the raw results. */
 const ANSWERS: Record<string, (t: Trial) => Array<string | RegExp>> = {
-  sequential: (t) => [/^Yes\. The sequential server had one request in service at a time \(peak 1\)/, ...okEnds(t).map((x) => f.secs(x))],
+  sequential: (t) => [
+    /^Yes\. The sequential server had one request in service at a time \(peak 1\)/,
+    ...okEnds(t).map((x) => f.secs(x)),
+    // The queue on the report's clock: waiting from the probe's first reading of it non-empty after the start.
+    `from ${f.secs(t.servers[0]!.probe.find((p) => p.t >= t.swarmsStartedAt && p.acceptQueue > 0)!.t - t.swarmsStartedAt)})`,
+  ],
   backlog: (t) => [/^Timeouts, not refusals\./, `ListenOverflows +${counter(t, 'server', 'TcpExt ListenOverflows')})`, `${outcomes(t, 'server').connect_timeout} of 10 clients timed out connecting`, '0 were refused'],
-  threaded: (t) => [/^The threaded server reached/, `reached ${ownThreadsPeak(t, 'server')} threads of its own`, 'with 10 requests in service at once'],
+  threaded: (t) => [/^The threaded server reached/, `reached ${ownThreadsPeak(t, 'server')} threads of its own`, 'with 10 requests in service at once', `Resident memory grew by ${f.size(growthOf(t, 'server'))}`],
   'event-loop': () => [/^Yes: The event-loop server served 10 of 10 clients on 1 thread of its own/, '10 in service at once'],
-  challenge: () => [/^Yes: 200 of 200 connections ended ok/, 'on 1 thread of its own'],
+  challenge: (t) => [
+    /^Yes: 200 of 200 connections ended ok/,
+    'on 1 thread of its own',
+    `resident memory grew by ${f.size(growthOf(t, 'server'))}, ${f.size(growthOf(t, 'server') / 200)} per connection`,
+    ...held(t, 'server'),
+  ],
   deadlock: (t) => [/^A deadlock: each side waited for the other\./, `(${outcomes(t, 'server').read_timeout} read_timeout)`, 'read timeout of 3.00 s'],
   'deadlock-timeout': (t) => [/^Yes\. The server's receive timeout \(SO_RCVTIMEO 1\.00 s\) fired 1 time/, `answered at ${f.secs(okEnds(t)[0])}`],
   polling: () => [/^(A whole core|Most of a core): \d\.\d\d cores while it served 10 of 10 clients, and \d\.\d\d cores already at rest/],
@@ -61,11 +138,17 @@ const ANSWERS: Record<string, (t: Trial) => Array<string | RegExp>> = {
   refusal: (t) => [/^It depends on the policy:/, `${outcomes(t, 'reject').refused} of 10 clients were refused at once (ECONNREFUSED)`],
   'backlog-rtt': (t) => [/^Every handshake paid the link's 100 ms/, `connects took ${f.ms(t.swarms[0]!.summary!.latencyMs.connect.p50)} at the median`],
   'python-async-vs-event-loop': () => [/^Yes:/, 'server_async.py) served 10 of 10 clients on 1 thread', 'native (event-loop) served 10 of 10 clients on 1 thread of its own'],
-  'python-threads-vs-threaded': (t) => [`servidor_threads.py) reached ${ownThreadsPeak(t, 'python-threads')} threads`, `native (threaded) reached ${ownThreadsPeak(t, 'native')} threads of its own`],
+  'python-threads-vs-threaded': (t) => [
+    `servidor_threads.py) reached ${ownThreadsPeak(t, 'python-threads')} threads`,
+    `native (threaded) reached ${ownThreadsPeak(t, 'native')} threads of its own`,
+    `Resident memory grew by ${f.size(growthOf(t, 'python-threads'))} (python-threads) and ${f.size(growthOf(t, 'native'))} (native)`,
+  ],
   'thread-explosion': (t) => [
     new RegExp(`^${f.num(ownThreadsPeak(t, 'server'), 0)} threads of its own: then the kernel's OOM killer ended it \\(exit 137\\) as its container reached its 128\\.0 MiB limit`),
-    // The container's memory as the engine last read it, beside the process's own: from the raw stats.
-    `(the engine last read the container at ${f.mib(Math.max(...t.servers[0]!.stats.map((x) => x.memoryBytes)))})`,
+    `its ${f.mib(t.servers[0]!.died!.memoryLimitBytes!)} limit`,
+    // The container's memory beside the process's own, from the raw stats: the engine's last reading (about one a
+    // second: never the instant of the kill) and how long before the kill it was taken.
+    ((stats, died) => `(the engine's last reading of the container, ${f.secs(died - stats[stats.length - 1]!.t)} before the kill, was ${f.mib(Math.max(...stats.map((x) => x.memoryBytes)))})`)(t.servers[0]!.stats, t.servers[0]!.died!.at!),
   ],
 };
 
@@ -95,10 +178,13 @@ describe('every built-in scenario: its report answers its question first, in the
       const q = lines.findIndex((l) => l.startsWith('**Question.**'));
       assert.ok(q >= 0 && lines[q + 1]?.startsWith('**Answer.** '), `the answer comes right after the question:\n${lines.slice(0, 8).join('\n')}`);
       const answer = lines[q + 1]!.replace('**Answer.** ', '');
-      for (const e of expected(trial)) {
+      const wanted = expected(trial);
+      for (const e of wanted) {
         if (typeof e === 'string') assert.ok(answer.includes(e), `${name}: the answer says ${JSON.stringify(e)}:\n${answer}`);
         else assert.match(answer, e, `${name}: the answer`);
       }
+      // Every figure the answer states is one the tables show or the test computed from results.json.
+      assert.deepEqual(unexplained(answer, md, trial, wanted), [], `${name}: figures of the answer that neither the tables nor results.json give:\n${answer}`);
       // The tables hold the same figures: each server's own threads and its clients' outcomes.
       for (const s of trial.servers) {
         assert.match(md, new RegExp(`\\| ${s.name} \\(${s.model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) \\|[^\\n]*\\|\\s*\\d[\\d,]*→${f.num(ownThreadsPeak(trial, s.name), 0)} \\|`), `${name}: the servers table shows ${s.name}'s own threads`);
@@ -123,6 +209,8 @@ describe('every built-in scenario: its report answers its question first, in the
         for (const c of seen.charts) assert.ok(c.marks > 3 && c.points > 0, `${name} ${lang}: chart ${c.id} has data (${c.points} points drawn)`);
         assert.deepEqual(seen.charts.flatMap(overlaps), [], `${name} ${lang}: no text over other text in the charts`);
         assert.deepEqual(seen.charts.flatMap(repeatedTicks), [], `${name} ${lang}: every axis tick says a different value`);
+        assert.deepEqual(seen.charts.flatMap(clipped), [], `${name} ${lang}: no text cut off at a chart's edge`);
+        assert.deepEqual(seen.charts.flatMap(axisInsidePlot), [], `${name} ${lang}: every y axis at its plot's edge`);
         assert.ok(seen.answer.length > 40, `${name} ${lang}: the answer on the page`);
       }
     });

@@ -9,6 +9,13 @@ import { NOUNS } from './words.js';
 const f = fmt('en');
 const N = NOUNS.en;
 const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string => f.list(pairs.map(([k, v]) => `${f.num(v, 0)} ${k}`));
+
+/** The container's memory by the engine's last reading before the kill (it reads about once a second), and how long before. */
+function killedContainer(a: Extract<Answer, { kind: 'memory-limit' }>): string {
+  if (a.containerPeak === null) return '';
+  const before = a.lastReadBeforeDeathMs;
+  return ` (the engine's last reading of the container, ${before === null ? 'before the kill' : `${f.secs(before)} before the kill`}, was ${f.mib(a.containerPeak)})`;
+}
 /** How a server is named in a sentence: by its name and model beside others; alone, by what it is. */
 const who = (name: string, model: string, several: boolean, capital = true): string => {
   const program = model.includes(':') ? model.slice(model.indexOf(':') + 1) : null;
@@ -102,7 +109,7 @@ export function answer(a: Answer): string {
     }
     case 'memory-limit':
       return a.killed
-        ? `${f.count(a.threads ?? 0, N.thread)} of its own: then the kernel's OOM killer ended it (exit ${f.num(a.code, 0)}) as its container reached its ${f.mib(a.limit)} limit${a.containerPeak !== null ? ` (the engine last read the container at ${f.mib(a.containerPeak)})` : ''}. The process itself was last seen with ${f.mib(a.rssPeak)} resident: the rest of what the container is charged for is the kernel's memory for those threads and their sockets.`
+        ? `${f.count(a.threads ?? 0, N.thread)} of its own: then the kernel's OOM killer ended it (exit ${f.num(a.code, 0)}) as its container reached its ${f.mib(a.limit)} limit${killedContainer(a)}. The process itself was last seen with ${f.mib(a.rssPeak)} resident.`
         : `It was not killed: it reached ${f.count(a.threads ?? 0, N.thread)} of its own, its container at most ${f.mib(a.containerPeak)} of ${f.mib(a.limit)}.`;
   }
 }

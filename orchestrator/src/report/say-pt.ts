@@ -22,6 +22,13 @@ function heldPt(a: Extract<Answer, { kind: 'capacity' }>, fm: typeof f): string 
   return ` A sonda viu ${fm.num(a.held, 0)} estabelecidas ao mesmo tempo${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} depois que os clientes começaram` : ''}.${clients}${kernel}`;
 }
 const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string => f.list(pairs.map(([k, v]) => `${f.num(v, 0)} ${k}`));
+
+/** A memória do contêiner na última leitura do engine antes da morte (ele lê cerca de uma vez por segundo), e quanto antes. */
+function killedContainer(a: Extract<Answer, { kind: 'memory-limit' }>): string {
+  if (a.containerPeak === null) return '';
+  const before = a.lastReadBeforeDeathMs;
+  return ` (a última leitura do contêiner pelo engine, ${before === null ? 'antes da morte' : `${f.secs(before)} antes da morte`}, foi ${f.mib(a.containerPeak)})`;
+}
 /** Como um servidor é nomeado numa frase: pelo nome e modelo ao lado de outros; sozinho, pelo que ele é. */
 const who = (name: string, model: string, several: boolean, capital = true): string => {
   const program = model.includes(':') ? model.slice(model.indexOf(':') + 1) : null;
@@ -101,7 +108,7 @@ export function answer(a: Answer): string {
     }
     case 'memory-limit':
       return a.killed
-        ? `${ownThreads(a.threads ?? 0)}: então o OOM killer do kernel o encerrou (saída ${f.num(a.code, 0)}) quando o contêiner atingiu o limite de ${f.mib(a.limit)}${a.containerPeak !== null ? ` (a última leitura do contêiner pelo engine foi ${f.mib(a.containerPeak)})` : ''}. O processo em si foi visto por último com ${f.mib(a.rssPeak)} residentes: o resto do que é cobrado do contêiner é memória do kernel para essas threads e seus sockets.`
+        ? `${ownThreads(a.threads ?? 0)}: então o OOM killer do kernel o encerrou (saída ${f.num(a.code, 0)}) quando o contêiner atingiu o limite de ${f.mib(a.limit)}${killedContainer(a)}. O processo em si foi visto por último com ${f.mib(a.rssPeak)} residentes.`
         : `Não foi morto: chegou a ${ownThreads(a.threads ?? 0)}, com o contêiner em no máximo ${f.mib(a.containerPeak)} de ${f.mib(a.limit)}.`;
   }
 }

@@ -83,8 +83,13 @@ export interface ServerMeasures {
   readonly stack: { readonly threads: number; readonly mappedBytes: number; readonly residentBytes: number } | null;
   readonly rssIdleBytes: number | null;
   readonly rssPeakBytes: number | null;
-  /** The container's memory as the engine counts it (the kernel's share for its sockets and threads included). */
+  /**
+   * The container's memory at most as the engine read it, about once a second (the kernel's share for its sockets
+   * and threads included): a reading that comes before an OOM kill, never at its instant.
+   */
   readonly containerMemoryPeakBytes: number | null;
+  /** How long before the server's death the engine last read the container (ms); null if it did not die. */
+  readonly containerLastReadBeforeDeathMs: number | null;
   /** The machine's TCP buffer memory (sockstat's mem: every namespace, both ends) before the clients and at most. */
   readonly tcpMemoryRestBytes: number | null;
   readonly tcpMemoryPeakBytes: number | null;
@@ -215,6 +220,15 @@ function ownWhere(s: ServerResult, from: number, to: number): Partial<Record<Blo
   return out;
 }
 
+/** The container's memory at most as the engine read it, and how long before the server's death its last reading came. */
+function containerPeak(s: ServerResult): Pick<ServerMeasures, 'containerMemoryPeakBytes' | 'containerLastReadBeforeDeathMs'> {
+  const last = s.stats[s.stats.length - 1];
+  return {
+    containerMemoryPeakBytes: max(s.stats.map((x) => x.memoryBytes)),
+    containerLastReadBeforeDeathMs: last && s.died?.at !== undefined ? Math.max(0, s.died.at - last.t) : null,
+  };
+}
+
 /**
  * Mean CPU in cores over a window: the server's own CPU-seconds counter between the readings that bracket it
  * (exact however few readings came in meanwhile: a busy server may not answer its metrics), or the engine's stats.
@@ -258,7 +272,6 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
   const seenByProbe = s.probe.map((p) => p.ownThreads).filter((x): x is number => x !== null);
   const modelThreads = s.userServer ? seenByProbe : s.samples.map((x) => x.modelThreads);
   const all = [...s.samples.map((x) => x.threads), ...s.probe.flatMap((p) => (p.threads === null ? [] : [p.threads]))];
-  const stat = s.stats.map((x) => x.memoryBytes);
   // A server of one's own has no metrics of its own: its resident memory is the probe's reading of its processes.
   const rss = s.userServer ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [p.rssBytes])) : s.samples.map((x) => x.rssBytes);
   const cpu = cpuSeries(s);
@@ -290,7 +303,7 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     stack: [...stacks].sort((a, b) => b.threads - a.threads)[0] ?? null,
     rssIdleBytes: rss[0] ?? null,
     rssPeakBytes: max(rss),
-    containerMemoryPeakBytes: max(stat),
+    ...containerPeak(s),
     ...tcpMemory(s, t0),
     memoryLimitBytes: s.died?.memoryLimitBytes ?? s.memoryLimitBytes,
     // Its own peak gauge: exact even when its metrics could not be read while it was busiest.

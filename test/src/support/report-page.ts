@@ -21,6 +21,10 @@ export interface ChartSeen {
   /** The data points the report drew in it (its figure's data-points): a chart of none shows nothing. */
   readonly points: number;
   readonly texts: readonly TextBox[];
+  /** The chart's own drawing (its svg) on the page. */
+  readonly box: Omit<TextBox, 'text'>;
+  /** Its straight lines (axes, ticks, grid lines, marks), in the svg's own coordinates, with their colour. */
+  readonly lines: ReadonlyArray<{ readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number; readonly stroke: string }>;
 }
 
 export interface PageSeen {
@@ -45,13 +49,19 @@ export async function look(browser: Browser, file: string, png: string): Promise
   const charts = await page.$$eval('figure.chart', (figs) =>
     figs.map((f) => {
       const svg = f.querySelector('svg');
+      const b = svg?.getBoundingClientRect();
+      const box = { x: b?.x ?? 0, y: b?.y ?? 0, w: b?.width ?? 0, h: b?.height ?? 0 };
       const texts = [...(svg?.querySelectorAll('text') ?? [])]
         .filter((t) => (t.textContent ?? '').trim() !== '')
         .map((t) => {
           const r = t.getBoundingClientRect();
           return { text: t.textContent ?? '', x: r.x, y: r.y, w: r.width, h: r.height };
         });
-      return { id: f.id, marks: svg?.querySelectorAll('path, rect').length ?? 0, points: Number(f.getAttribute('data-points') ?? 0), texts };
+      const lines = [...(svg?.querySelectorAll('path') ?? [])].flatMap((p) => {
+        const m = /^M\s*(-?[\d.]+)[\s,]+(-?[\d.]+)\s*L\s*(-?[\d.]+)[\s,]+(-?[\d.]+)$/.exec((p.getAttribute('d') ?? '').trim());
+        return m ? [{ x1: Number(m[1]), y1: Number(m[2]), x2: Number(m[3]), y2: Number(m[4]), stroke: (p.getAttribute('stroke') ?? '').toLowerCase() }] : [];
+      });
+      return { id: f.id, marks: svg?.querySelectorAll('path, rect').length ?? 0, points: Number(f.getAttribute('data-points') ?? 0), texts, box, lines };
     }),
   );
   const answer = (await page.textContent('p.answer')) ?? '';
@@ -93,4 +103,24 @@ export function repeatedTicks(c: ChartSeen): string[] {
     }
   }
   return out;
+}
+
+/** Text drawn past the chart's edges, which the page cuts off (a legend entry read as "connect_timeou"), or shortened. */
+export function clipped(c: ChartSeen): string[] {
+  const { x, y, w, h } = c.box;
+  return c.texts
+    .filter((t) => t.x < x - 1 || t.y < y - 1 || t.x + t.w > x + w + 1 || t.y + t.h > y + h + 1 || /…|\.\.\.$/.test(t.text))
+    .map((t) => `${c.id}: "${t.text}" is cut off (${Math.round(t.x - x)}..${Math.round(t.x + t.w - x)} of ${Math.round(w)} px wide, ${Math.round(t.y - y)}..${Math.round(t.y + t.h - y)} of ${Math.round(h)} px high)`);
+}
+
+/**
+ * A y axis drawn inside the plot (its line at x = 0 of a range that starts before 0), where a reader takes it for
+ * data. An axis is told by its colour: the colour of the short ticks along it. Every long upright line of that
+ * colour belongs at the chart's left or right edge, within the margin the plot leaves its labels (72 px).
+ */
+export function axisInsidePlot(c: ChartSeen): string[] {
+  const ticks = new Set(c.lines.filter((l) => l.y1 === l.y2 && Math.abs(l.x2 - l.x1) <= 8).map((l) => l.stroke));
+  return c.lines
+    .filter((l) => l.x1 === l.x2 && Math.abs(l.y2 - l.y1) > 40 && ticks.has(l.stroke) && l.x1 > 80 && l.x1 < c.box.w - 80)
+    .map((l) => `${c.id}: a y axis drawn at x = ${l.x1} px of ${Math.round(c.box.w)}, inside the plot`);
 }
