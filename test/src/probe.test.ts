@@ -178,6 +178,8 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
       [{ LOSS: '130%' }, /LOSS "130%".*0 to 100/],
       [{ RATE: '1mbps' }, /RATE "1mbps".*bit, kbit, mbit or gbit/],
       [{ REFUSAL: 'abort-on-overflow' }, /tcp_abort_on_overflow=1.*--sysctl/],
+      [{ KERNEL_OFFERS: 'netem=maybe,ifb=true,tbf=true,nfqueue=true' }, /KERNEL_OFFERS "netem=maybe,ifb=true,tbf=true,nfqueue=true".*netem=<true\|false>/],
+      [{ FRESH_NAMESPACE: 'yes' }, /FRESH_NAMESPACE "yes".*expected 1/],
     ];
     for (const [i, [env, re]] of cases.entries()) {
       const r = await lab.runToExit(IMAGES.probe, 'probe', `bad-probe-${i}`, { env, networkOf: server, capAdd: ['NET_ADMIN'] });
@@ -188,6 +190,19 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     const r = await lab.shape(probe, { loss: '101%' });
     assert.equal(r.status, 400);
     assert.match(String(r.body.error), /LOSS "101%"/);
+  });
+
+  it("told what the kernel offers (a run's later trials), it shapes with that and tries no qdisc or link of its own", async () => {
+    const server = await lab.server({ MODEL: 'event-loop' }, { name: 'told' });
+    const found = await lab.probe(server, {}, 'told-first');
+    const first = JSON.parse(await lab.scrape(found, 9465, '/shaping')) as { capabilities: Record<string, boolean> };
+    await found.stop({ timeout: 10_000 });
+    const told = await lab.probe(server, { FRESH_NAMESPACE: '1', KERNEL_OFFERS: Object.entries(first.capabilities).map(([k, v]) => `${k}=${v}`).join(','), DELAY: '20ms' }, 'told-second');
+    const s = JSON.parse(await lab.scrape(told, 9465, '/shaping')) as { capabilities: Record<string, boolean>; plan: { method: string }; config: { delayMs: number } };
+    assert.deepEqual(s.capabilities, first.capabilities);
+    assert.equal(s.config.delayMs, 20);
+    assert.notEqual(s.plan.method, 'none', 'the link is shaped with what it was told');
+    assert.match(await told.handle.tail(20), /as this run's first probe found/);
   });
 
   it('leaves the server\'s namespace as it found it when it stops', async () => {

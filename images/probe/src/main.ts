@@ -7,6 +7,7 @@ import {
   LAB_PORT,
   parseDuration,
   parseInteger,
+  parseKernelOffers,
   parseShaping,
   PROBE_PORT,
   SHAPING_ENV,
@@ -68,20 +69,28 @@ function shapesHere(observeOnly: boolean, env: NodeJS.ProcessEnv): boolean {
 
 const NO_CAPS: Capabilities = { netem: false, ifb: false, tbf: false, nfqueue: false };
 
+/** What the orchestrator knows already: a namespace it has just made (FRESH_NAMESPACE=1), the kernel's offers (KERNEL_OFFERS). */
+interface Known {
+  readonly fresh: boolean;
+  readonly offers: Capabilities | undefined;
+}
+
 /**
  * What the kernel offers for shaping, and the shaping of the link as asked, the namespace left clean if that
  * fails. Where this observer may not shape, nothing is tried.
  */
-async function shapeLink(shapes: boolean, ifaces: string[], port: number, shaping: ShapingConfig, seed: number | undefined): Promise<{ shaper: Shaper; caps: Capabilities }> {
+async function shapeLink(shapes: boolean, ifaces: string[], port: number, shaping: ShapingConfig, seed: number | undefined, known: Known): Promise<{ shaper: Shaper; caps: Capabilities }> {
   // Whether an earlier probe left shaping behind (read before the trials below touch the interface), then what
-  // the kernel offers.
-  const dirty = shapes && (await leftovers(ifaces));
-  const caps = shapes ? await detectCapabilities(ifaces[0] ?? 'eth0') : NO_CAPS;
+  // the kernel offers. A namespace the orchestrator has just made holds nothing; a kernel a probe of the same run
+  // has tried already is not tried again (its qdisc and link trials take the kernel's network lock, which the
+  // engine holds while it tears the previous trial's namespaces down).
+  const dirty = shapes && !known.fresh && (await leftovers(ifaces));
+  const caps = shapes ? (known.offers ?? (await detectCapabilities(ifaces[0] ?? 'eth0'))) : NO_CAPS;
   console.log(
     !shapes
       ? 'socklab probe: observing only (inside the server\'s container): no shaping'
       : `socklab probe: kernel offers netem=${caps.netem} ifb=${caps.ifb} tbf=${caps.tbf} nfqueue=${caps.nfqueue}; ` +
-          `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}`,
+          `shaping method: ${caps.netem ? 'netem' : caps.nfqueue ? 'nfqueue (NFQUEUE helper for delay, jitter, loss; tbf for rate)' : 'none'}${known.offers ? ' (as this run\'s first probe found)' : ''}`,
   );
   const shaper = new Shaper(caps, port, ifaces, seed);
   if (!shapes) return { shaper, caps };
@@ -167,6 +176,8 @@ async function main(): Promise<void> {
   const stallMs = env.STALL_THRESHOLD ? parseDuration(env.STALL_THRESHOLD, 'STALL_THRESHOLD') : 2000;
   // The random seed of loss and jitter draws (a run records it in its manifest, so a rerun draws the same).
   const seed = env.SEED ? parseInteger(env.SEED, 'SEED', 0, 2 ** 53 - 1) : undefined;
+  if (env.FRESH_NAMESPACE !== undefined && !['0', '1'].includes(env.FRESH_NAMESPACE)) throw new ConfigError(`invalid FRESH_NAMESPACE ${JSON.stringify(env.FRESH_NAMESPACE)}: expected 1 (a namespace just made, nothing to clear) or 0`);
+  const known: Known = { fresh: env.FRESH_NAMESPACE === '1', offers: env.KERNEL_OFFERS ? parseKernelOffers(env.KERNEL_OFFERS) : undefined };
 
   // OBSERVE_ONLY=1: the observer runs inside the server's own container (Docker Swarm, where a sidecar cannot
   // share the server's namespaces): the kernel's view and the thread view, and shaping only when asked for.
@@ -177,7 +188,7 @@ async function main(): Promise<void> {
   // The first reading of the namespace is taken while the link is being shaped.
   const observer = new Observer(port, refreshMs, stallMs, observeOnly ? 'own-process' : 'own-cgroup');
   const watching = observer.start();
-  const { shaper, caps } = await shapeLink(shapes, ifaces, port, shaping, seed);
+  const { shaper, caps } = await shapeLink(shapes, ifaces, port, shaping, seed, known);
   exportShaping(observer, shaper);
   await watching;
   let seen = { accepted: 0, dropped: 0 };

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseShaping, shapingEnv } from './shaping-config.js';
+import { formatKernelOffers, parseKernelOffers, parseShaping, shapingEnv } from './shaping-config.js';
 import { ConfigError } from './errors.js';
 
 describe('shaping values', () => {
@@ -27,5 +27,14 @@ describe('shaping values', () => {
   it('changes at run time keep what was not given', () => {
     const base = parseShaping({ DELAY: '100ms', LOSS: '5%' });
     assert.deepEqual(parseShaping({ DELAY: '200ms' }, base), { ...base, delayMs: 200 });
+  });
+
+  it('KERNEL_OFFERS: what a first probe found, read back by the next; a bad one named with its form', () => {
+    const k = { netem: false, ifb: true, tbf: true, nfqueue: true };
+    assert.equal(formatKernelOffers(k), 'netem=false,ifb=true,tbf=true,nfqueue=true');
+    assert.deepEqual(parseKernelOffers(formatKernelOffers(k)), k);
+    for (const bad of ['netem=yes,ifb=true,tbf=true,nfqueue=true', 'netem=false,ifb=true,tbf=true', 'netem=false,ifb=true,tbf=true,nfqueue=true,red=true', '']) {
+      assert.throws(() => parseKernelOffers(bad), (e: Error) => e instanceof ConfigError && e.message.includes(`KERNEL_OFFERS ${JSON.stringify(bad)}`) && e.message.includes('netem=<true|false>'), bad);
+    }
   });
 });

@@ -73,3 +73,33 @@ export function shapingEnv(s: ShapingConfig): Record<string, string> {
   };
 }
 
+
+/** What a kernel offers for shaping: netem, an ifb device (ingress), tbf (rate), NFQUEUE (the helper's fallback). */
+export interface KernelOffers {
+  readonly netem: boolean;
+  readonly ifb: boolean;
+  readonly tbf: boolean;
+  readonly nfqueue: boolean;
+}
+const OFFERS = ['netem', 'ifb', 'tbf', 'nfqueue'] as const;
+export const KERNEL_OFFERS_FORM = 'netem=<true|false>,ifb=<true|false>,tbf=<true|false>,nfqueue=<true|false>';
+
+/**
+ * KERNEL_OFFERS: what a run's first probe found this kernel to offer, handed to the probes of its later trials
+ * (the same kernel, the same image), so they do not try qdiscs and links again on every start.
+ */
+export function formatKernelOffers(k: KernelOffers): string {
+  return OFFERS.map((o) => `${o}=${k[o]}`).join(',');
+}
+
+export function parseKernelOffers(text: string): KernelOffers {
+  const pairs = new Map(text.split(',').map((p) => p.trim().split('=') as [string, string | undefined]));
+  const out: Partial<Record<(typeof OFFERS)[number], boolean>> = {};
+  for (const o of OFFERS) {
+    const v = pairs.get(o);
+    if (v !== 'true' && v !== 'false') throw invalid('KERNEL_OFFERS', text, KERNEL_OFFERS_FORM);
+    out[o] = v === 'true';
+  }
+  if (pairs.size !== OFFERS.length) throw invalid('KERNEL_OFFERS', text, KERNEL_OFFERS_FORM);
+  return out as KernelOffers;
+}

@@ -70,6 +70,11 @@ describe('the experiment engine, on a fake runtime', () => {
     assert.ok(there.some((c) => c.includes(`${p.runId}-2-`)), `cell 2's containers were: ${there.join(', ')}`);
     assert.deepEqual(there.filter((c) => c.includes(`${p.runId}-1-`)), [], "cell 1's containers were all gone");
     assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
+    // The kernel is tried once per run: cell 1's probe finds out what it offers, cell 2's is told (and both know
+    // their namespace is new, so neither looks for an earlier probe's shaping).
+    const probes = rt.started.filter((s) => s.role === 'probe');
+    assert.deepEqual(probes.map((s) => [s.env.FRESH_NAMESPACE, s.env.KERNEL_OFFERS]), [['1', undefined], ['1', 'netem=false,ifb=true,tbf=true,nfqueue=true']]);
+    assert.equal(r.results.manifest.kernel?.shapingMethod, 'nfqueue');
   });
 
   it('a dying probe loses only the kernel view: the run finishes and says what is missing', async () => {

@@ -13,7 +13,7 @@ import type { RunDir } from '../results/run-dir.js';
 import type { Manifest, Results, TrialResult } from '../results/types.js';
 import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
 import type { Emit } from './events.js';
-import { runTrial, type TrialRun } from './trial.js';
+import { runTrial, type KernelKnowledge, type TrialRun } from './trial.js';
 
 export interface ExecuteOptions {
   readonly dir: RunDir;
@@ -86,6 +86,7 @@ function socklabVersion(): { version: string; commit: string | null } {
  */
 async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions, prometheus: AttachedPrometheus, problems: string[]): Promise<TrialResult[]> {
   const runs: Array<Promise<TrialRun>> = [];
+  const kernel: KernelKnowledge = {};
   for (const trial of plan.trials) {
     if (o.signal.aborted) break;
     const targets = trialTargets(plan, trial);
@@ -97,7 +98,7 @@ async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions,
     let ended = (): void => {};
     const experimentEnded = new Promise<void>((r) => (ended = r));
     const previous = runs[runs.length - 1]?.then((r) => r, () => undefined);
-    runs.push(runTrial({ rt, plan, dir: o.dir, emit: o.emit, signal: o.signal, onExperimentEnd: ended, ...(previous && { previous }), ...(prometheus.names.length > 0 && { watched }) }, trial));
+    runs.push(runTrial({ rt, plan, dir: o.dir, emit: o.emit, signal: o.signal, onExperimentEnd: ended, kernel, ...(previous && { previous }), ...(prometheus.names.length > 0 && { watched }) }, trial));
     await experimentEnded;
   }
   // The last trial (and any the next one did not get to) is removed here; teardowns run once.

@@ -1,4 +1,4 @@
-import { deadline, sleep } from '@socklab/shared';
+import { deadline, formatKernelOffers, sleep, type KernelOffers } from '@socklab/shared';
 import { explainExit, SocklabError } from '../errors.js';
 import { fanOut, rawFiles, type TrialOutput } from '../collect/outputs.js';
 import { ServerRecord, TrialRecorder } from '../collect/record.js';
@@ -34,6 +34,27 @@ export interface TrialOptions {
   readonly watched?: (signal: AbortSignal) => Promise<void>;
   /** Called once the clients are done (or the trial failed first): the next trial may start its containers. */
   readonly onExperimentEnd?: () => void;
+  /** What the run has learnt of its kernel so far (its first probe's finding), shared by its trials. */
+  readonly kernel?: KernelKnowledge;
+}
+
+/** What a run learns of its kernel from its first probe, handed to the probes of its later trials. */
+export interface KernelKnowledge {
+  offers?: KernelOffers;
+}
+
+/**
+ * A server's first probe: its namespace was just made, so there is no earlier shaping to look for; and what the
+ * kernel offers is told where an earlier trial's probe found it out already.
+ */
+function firstProbe(o: TrialOptions, probe: ContainerSpec): ContainerSpec {
+  return { ...probe, env: { ...probe.env, FRESH_NAMESPACE: '1', ...(o.kernel?.offers && { KERNEL_OFFERS: formatKernelOffers(o.kernel.offers) }) } };
+}
+
+/** Keep the first probe's finding of what the kernel offers (from its /shaping answer, read at rest). */
+function learnKernel(o: TrialOptions, record: ServerRecord): void {
+  const caps = record.shaping?.capabilities;
+  if (o.kernel && !o.kernel.offers && caps) o.kernel.offers = caps;
 }
 
 /** A trial that has run: its result, and its teardown, which the next trial starts when it suits it (compare). */
@@ -89,14 +110,16 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
     const swarmsUp = startSwarms((w) => w.container);
     swarmsUp.catch(() => {}); // awaited below; a server that fails to start first is the error told
     const server = await serverUp;
-    const [probe, sampler] = await Promise.all([stack.start(s.probe), stack.start(s.sampler), swarmsUp]);
+    const [probe, sampler] = await Promise.all([stack.start(firstProbe(o, s.probe)), stack.start(s.sampler), swarmsUp]);
     collect(o, stack, record, out, server, sampler);
-    const ready = Promise.all([waitReady(server, s.server, { signal: stack.signal }), waitReady(probe, s.probe, { signal: stack.signal })]).then(() => atRest(o, stack, record, sampler));
+    const ready = Promise.all([waitReady(server, s.server, { signal: stack.signal }), waitReady(probe, s.probe, { signal: stack.signal })])
+      .then(() => atRest(o, stack, record, sampler))
+      .then(() => learnKernel(o, record));
     return { plan: s, server, sampler, ready };
   }
   const server = await stack.start(s.server);
   // A program that ends at once leaves no namespace to join: said as its ending, not as the probe's failure.
-  let probe = await stack.start(s.probe).catch((e: unknown) => endedBeforeListening(server, s.server, s.port, e));
+  let probe = await stack.start(firstProbe(o, s.probe)).catch((e: unknown) => endedBeforeListening(server, s.server, s.port, e));
   await waitReady(probe, s.probe, { signal: stack.signal });
   const { listeners = [] } = await waitReady(server, s.server, { signal: stack.signal, observer: probe });
   const loopback = s.localhost === 'auto' && listeners.every((l) => l.loopback) ? s.loopback : undefined;
@@ -113,7 +136,7 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
   }
   const [sampler] = await Promise.all([stack.start(loopback?.sampler ?? s.sampler), startSwarms((w) => loopback?.swarms[w.name] ?? w.container)]);
   collect(o, stack, record, out, server, sampler);
-  return { plan: s, server, sampler, ready: atRest(o, stack, record, sampler) };
+  return { plan: s, server, sampler, ready: atRest(o, stack, record, sampler).then(() => learnKernel(o, record)) };
 }
 
 /** How long a trial waits for a whole reading of a ready server before it goes on without one. */

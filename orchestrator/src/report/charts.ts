@@ -246,7 +246,8 @@ function cpuOverTime(t: TrialResult, s: ServerResult, lang: Lang): Chart | null 
       {
         title: { text: w.cpuTitle(name) },
         xAxis: timeAxis(lang),
-        yAxis: valueAxis(lang, w.cores, { min: 0 }),
+        // At least a tenth of a core high: an idle server's millionths of a core are drawn as the flat line they are.
+        yAxis: valueAxis(lang, w.cores, { min: 0, max: (v: { max: number }) => Math.max(v.max, 0.1) }),
         series: [
           {
             type: 'line',

@@ -116,11 +116,13 @@ export function clipped(c: ChartSeen): string[] {
 /**
  * A y axis drawn inside the plot (its line at x = 0 of a range that starts before 0), where a reader takes it for
  * data. An axis is told by its colour: the colour of the short ticks along it. Every long upright line of that
- * colour belongs at the chart's left or right edge, within the margin the plot leaves its labels (72 px).
+ * colour belongs at the plot's left or right edge, where the x axis (a long level line of that colour) begins or ends.
  */
 export function axisInsidePlot(c: ChartSeen): string[] {
   const ticks = new Set(c.lines.filter((l) => l.y1 === l.y2 && Math.abs(l.x2 - l.x1) <= 8).map((l) => l.stroke));
+  const xAxes = c.lines.filter((l) => l.y1 === l.y2 && Math.abs(l.x2 - l.x1) > 100 && ticks.has(l.stroke));
+  const edges = xAxes.flatMap((l) => [Math.min(l.x1, l.x2), Math.max(l.x1, l.x2)]);
   return c.lines
-    .filter((l) => l.x1 === l.x2 && Math.abs(l.y2 - l.y1) > 40 && ticks.has(l.stroke) && l.x1 > 80 && l.x1 < c.box.w - 80)
-    .map((l) => `${c.id}: a y axis drawn at x = ${l.x1} px of ${Math.round(c.box.w)}, inside the plot`);
+    .filter((l) => l.x1 === l.x2 && Math.abs(l.y2 - l.y1) > 40 && ticks.has(l.stroke) && !edges.some((e) => Math.abs(e - l.x1) <= 1))
+    .map((l) => `${c.id}: a y axis drawn at x = ${l.x1} px, inside the plot (its edges at ${[...new Set(edges)].join(', ')} px)`);
 }

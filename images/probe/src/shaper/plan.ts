@@ -1,12 +1,7 @@
-import type { Direction, ShapingConfig, ShapingMethod } from '@socklab/shared';
+import type { Direction, KernelOffers, ShapingConfig, ShapingMethod } from '@socklab/shared';
 
-/** What this namespace's kernel offers (detected once at start). */
-export interface Capabilities {
-  readonly netem: boolean;
-  readonly ifb: boolean;
-  readonly nfqueue: boolean;
-  readonly tbf: boolean;
-}
+/** What this namespace's kernel offers (detected at start, or told by KERNEL_OFFERS). */
+export type Capabilities = KernelOffers;
 
 export type Effect = 'delay' | 'jitter' | 'loss' | 'rate';
 export type How = 'netem' | 'nfqueue' | 'tbf' | 'ifb+netem' | 'ifb+tbf' | 'none';
