@@ -90,12 +90,15 @@ function unexplained(answer: string, md: string, t: Trial, expected: ReadonlyArr
       return [];
     }
   });
-  // The link as the probe shaped it (its /shaping answer): the delay and loss the scenario asked for.
+  // The link as the probe shaped it (its /shaping answer): the delay, jitter and loss the scenario asked for.
   for (const s of t.servers) {
     const c = s.shaping?.config;
     if (c?.delayMs) settings.push(f.ms(c.delayMs), f.secs(c.delayMs));
+    if (c?.jitterMs) settings.push(f.ms(c.jitterMs));
     if (c?.loss) settings.push(f.pct(c.loss));
   }
+  // The clients' own timeouts, as the plan set them.
+  for (const w of t.swarms) settings.push(...[w.connectTimeoutMs, w.readTimeoutMs].flatMap((ms) => (ms ? [f.secs(ms), f.ms(ms)] : [])));
   const grown = md.split('\n').filter((l) => l.startsWith('|')).flatMap((l) => [...l.matchAll(/([\d.,]+) MiB→([\d.,]+) MiB/g)].map((m) => (Number(m[2]!.replace(/,/g, '')) - Number(m[1]!.replace(/,/g, ''))) * MIB));
   const bytes = (x: string): number | null => {
     const m = /^([\d.,]+)\s?(KiB|MiB|GiB)$/.exec(x);
@@ -106,6 +109,31 @@ function unexplained(answer: string, md: string, t: Trial, expected: ReadonlyArr
     const b = bytes(x);
     return !cells.has(x) && !cells.has(n) && !settings.includes(x) && !computed.includes(x) && !(b !== null && grown.some((g) => Math.abs(g - b) <= 0.1 * MIB));
   });
+}
+
+/**
+ * What the text may say of when clients were answered, from the swarms' raw summaries: each server's ok clients'
+ * end times and, for clients served one after another, the median gap between two answers.
+ */
+function answeredAt(t: Trial): string[] {
+  return t.servers.flatMap((s) => {
+    const ends = okEnds(t, s.name);
+    const gaps = ends.slice(1).map((e, i) => e - ends[i]!).sort((a, b) => a - b);
+    const mid = gaps.length === 0 ? null : gaps.length % 2 ? gaps[(gaps.length - 1) / 2]! : (gaps[gaps.length / 2 - 1]! + gaps[gaps.length / 2]!) / 2;
+    return [...ends.map((e) => f.secs(e)), ...(mid === null ? [] : [`about ${f.secs(mid)} apart`])];
+  });
+}
+
+/**
+ * What a text comparing servers may say, from the raw results: how much later each server's clients were done
+ * than another's, and as many times as long; and how long after the trial's first clients each swarm started.
+ */
+function compared(t: Trial): string[] {
+  const done = t.servers.map((s) => Math.max(...t.swarms.filter((w) => w.target === s.name).map((w) => w.summary!.startedAtMs - t.swarmsStartedAt + w.summary!.durationMs)));
+  return [
+    ...done.flatMap((a) => done.flatMap((b) => (b > a ? [`${f.secs(b - a)} later`] : []))),
+    ...t.swarms.map((w) => `started ${f.secs(w.summary!.startedAtMs - t.swarmsStartedAt)} after the trial's first ones`),
+  ];
 }
 
 /** What each scenario's answer must say, from the raw results. */
@@ -183,8 +211,13 @@ describe('every built-in scenario: its report answers its question first, in the
         if (typeof e === 'string') assert.ok(answer.includes(e), `${name}: the answer says ${JSON.stringify(e)}:\n${answer}`);
         else assert.match(answer, e, `${name}: the answer`);
       }
-      // Every figure the answer states is one the tables show or the test computed from results.json.
+      // Every figure the answer states is one the tables show or the test computed from results.json; and so is
+      // every figure of "What happened" (where the answer's own, checked above, may come again).
       assert.deepEqual(unexplained(answer, md, trial, wanted), [], `${name}: figures of the answer that neither the tables nor results.json give:\n${answer}`);
+      // The text after the answer up to the tables: "What happened", or each server's section and their comparison.
+      const happened = (md.split(lines[q + 1]!)[1] ?? '').split('\n## Clients')[0] ?? '';
+      assert.ok(/\d/.test(happened), `${name}: what happened, after the answer`);
+      assert.deepEqual(unexplained(happened, md, trial, [...wanted, answer, ...answeredAt(trial), ...compared(trial)]), [], `${name}: figures of what happened that neither the tables nor results.json give:\n${happened}`);
       // The tables hold the same figures: each server's own threads and its clients' outcomes.
       for (const s of trial.servers) {
         assert.match(md, new RegExp(`\\| ${s.name} \\(${s.model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) \\|[^\\n]*\\|\\s*\\d[\\d,]*→${f.num(ownThreadsPeak(trial, s.name), 0)} \\|`), `${name}: the servers table shows ${s.name}'s own threads`);

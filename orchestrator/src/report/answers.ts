@@ -1,5 +1,5 @@
 import type { Outcome } from '@socklab/shared';
-import { median, type ServerMeasures } from '../results/measures.js';
+import { medianGap, okEnds, type ServerMeasures } from '../results/measures.js';
 import type { TrialResult } from '../results/types.js';
 import { workOf, type TrialFacts, type Work } from './facts.js';
 
@@ -110,23 +110,22 @@ export interface PolicyRow {
   readonly connections: number;
 }
 
-const okEnds = (s: ServerMeasures): number[] => s.clients.each.filter((c) => c.outcome === 'ok').map((c) => c.endMs).sort((a, b) => a - b);
 const growth = (s: ServerMeasures): number | null => (s.rssIdleBytes === null || s.rssPeakBytes === null ? null : s.rssPeakBytes - s.rssIdleBytes);
 const runtimeOf = (s: ServerMeasures): number | null => (s.userServer || s.allThreadsPeak === null || s.threadsPeak === null ? null : Math.max(0, s.allThreadsPeak - s.threadsPeak));
 
 function oneAtATime(s: ServerMeasures): Answer {
-  const ends = okEnds(s);
+  const ends = okEnds(s.clients);
   return { kind: 'one-at-a-time', yes: s.inServicePeak === 1 && ends.length >= 2, model: s.model, inService: s.inServicePeak, finishedMs: ends, queuePeak: s.acceptQueuePeak, queueFirstMs: s.acceptQueueFirstMs };
 }
 
 function oneThread(servers: readonly ServerMeasures[]): Answer {
   const rows = servers.map((s) => {
-    const ends = okEnds(s);
+    const ends = okEnds(s.clients);
     const firstMs = ends[0] ?? null;
     const lastMs = ends[ends.length - 1] ?? null;
     // Concurrent: the last ok client was answered well within the time it would take to serve them one by one.
     const together = firstMs !== null && lastMs !== null && lastMs - firstMs <= Math.max(500, 0.5 * firstMs);
-    const apartMs = together ? null : median(ends.slice(1).map((e, i) => e - ends[i]!));
+    const apartMs = together ? null : medianGap(ends);
     return { name: s.name, model: s.model, userServer: s.userServer, threads: s.threadsPeak, runtime: runtimeOf(s), inService: s.inServicePeak, ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs, lastMs, apartMs, together };
   });
   const yes = rows.every((r) => r.threads === 1 && r.ok === r.connections && r.ok > 0 && r.together);
@@ -233,7 +232,7 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
           // Each server's clients may start later than the trial (a delay keeps CPU-bound servers apart): its times
           // are counted from its own clients' start.
           const from = s.clients.startMs ?? 0;
-          const ends = okEnds(s).map((x) => x - from);
+          const ends = okEnds(s.clients).map((x) => x - from);
           return { name: s.name, model: s.model, work: workOf(t.servers.find((x) => x.name === s.name)!), ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs: ends[0] ?? null, lastMs: ends[ends.length - 1] ?? null };
         }),
       };

@@ -1,4 +1,4 @@
-import { trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
+import { medianGap, okEnds, trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
 import type { Results } from '../results/types.js';
 import { fmt, type Lang } from './lang.js';
 import { NOUNS } from './words.js';
@@ -72,13 +72,12 @@ function mistakesOf(r: Results, s: ServerMeasures, challenge: TrialMeasures | nu
   const idle = (where.poll ?? 0) >= 0.5;
   const serial = sp !== null && !sp.concurrent && sp.ok >= 2;
   if (serial || (blocked && c.outcomes.ok < c.connections)) {
-    const ends = c.each.filter((x) => x.outcome === 'ok').map((x) => x.endMs).sort((a, b) => a - b);
-    const gaps = ends.slice(1).map((x, i) => x - (ends[i] ?? 0));
+    const ends = okEnds(c);
     out.push({
       kind: 'blocking',
       firstMs: ends[0] ?? 0,
       lastMs: ends[ends.length - 1] ?? 0,
-      gapMs: gaps.length === 0 ? 0 : gaps.reduce((a, b) => a + b, 0) / gaps.length,
+      gapMs: medianGap(ends) ?? 0,
       gaveUp: c.outcomes.read_timeout,
       // Connections waiting for their close (the clients had closed) that did get it, late: none left at the end.
       closeWaitPeak: (s.closeWaitPeak ?? 0) > 0 && s.closeWaitEnd === 0 ? (s.closeWaitPeak ?? 0) : 0,

@@ -1,6 +1,6 @@
 import { parseDuration, type Outcome } from '@socklab/shared';
 import type { QuestionKind } from '@socklab/shared/scenario';
-import { trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
+import { medianGap, okEnds, trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
 import type { Results, ServerResult, TrialResult } from '../results/types.js';
 
 /**
@@ -98,18 +98,14 @@ function clientsFact(s: ServerMeasures): ServerFact | null {
   return { kind: 'clients', ok: c.outcomes.ok, connections: c.connections, others, completionMs: c.completionMs };
 }
 
-/** The ok clients' end times, in order (trial clock). */
-const okEnds = (s: ServerMeasures): number[] => s.clients.each.filter((c) => c.outcome === 'ok').map((c) => c.endMs).sort((a, b) => a - b);
-
 function serialFact(s: ServerMeasures): ServerFact | null {
-  const ends = okEnds(s);
+  const ends = okEnds(s.clients);
   if (s.inServicePeak !== 1 || ends.length < 2) return null;
-  const gaps = ends.slice(1).map((x, i) => x - (ends[i] ?? 0));
-  return { kind: 'serial', finishedMs: ends.slice(0, 6), more: ends.length > 6, gapMs: gaps.reduce((a, b) => a + b, 0) / gaps.length, queuePeak: s.acceptQueuePeak };
+  return { kind: 'serial', finishedMs: ends.slice(0, 6), more: ends.length > 6, gapMs: medianGap(ends) ?? 0, queuePeak: s.acceptQueuePeak };
 }
 
 function concurrentFact(s: ServerMeasures, work: Work | null): ServerFact | null {
-  const ends = okEnds(s);
+  const ends = okEnds(s.clients);
   if (s.inServicePeak === null || s.inServicePeak < 2 || ends.length < 2 || work?.kind === 'cpu') return null;
   return { kind: 'concurrent', inService: s.inServicePeak, firstMs: ends[0] ?? 0, lastMs: ends[ends.length - 1] ?? 0 };
 }
@@ -150,7 +146,7 @@ function cpuFact(s: ServerMeasures): ServerFact | null {
 }
 
 function cpuWorkFact(s: ServerMeasures, work: Work | null): ServerFact | null {
-  const ends = okEnds(s);
+  const ends = okEnds(s.clients);
   if (work?.kind !== 'cpu' || ends.length < 2) return null;
   return { kind: 'cpu-work', workMs: work.ms, inService: s.inServicePeak, firstMs: ends[0] ?? 0, lastMs: ends[ends.length - 1] ?? 0, loop: s.model === 'event-loop' };
 }

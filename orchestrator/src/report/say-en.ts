@@ -189,7 +189,7 @@ export function compare(c: Comparison): string {
     `${who(r.name, r.model, true)} in ${f.secs(r.completionMs)} (${f.num(r.ok, 0)} of ${f.num(r.connections, 0)} ok, ${f.count(r.threads ?? 0, N.thread)} of its own${r.inService !== null ? `, at most ${f.num(r.inService, 0)} in service at once` : ''})`;
   // By how much: each later one against the first, in time and as a multiple of it.
   const behind = (r: Comparison['rows'][number]): string =>
-    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} later (${f.num(r.completionMs / first.completionMs, 1)}× as long)` : '';
+    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} later (${f.fixed(r.completionMs / first.completionMs, r.completionMs < 2 * first.completionMs ? 2 : 1)}× as long)` : '';
   return `First done: ${row(first)}; then ${f.list(rest.map((r) => `${row(r)}${behind(r)}`))}.`;
 }
 

@@ -193,7 +193,7 @@ export function compare(c: Comparison): string {
     `${who(r.name, r.model, true)} em ${f.secs(r.completionMs)} (${f.num(r.ok, 0)} de ${f.num(r.connections, 0)} ok, ${ownThreads(r.threads ?? 0)}${r.inService !== null ? `, no máximo ${f.num(r.inService, 0)} em atendimento ao mesmo tempo` : ''})`;
   // Por quanto: cada um dos seguintes contra o primeiro, em tempo e em múltiplo dele.
   const behind = (r: Comparison['rows'][number]): string =>
-    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} depois (${f.num(r.completionMs / first.completionMs, 1)}× o tempo)` : '';
+    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} depois (${f.fixed(r.completionMs / first.completionMs, r.completionMs < 2 * first.completionMs ? 2 : 1)}× o tempo)` : '';
   return `Primeiro a terminar: ${row(first)}; depois ${f.list(rest.map((r) => `${row(r)}${behind(r)}`))}.`;
 }
 

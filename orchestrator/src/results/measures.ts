@@ -137,6 +137,19 @@ export function median(xs: readonly number[]): number | null {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
+/** When the ok clients were answered, in order, on the trial's clock. */
+export function okEnds(c: Pick<ClientMeasures, 'each'>): number[] {
+  return c.each.filter((x) => x.outcome === 'ok').map((x) => x.endMs).sort((a, b) => a - b);
+}
+
+/**
+ * How far apart clients served one after another were answered: the median gap between consecutive answers, so
+ * one client that came late (its SYN lost and sent again a second later) does not stretch the server's pace.
+ */
+export function medianGap(ends: readonly number[]): number | null {
+  return median(ends.slice(1).map((e, i) => e - ends[i]!));
+}
+
 const max = (xs: readonly number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 
