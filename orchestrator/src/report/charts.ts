@@ -266,6 +266,20 @@ function cpuOverTime(t: TrialResult, s: ServerResult, lang: Lang): Chart | null 
   };
 }
 
+/** How long each connection took, in equal bins from 0, counted per outcome. */
+export function latencyBins(each: ReadonlyArray<{ readonly outcome: Outcome; readonly ms: number }>): { readonly widthMs: number; readonly counts: Partial<Record<Outcome, number[]>> } {
+  const top = Math.max(...each.map((c) => c.ms));
+  const raw = Math.max(1, top / 20);
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  // A round width (1, 2, 2.5 or 5 times a power of ten) that needs at most 20 bins from 0 to the slowest.
+  const widthMs = [1, 2, 2.5, 5, 10].map((k) => k * magnitude).find((x) => x >= raw) ?? raw;
+  const n = Math.max(1, Math.ceil((top + 1e-9) / widthMs));
+  const counts: Partial<Record<Outcome, number[]>> = {};
+  for (const o of OUTCOMES.filter((x) => each.some((c) => c.outcome === x))) counts[o] = Array.from({ length: n }, () => 0);
+  for (const c of each) counts[c.outcome]![Math.min(n - 1, Math.floor(c.ms / widthMs))]! += 1;
+  return { widthMs, counts };
+}
+
 /**
  * How long each connection took, in equal bins, stacked by outcome: from the connections the swarms list one by
  * one (all of them up to a thousand per swarm).
@@ -275,13 +289,9 @@ function latency(t: TrialResult, m: TrialMeasures, lang: Lang): Chart | null {
   const f = fmt(lang);
   const each = m.servers.flatMap((s) => s.clients.each).map((c) => ({ outcome: c.outcome, ms: c.endMs - c.startMs }));
   if (each.length === 0) return null;
-  const top = Math.max(...each.map((c) => c.ms));
-  const bins = 20;
-  const raw = Math.max(1, top / bins);
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const width = [1, 2, 2.5, 5, 10].map((k) => k * magnitude).find((x) => x >= raw) ?? raw;
-  const n = Math.max(1, Math.ceil((top + 1e-9) / width));
-  const present = OUTCOMES.filter((o) => each.some((c) => c.outcome === o));
+  const { widthMs: width, counts } = latencyBins(each);
+  const n = Object.values(counts)[0]?.length ?? 1;
+  const present = OUTCOMES.filter((o) => counts[o]);
   const label = (i: number): string => f.num(i * width, width < 1 ? 1 : 0);
   return {
     id: `latency-${t.id}`,
@@ -297,7 +307,7 @@ function latency(t: TrialResult, m: TrialMeasures, lang: Lang): Chart | null {
           stack: 'o',
           name: o,
           itemStyle: { color: OUTCOME_COLOURS[o] },
-          data: Array.from({ length: n }, (_, i) => each.filter((c) => c.outcome === o && Math.min(n - 1, Math.floor(c.ms / width)) === i).length),
+          data: counts[o],
         })),
       },
       lang,

@@ -11,7 +11,7 @@ import { backlogScript } from '../testing/fixtures.js';
 import { trialMeasures } from '../results/measures.js';
 import { fmt } from './lang.js';
 import { renderHtml, renderMarkdown, renderText, reportModel } from './render.js';
-import { pointsOf } from './charts.js';
+import { latencyBins, pointsOf } from './charts.js';
 
 async function backlogResults(opts: Parameters<typeof backlogScript>[0] = {}, memory?: string) {
   const rt = new FakeRuntime(backlogScript(opts));
@@ -50,6 +50,24 @@ describe('reports, rendered from results alone', () => {
     // The swarm started 500 ms after the sampler's first reading; its first client at 0, ended at 2 s.
     assert.match(md, /\| #1 \| ok \| 0\.00 s \| 1\.0 ms \| 2\.00 s \|/);
     assert.match(md, /\| #7 \| connect_timeout \| 0\.06 s \| - \| 3\.06 s \| ETIMEDOUT \|/);
+  });
+
+  it('the latency histogram: equal round bins from 0, split by outcome, every connection counted once in its bin', () => {
+    const each = [
+      ...[2001, 2003, 2004, 2010, 2011, 2012].map((ms) => ({ outcome: 'ok' as const, ms })),
+      ...[3000, 3001, 3002, 3003].map((ms) => ({ outcome: 'connect_timeout' as const, ms })),
+      { outcome: 'reset' as const, ms: 12 },
+    ];
+    const { widthMs, counts } = latencyBins(each);
+    assert.equal(widthMs, 200, 'a round width: at most 20 bins up to the slowest (3,003 ms)');
+    assert.deepEqual(Object.keys(counts), ['ok', 'reset', 'connect_timeout'], 'one series per outcome seen, in the outcomes\' order');
+    for (const [o, bins] of Object.entries(counts)) {
+      assert.equal(bins!.length, 16, `${o}: the same bins for every outcome`);
+      assert.equal(bins!.reduce((a, b) => a + b, 0), each.filter((c) => c.outcome === o).length, `${o}: every connection once`);
+    }
+    assert.equal(counts.ok![10], 6, 'ok: 2,001-2,012 ms in the bin from 2,000');
+    assert.equal(counts.connect_timeout![15], 4, 'connect_timeout: 3,000-3,003 ms in the bin from 3,000');
+    assert.equal(counts.reset![0], 1);
   });
 
   it('a chart\'s data points: numbers and [x, y] pairs with a y, never a gap (null)', () => {
