@@ -130,7 +130,15 @@ function answeredAt(t: Trial): string[] {
  */
 function compared(t: Trial): string[] {
   const done = t.servers.map((s) => Math.max(...t.swarms.filter((w) => w.target === s.name).map((w) => w.summary!.startedAtMs - t.swarmsStartedAt + w.summary!.durationMs)));
+  // A server too busy to answer its metrics: the longest stretch, while its clients ran, with no reading of it
+  // but two or more of the kernel's (the probe's).
+  const silent = t.servers.map((s, i) => {
+    const to = t.swarmsStartedAt + done[i]!;
+    const edges = [t.swarmsStartedAt, ...s.samples.map((x) => x.t).filter((x) => x > t.swarmsStartedAt && x < to), to];
+    return Math.max(0, ...edges.slice(1).map((x, j) => (s.probe.filter((p) => p.t > edges[j]! && p.t < x).length >= 2 ? x - edges[j]! : 0)));
+  });
   return [
+    ...silent.map((ms) => `did not answer for ${f.secs(ms)}`),
     ...done.flatMap((a) => done.flatMap((b) => (b > a ? [`${f.secs(b - a)} later`] : []))),
     ...t.swarms.map((w) => `started ${f.secs(w.summary!.startedAtMs - t.swarmsStartedAt)} after the trial's first ones`),
   ];

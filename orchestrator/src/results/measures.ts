@@ -246,10 +246,10 @@ function containerPeak(s: ServerResult): Pick<ServerMeasures, 'containerMemoryPe
  * Mean CPU in cores over a window: the server's own CPU-seconds counter between the readings that bracket it
  * (exact however few readings came in meanwhile: a busy server may not answer its metrics), or the engine's stats.
  */
-function cpuBetween(s: ServerResult, from: number, to: number): number | null {
+function cpuBetween(s: ServerResult, from: number, to: number, bracket: 'around' | 'inside' = 'around'): number | null {
   const inside = s.samples.filter((x) => x.t >= from && x.t <= to);
   const before = [...s.samples].reverse().find((x) => x.t <= from) ?? inside[0];
-  const after = s.samples.find((x) => x.t >= to) ?? inside[inside.length - 1];
+  const after = bracket === 'inside' ? inside[inside.length - 1] : (s.samples.find((x) => x.t >= to) ?? inside[inside.length - 1]);
   if (before && after && after.t - before.t >= 100) return Math.max(0, (after.cpuSeconds - before.cpuSeconds) / ((after.t - before.t) / 1000));
   return mean(s.stats.filter((x) => x.t >= from && x.t <= to).map((x) => x.cpuCores));
 }
@@ -289,6 +289,8 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
   const rss = s.userServer ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [p.rssBytes])) : s.samples.map((x) => x.rssBytes);
   const cpu = cpuSeries(s);
   const end = t0 + (clients.completionMs ?? t.durationMs);
+  // Its own clients' start (a scenario may set one server's clients off later than another's).
+  const own = t0 + (clients.startMs ?? 0);
   const backlog = s.env.BACKLOG === undefined ? 511 : Number(s.env.BACKLOG);
   const firstQueued = s.probe.find((p) => p.t >= t0 && p.acceptQueue > 0);
   const stacks = s.probe.map((p) => p.stack).filter((x): x is NonNullable<typeof x> => x !== null);
@@ -323,8 +325,10 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     inServicePeak: max(s.samples.flatMap((x) => [x.inService, x.inServicePeak])),
     accepted: s.samples.length === 0 ? null : (last?.accepted ?? 0) - (idle?.accepted ?? 0),
     handled: handledDuring(s),
-    cpuAtRestCores: cpuBetween(s, -Infinity, t0),
-    cpuServingCores: cpuBetween(s, t0, end),
+    // At rest: between readings both taken before the clients (a loop busy from the start answers its next one
+    // only when it is free, and that reading would carry its work into the rest).
+    cpuAtRestCores: cpuBetween(s, -Infinity, own, 'inside'),
+    cpuServingCores: cpuBetween(s, own, end),
     cpuCoresPeak: max(cpu.map((c) => c.cores)),
     closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
     closeWaitEnd: s.probe[s.probe.length - 1]?.closeWait ?? null,
