@@ -82,8 +82,8 @@ interface Known {
 async function shapeLink(shapes: boolean, ifaces: string[], port: number, shaping: ShapingConfig, seed: number | undefined, known: Known): Promise<{ shaper: Shaper; caps: Capabilities }> {
   // Whether an earlier probe left shaping behind (read before the trials below touch the interface), then what
   // the kernel offers. A namespace the orchestrator has just made holds nothing; a kernel a probe of the same run
-  // has tried already is not tried again (its qdisc and link trials take the kernel's network lock, which the
-  // engine holds while it tears the previous trial's namespaces down).
+  // has tried already is not tried again (a run's trials share one kernel and one image): each trial's probe
+  // would otherwise add and remove qdiscs and a link, seven commands, as it boots.
   const dirty = shapes && !known.fresh && (await leftovers(ifaces));
   const caps = shapes ? (known.offers ?? (await detectCapabilities(ifaces[0] ?? 'eth0'))) : NO_CAPS;
   console.log(
