@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IMAGES, MODELS, SERVER_METRICS as M } from '@socklab/shared';
+import { IMAGES, MODELS, SERVER_METRICS as M, SERVER_METRICS_PORT, SERVER_SAMPLE_PATH } from '@socklab/shared';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from './support/lab.js';
 
 const MiB = 1024 * 1024;
@@ -33,6 +33,20 @@ describe('server models, as a student would observe them', () => {
     near(t[1], 2000, 250, 'second');
     near(t[2], 3000, 250, 'third');
     assert.equal(await metrics(server, M.inServicePeak.name), 1);
+  });
+
+  it("what a run samples ten times a second is the server's own figures, the same as the whole scrape's, without the runtime's", async () => {
+    const server = await lab.server({ MODEL: 'event-loop', WORK: 'io:200ms' }, { name: 'own' });
+    await lab.swarm(['--target', lab.target('own'), '--preset', 'client', '--metrics-port', '0'], 'own-swarm');
+    const own = await lab.scrape(server, SERVER_METRICS_PORT, SERVER_SAMPLE_PATH);
+    const whole = await lab.scrape(server);
+    const families = (text: string): Set<string> => new Set(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]!));
+    const ownFamilies = families(own);
+    assert.deepEqual([...families(whole)].filter((f) => f.startsWith('socklab_') || f.startsWith('process_cpu_') || f === 'process_resident_memory_bytes').sort(), [...ownFamilies].sort());
+    assert.ok(![...ownFamilies].some((f) => f.startsWith('nodejs_')), "none of the runtime's default families");
+    for (const name of [M.connectionsAccepted.name, M.inServicePeak.name]) assert.equal(metricValue(own, name, {}), metricValue(whole, name, {}), name);
+    // The process's CPU is read at each sample, not left at its first value: it has run, so it is above 0.
+    assert.ok((metricValue(own, 'process_cpu_seconds_total', {}) ?? 0) > 0, `the CPU counter is read: ${own.split('\n').find((l) => l.startsWith('process_cpu_seconds_total'))}`);
   });
 
   it('sequential with listen(1): the accept queue holds 2, ListenOverflows rises, and clients time out connecting', async () => {

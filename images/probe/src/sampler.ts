@@ -5,7 +5,7 @@
  * each swarm's metrics, as numbers. The orchestrator follows these lines over the Docker API, which works the
  * same on Linux, macOS and Windows (no port has to be reachable from the host).
  *
- *   INTERVAL=100ms SERVER=http://127.0.0.1:9464/metrics PROBE=http://127.0.0.1:9465/state?fresh=1
+ *   INTERVAL=100ms SERVER=http://127.0.0.1:9464/metrics/own PROBE=http://127.0.0.1:9465/state?fresh=1
  *   SHAPING=http://127.0.0.1:9465/shaping SWARMS=name=url,...
  *
  * Each part of a line carries the time it was read (the probe's state its own `updatedAt`), on this machine's
@@ -15,7 +15,7 @@
 import dns from 'node:dns/promises';
 import http from 'node:http';
 import net from 'node:net';
-import { parseDuration, runMain, ConfigError } from '@socklab/shared';
+import { parseDuration, runMain, ConfigError, SERVER_METRICS_PORT, SERVER_SAMPLE_PATH } from '@socklab/shared';
 
 /** Metric families worth sampling (histogram buckets are left out: the swarm summary has the distribution). */
 const KEEP = /^(socklab_[a-z_]+|process_cpu_seconds_total|process_resident_memory_bytes)(\{[^}]*\})? (\S+)$/;
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   const intervalMs = parseDuration(env.INTERVAL ?? '250ms', 'INTERVAL');
   if (intervalMs < 50) throw new ConfigError(`invalid INTERVAL ${JSON.stringify(env.INTERVAL)}: expected 50ms or more`);
   const src: Sources = {
-    server: env.SERVER ?? 'http://127.0.0.1:9464/metrics',
+    server: env.SERVER ?? `http://127.0.0.1:${SERVER_METRICS_PORT}${SERVER_SAMPLE_PATH}`,
     probe: env.PROBE ?? 'http://127.0.0.1:9465/state?fresh=1',
     shaping: env.SHAPING ?? '',
     swarms: parseSwarms(env.SWARMS ?? ''),

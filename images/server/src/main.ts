@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { ConfigError, formatWork, parseServerConfig, runMain, SERVER_ENV, type ServerConfig, type ServerEnv } from '@socklab/shared';
+import { ConfigError, formatWork, parseServerConfig, runMain, SERVER_ENV, SERVER_SAMPLE_PATH, type ServerConfig, type ServerEnv } from '@socklab/shared';
 import { ServerStats } from './stats.js';
 import { modelStarter } from './models/index.js';
 
@@ -50,8 +50,8 @@ async function main(): Promise<void> {
 
   // The metrics endpoint lives on the main thread; blocking models block other threads, never this one.
   const metrics = http.createServer((req, res) => {
-    if (req.url === '/metrics') {
-      stats.metrics().then(
+    if (req.url === '/metrics' || req.url === SERVER_SAMPLE_PATH) {
+      (req.url === '/metrics' ? stats.metrics() : stats.own()).then(
         (body) => res.writeHead(200, { 'content-type': stats.registry.contentType }).end(body),
         (err: Error) => res.writeHead(500).end(String(err)),
       );

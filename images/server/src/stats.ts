@@ -1,4 +1,10 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
+
+/**
+ * The default metrics a run's sampler reads beside the socklab families. prom-client reads the process's CPU when
+ * its user-seconds metric is collected, and sets the total then: that one is asked for first.
+ */
+const OWN_PROCESS = new Set(['process_cpu_user_seconds_total', 'process_cpu_system_seconds_total', 'process_cpu_seconds_total', 'process_resident_memory_bytes']);
 import { formatWork, LATENCY_BUCKETS, SERVER_METRICS, type ServerConfig } from '@socklab/shared';
 import { registerMetrics, labelNode } from '@socklab/shared/prom';
 import { readSnapshot, SLOTS, type CounterSnapshot } from './counters.js';
@@ -90,6 +96,13 @@ export class ServerStats {
   async metrics(): Promise<string> {
     this.update();
     return this.registry.metrics();
+  }
+
+  /** The server's own families and the process's CPU and memory (SERVER_SAMPLE_PATH): what a run samples. */
+  async own(): Promise<string> {
+    this.update();
+    const names = this.registry.getMetricsAsArray().map((m) => m.name).filter((n) => n.startsWith('socklab_') || OWN_PROCESS.has(n));
+    return (await Promise.all(names.map((n) => this.registry.getSingleMetricAsString(n)))).join('\n') + '\n';
   }
 
   /** Sample threads between scrapes too, so a short-lived peak is not missed. */

@@ -1,6 +1,12 @@
 /** The container interface's ports and names: one place, used by the images, the compose files (by value), the orchestrator and the tests. */
 export const LAB_PORT = 7000;
 export const SERVER_METRICS_PORT = 9464;
+/**
+ * A server's own families only (socklab_*, and the process's CPU and resident memory), without the runtime's
+ * default metrics: what a run's sampler reads ten times a second, at about a third of a whole scrape's CPU, so
+ * watching a blocking server does not make it look busy at rest. Prometheus reads the whole /metrics.
+ */
+export const SERVER_SAMPLE_PATH = '/metrics/own';
 export const PROBE_PORT = 9465;
 export const SWARM_METRICS_PORT = 9464;
 export const PROMETHEUS_PORT = 9090;

@@ -1,4 +1,4 @@
-import { IMAGES, PROBE_PORT, SERVER_METRICS_PORT, SWARM_METRICS_PORT } from '@socklab/shared';
+import { IMAGES, PROBE_PORT, SERVER_METRICS_PORT, SERVER_SAMPLE_PATH, SWARM_METRICS_PORT } from '@socklab/shared';
 import type { ContainerSpec } from '../runtime/spec.js';
 import { roleLabels } from './common.js';
 import type { RoleContext } from './server.js';
@@ -23,7 +23,7 @@ export function samplerSpec(
     env: {
       INTERVAL: `${everyMs}ms`,
       // A server of one's own has no metrics endpoint: its threads and memory come from the probe and the engine.
-      SERVER: serverMetrics ? `http://127.0.0.1:${SERVER_METRICS_PORT}/metrics` : '',
+      SERVER: serverMetrics ? `http://127.0.0.1:${SERVER_METRICS_PORT}${SERVER_SAMPLE_PATH}` : '',
       PROBE: `http://127.0.0.1:${PROBE_PORT}/state?fresh=1`,
       SHAPING: `http://127.0.0.1:${PROBE_PORT}/shaping`,
       SWARMS: swarms.map((s) => `${s.name}=http://${s.host}:${s.port ?? SWARM_METRICS_PORT}/metrics`).join(','),
