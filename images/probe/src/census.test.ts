@@ -10,11 +10,13 @@ describe('census helper answers', () => {
       acceptQueue: 2,
       acceptQueueMax: 1,
       states: { syn_recv: 3, established: 4, established_unaccepted: 2, close_wait: 5, time_wait: 6 },
+      cpuUs: 1234,
     });
   });
 
   it('has no limit when nothing listens, and refuses what is not a census', () => {
     assert.equal(parseCensus('census listening=0 queue=0 max=0 syn_recv=0 established=0 unaccepted=0 close_wait=0 time_wait=3')?.acceptQueueMax, null);
+    assert.equal(parseCensus('census listening=0 queue=0 max=0 syn_recv=0 established=0 unaccepted=0 close_wait=0 time_wait=3')?.cpuUs, null, 'an older helper says no CPU');
     assert.equal(parseCensus('error Operation not permitted'), null);
   });
 });

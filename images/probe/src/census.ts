@@ -12,6 +12,8 @@ export interface Census {
   readonly acceptQueue: number;
   readonly acceptQueueMax: number | null;
   readonly states: Record<ProbeTcpState, number>;
+  /** The helper's own CPU time so far (µs), the kernel's walk of its tables included, where it says it. */
+  readonly cpuUs: number | null;
 }
 
 export function parseCensus(line: string): Census | null {
@@ -34,6 +36,7 @@ export function parseCensus(line: string): Census | null {
       close_wait: v.close_wait ?? 0,
       time_wait: v.time_wait ?? 0,
     },
+    cpuUs: v.cpu_us ?? null,
   };
 }
 
@@ -57,9 +60,9 @@ export class CensusHelper {
     this.child = child;
     this.lines = createInterface({ input: child.stdout! });
     this.lines.on('line', (l) => {
-      const cpu = /\bcpu_us=(\d+)/.exec(l);
-      if (cpu) this.cpuMs = Number(cpu[1]) / 1000;
-      this.waiting.shift()?.(parseCensus(l));
+      const c = parseCensus(l);
+      if (c?.cpuUs != null) this.cpuMs = c.cpuUs / 1000;
+      this.waiting.shift()?.(c);
     });
     child.on('exit', () => {
       this.child = undefined;
