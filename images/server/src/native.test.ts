@@ -87,7 +87,8 @@ describe('native addon', () => {
 
   it('polling serves with non-blocking calls on one thread', async () => {
     const port = 50000 + Math.floor(Math.random() * 1000);
-    const config = parseServerConfig({ MODEL: 'polling', PORT: String(port), POLL_INTERVAL: '1ms', WORK: 'io:50ms' });
+    // Work long enough that the three requests overlap on a loaded machine (one sent 50 ms late once saw a peak of 2).
+    const config = parseServerConfig({ MODEL: 'polling', PORT: String(port), POLL_INTERVAL: '1ms', WORK: 'io:300ms' });
     const fd = n.listen(port, 16);
     const id = n.create(nativeOptions(config, fd, 'polling'));
     n.start(id);
