@@ -185,7 +185,7 @@ const ANSWERS: Record<string, (t: Trial) => Array<string | RegExp>> = {
     `its ${f.mib(t.servers[0]!.died!.memoryLimitBytes!)} limit`,
     // The container's memory beside the process's own, from the raw stats: the engine's last reading (about one a
     // second: never the instant of the kill) and how long before the kill it was taken.
-    ((stats, died) => `(the engine's last reading of the container, ${f.secs(died - stats[stats.length - 1]!.t)} before the kill, was ${f.mib(Math.max(...stats.map((x) => x.memoryBytes)))})`)(t.servers[0]!.stats, t.servers[0]!.died!.at!),
+    ((last, died) => `(the engine's last reading of the container, ${f.secs(died - last.t)} before the kill, was ${f.mib(last.memoryBytes)})`)(t.servers[0]!.stats[t.servers[0]!.stats.length - 1]!, t.servers[0]!.died!.at!),
   ],
 };
 

@@ -50,9 +50,10 @@ async function main(): Promise<void> {
 
   // The metrics endpoint lives on the main thread; blocking models block other threads, never this one.
   const metrics = http.createServer((req, res) => {
-    if (req.url === '/metrics' || req.url === SERVER_SAMPLE_PATH) {
-      (req.url === '/metrics' ? stats.metrics() : stats.own()).then(
-        (body) => res.writeHead(200, { 'content-type': stats.registry.contentType }).end(body),
+    const body = req.url === '/metrics' ? stats.metrics() : req.url === SERVER_SAMPLE_PATH ? stats.own() : undefined;
+    if (body) {
+      body.then(
+        (text) => res.writeHead(200, { 'content-type': stats.registry.contentType }).end(text),
         (err: Error) => res.writeHead(500).end(String(err)),
       );
     } else if (req.url === '/healthz') {

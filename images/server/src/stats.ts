@@ -101,9 +101,12 @@ export class ServerStats {
   /** The server's own families and the process's CPU and memory (SERVER_SAMPLE_PATH): what a run samples. */
   async own(): Promise<string> {
     this.update();
-    const names = this.registry.getMetricsAsArray().map((m) => m.name).filter((n) => n.startsWith('socklab_') || OWN_PROCESS.has(n));
-    return (await Promise.all(names.map((n) => this.registry.getSingleMetricAsString(n)))).join('\n') + '\n';
+    // Every family is registered in the constructor: the names are read once.
+    this.ownNames ??= this.registry.getMetricsAsArray().map((m) => m.name).filter((n) => n.startsWith('socklab_') || OWN_PROCESS.has(n));
+    return (await Promise.all(this.ownNames.map((n) => this.registry.getSingleMetricAsString(n)))).join('\n') + '\n';
   }
+
+  private ownNames: string[] | undefined;
 
   /** Sample threads between scrapes too, so a short-lived peak is not missed. */
   startSampling(intervalMs = 200): NodeJS.Timeout {

@@ -63,7 +63,7 @@ export type Answer =
       readonly outcomes: Readonly<Record<Outcome, number>>;
       readonly connections: number;
     }
-  | { readonly kind: 'memory-limit'; readonly killed: boolean; readonly code: number | null; readonly threads: number | null; readonly containerPeak: number | null; readonly lastReadBeforeDeathMs: number | null; readonly limit: number | null; readonly rssPeak: number | null };
+  | { readonly kind: 'memory-limit'; readonly killed: boolean; readonly code: number | null; readonly threads: number | null; readonly containerPeak: number | null; readonly lastRead: ServerMeasures['containerLastRead']; readonly limit: number | null; readonly rssPeak: number | null };
 
 export interface ThreadsRow {
   readonly name: string;
@@ -164,7 +164,7 @@ function memoryLimit(t: TrialResult, s: ServerMeasures): Answer {
     code: died?.code ?? null,
     threads: s.threadsPeak,
     containerPeak: s.containerMemoryPeakBytes,
-    lastReadBeforeDeathMs: s.containerLastReadBeforeDeathMs,
+    lastRead: s.containerLastRead,
     limit: s.memoryLimitBytes,
     rssPeak: s.rssPeakBytes,
   };

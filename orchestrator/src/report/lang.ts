@@ -42,6 +42,11 @@ class Fmt {
     return new Intl.NumberFormat(this.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
   }
 
+  /** How many times as long: 2 decimals under 2× (1.02×, not 1×), 1 above. */
+  ratio(x: number): string {
+    return `${this.fixed(x, x < 2 ? 2 : 1)}×`;
+  }
+
   /** Seconds from milliseconds: 2 decimals under 10 s, 1 above. */
   secs(ms: number | null | undefined): string {
     return ms === null || ms === undefined ? '-' : `${this.fixed(ms / 1000, ms < 10_000 ? 2 : 1)} s`;

@@ -12,6 +12,8 @@ import { trialMeasures } from '../results/measures.js';
 import { fmt } from './lang.js';
 import { renderHtml, renderMarkdown, renderText, reportModel } from './render.js';
 import { latencyBins, pointsOf } from './charts.js';
+import { answer as answerPt } from './say-pt.js';
+import type { Outcome } from '@socklab/shared';
 
 async function backlogResults(opts: Parameters<typeof backlogScript>[0] = {}, memory?: string) {
   const rt = new FakeRuntime(backlogScript(opts));
@@ -122,6 +124,19 @@ describe('reports, rendered from results alone', () => {
     assert.match(html, /<html lang="pt-BR">/);
     assert.match(html, /s após o início dos clientes/, 'chart axes translated');
     assert.doesNotMatch(html, /s after the clients started/);
+    // Verbs agree with how many, as in English ("1 was reset", "2 were"): never "1 receberam".
+    const outcomes = (o: Partial<Record<Outcome, number>>): Record<Outcome, number> => ({ ok: 0, refused: 0, reset: 0, connect_timeout: 0, read_timeout: 0, error: 0, ...o });
+    const policies = answerPt({
+      kind: 'refusal-policy',
+      servers: [
+        { name: 'drop', policy: 'drop', limit: null, outcomes: outcomes({ connect_timeout: 1, refused: 0 }), connections: 10 },
+        { name: 'abort', policy: 'abort-on-overflow', limit: null, outcomes: outcomes({ reset: 1 }), connections: 10 },
+        { name: 'reject', policy: 'reject-above', limit: 3, outcomes: outcomes({ refused: 7 }), connections: 10 },
+      ],
+    });
+    assert.match(policies, /1 de 10 clientes terminou em timeout e 0 foram recusados/);
+    assert.match(policies, /1 de 10 clientes recebeu reset depois do handshake/);
+    assert.match(policies, /7 de 10 clientes foram recusados na hora/);
   });
 
   it('says how each server\'s CPU was limited: whole cores pinned, fractions a quota, in each language', async () => {
@@ -159,5 +174,8 @@ describe('how numbers read in each language', () => {
     assert.equal(en.count(2, { one: 'connection', other: 'connections' }), '2 connections');
     assert.equal(pt.count(1, { one: 'conexão', other: 'conexões' }), '1 conexão');
     assert.equal(pt.count(2, { one: 'conexão', other: 'conexões' }), '2 conexões');
+    assert.equal(en.ratio(5110 / 5020), '1.02×', 'close ratios keep two decimals, not "1×"');
+    assert.equal(pt.ratio(5110 / 5020), '1,02×');
+    assert.equal(en.ratio(20.47), '20.5×');
   });
 });

@@ -12,9 +12,7 @@ const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string =
 
 /** The container's memory by the engine's last reading before the kill (it reads about once a second), and how long before. */
 function killedContainer(a: Extract<Answer, { kind: 'memory-limit' }>): string {
-  if (a.containerPeak === null) return '';
-  const before = a.lastReadBeforeDeathMs;
-  return ` (the engine's last reading of the container, ${before === null ? 'before the kill' : `${f.secs(before)} before the kill`}, was ${f.mib(a.containerPeak)})`;
+  return a.lastRead ? ` (the engine's last reading of the container, ${f.secs(a.lastRead.beforeDeathMs)} before the kill, was ${f.mib(a.lastRead.bytes)})` : '';
 }
 /** How a server is named in a sentence: by its name and model beside others; alone, by what it is. */
 const who = (name: string, model: string, several: boolean, capital = true): string => {
@@ -189,7 +187,7 @@ export function compare(c: Comparison): string {
     `${who(r.name, r.model, true)} in ${f.secs(r.completionMs)} (${f.num(r.ok, 0)} of ${f.num(r.connections, 0)} ok, ${f.count(r.threads ?? 0, N.thread)} of its own${r.inService !== null ? `, at most ${f.num(r.inService, 0)} in service at once` : ''})`;
   // By how much: each later one against the first, in time and as a multiple of it.
   const behind = (r: Comparison['rows'][number]): string =>
-    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} later (${f.fixed(r.completionMs / first.completionMs, r.completionMs < 2 * first.completionMs ? 2 : 1)}× as long)` : '';
+    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} later (${f.ratio(r.completionMs / first.completionMs)} as long)` : '';
   return `First done: ${row(first)}; then ${f.list(rest.map((r) => `${row(r)}${behind(r)}`))}.`;
 }
 

@@ -22,12 +22,12 @@ function heldPt(a: Extract<Answer, { kind: 'capacity' }>, fm: typeof f): string 
   return ` A sonda viu ${fm.num(a.held, 0)} estabelecidas ao mesmo tempo${a.heldAtMs !== null ? `, ${fm.secs(a.heldAtMs)} depois que os clientes começaram` : ''}.${clients}${kernel}`;
 }
 const outcomeList = (pairs: ReadonlyArray<readonly [Outcome, number]>): string => f.list(pairs.map(([k, v]) => `${f.num(v, 0)} ${k}`));
+/** O verbo concordando com quantos: `1 recebeu`, `2 receberam` (como `were` em inglês). */
+const verbo = (n: number, um: string, varios: string): string => (n === 1 ? um : varios);
 
 /** A memória do contêiner na última leitura do engine antes da morte (ele lê cerca de uma vez por segundo), e quanto antes. */
 function killedContainer(a: Extract<Answer, { kind: 'memory-limit' }>): string {
-  if (a.containerPeak === null) return '';
-  const before = a.lastReadBeforeDeathMs;
-  return ` (a última leitura do contêiner pelo engine, ${before === null ? 'antes da morte' : `${f.secs(before)} antes da morte`}, foi ${f.mib(a.containerPeak)})`;
+  return a.lastRead ? ` (a última leitura do contêiner pelo engine, ${f.secs(a.lastRead.beforeDeathMs)} antes da morte, foi ${f.mib(a.lastRead.bytes)})` : '';
 }
 /** Como um servidor é nomeado numa frase: pelo nome e modelo ao lado de outros; sozinho, pelo que ele é. */
 const who = (name: string, model: string, several: boolean, capital = true): string => {
@@ -96,10 +96,10 @@ export function answer(a: Answer): string {
       return `Depende da política: ${f.list(
         a.servers.map((r) =>
           r.policy === 'drop'
-            ? `com o padrão do Linux, descartar (${r.name}), ${f.num(r.outcomes.connect_timeout + r.outcomes.read_timeout, 0)} de ${f.count(r.connections, N.client)} terminaram em timeout e ${f.num(r.outcomes.refused, 0)} foram recusados`
+            ? `com o padrão do Linux, descartar (${r.name}), ${f.num(r.outcomes.connect_timeout + r.outcomes.read_timeout, 0)} de ${f.count(r.connections, N.client)} ${verbo(r.outcomes.connect_timeout + r.outcomes.read_timeout, 'terminou', 'terminaram')} em timeout e ${f.num(r.outcomes.refused, 0)} ${verbo(r.outcomes.refused, 'foi recusado', 'foram recusados')}`
             : r.policy === 'abort-on-overflow'
-              ? `com net.ipv4.tcp_abort_on_overflow=1 (${r.name}), ${f.num(r.outcomes.reset, 0)} de ${f.count(r.connections, N.client)} receberam reset depois do handshake`
-              : `com uma regra que recusa mais de ${f.num(r.limit, 0)} conexões ao mesmo tempo (${r.name}), ${f.num(r.outcomes.refused, 0)} de ${f.count(r.connections, N.client)} foram recusados na hora (ECONNREFUSED)`,
+              ? `com net.ipv4.tcp_abort_on_overflow=1 (${r.name}), ${f.num(r.outcomes.reset, 0)} de ${f.count(r.connections, N.client)} ${verbo(r.outcomes.reset, 'recebeu', 'receberam')} reset depois do handshake`
+              : `com uma regra que recusa mais de ${f.num(r.limit, 0)} conexões ao mesmo tempo (${r.name}), ${f.num(r.outcomes.refused, 0)} de ${f.count(r.connections, N.client)} ${verbo(r.outcomes.refused, 'foi recusado', 'foram recusados')} na hora (ECONNREFUSED)`,
         ),
       )}.`;
     case 'slow-link': {
@@ -135,10 +135,10 @@ export function fact(x: ServerFact, name: string): string {
       const parts = [`A accept queue chegou a ${f.count(x.queuePeak ?? 0, N.connection)} para um limite de ${f.num(x.queueMax, 0)} (backlog do listen ${f.num(x.backlog, 0)}; o Linux enfileira uma a mais que o limite)`];
       if (x.overflows !== null) parts.push(`${f.count(x.overflows, N.packet)} do handshake a encontraram cheia (TcpExt ListenOverflows +${f.num(x.overflows, 0)}, ListenDrops +${f.num(x.drops ?? 0, 0)})`);
       const effects: string[] = [];
-      if (o.connect_timeout > 0) effects.push(`${f.num(o.connect_timeout, 0)} de ${f.count(x.connections, N.client)} desistiram de conectar${x.connectTimeoutMs ? ` após ${f.secs(x.connectTimeoutMs)}` : ''} (connect_timeout): seus SYNs, e as retransmissões, foram descartados sem resposta`);
-      if (o.read_timeout > 0) effects.push(`${f.num(o.read_timeout, 0)} completaram o handshake mas nunca receberam resposta a tempo (read_timeout): o kernel descartou o ACK final, e eles acreditaram estar conectados`);
-      if (o.reset > 0) effects.push(`${f.num(o.reset, 0)} receberam reset (ECONNRESET)`);
-      if (o.refused > 0) effects.push(`${f.num(o.refused, 0)} foram recusados (ECONNREFUSED)`);
+      if (o.connect_timeout > 0) effects.push(`${f.num(o.connect_timeout, 0)} de ${f.count(x.connections, N.client)} ${verbo(o.connect_timeout, 'desistiu', 'desistiram')} de conectar${x.connectTimeoutMs ? ` após ${f.secs(x.connectTimeoutMs)}` : ''} (connect_timeout): seus SYNs, e as retransmissões, foram descartados sem resposta`);
+      if (o.read_timeout > 0) effects.push(`${f.num(o.read_timeout, 0)} ${verbo(o.read_timeout, 'completou o handshake mas nunca recebeu', 'completaram o handshake mas nunca receberam')} resposta a tempo (read_timeout): o kernel descartou o ACK final, e ${verbo(o.read_timeout, 'ele acreditou', 'eles acreditaram')} estar conectado${verbo(o.read_timeout, '', 's')}`);
+      if (o.reset > 0) effects.push(`${f.num(o.reset, 0)} ${verbo(o.reset, 'recebeu', 'receberam')} reset (ECONNRESET)`);
+      if (o.refused > 0) effects.push(`${f.num(o.refused, 0)} ${verbo(o.refused, 'foi recusado', 'foram recusados')} (ECONNREFUSED)`);
       const tail = {
         dropped: ' O Linux descartou, nunca recusou: um backlog cheio responde com silêncio, e é o cliente quem decide quanto esperar.',
         'reject-above': ' As recusas vieram da regra reject-above do probe (iptables), não do backlog.',
@@ -193,7 +193,7 @@ export function compare(c: Comparison): string {
     `${who(r.name, r.model, true)} em ${f.secs(r.completionMs)} (${f.num(r.ok, 0)} de ${f.num(r.connections, 0)} ok, ${ownThreads(r.threads ?? 0)}${r.inService !== null ? `, no máximo ${f.num(r.inService, 0)} em atendimento ao mesmo tempo` : ''})`;
   // Por quanto: cada um dos seguintes contra o primeiro, em tempo e em múltiplo dele.
   const behind = (r: Comparison['rows'][number]): string =>
-    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} depois (${f.fixed(r.completionMs / first.completionMs, r.completionMs < 2 * first.completionMs ? 2 : 1)}× o tempo)` : '';
+    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} depois (${f.ratio(r.completionMs / first.completionMs)} o tempo)` : '';
   return `Primeiro a terminar: ${row(first)}; depois ${f.list(rest.map((r) => `${row(r)}${behind(r)}`))}.`;
 }
 

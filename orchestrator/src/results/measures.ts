@@ -88,8 +88,8 @@ export interface ServerMeasures {
    * and threads included): a reading that comes before an OOM kill, never at its instant.
    */
   readonly containerMemoryPeakBytes: number | null;
-  /** How long before the server's death the engine last read the container (ms); null if it did not die. */
-  readonly containerLastReadBeforeDeathMs: number | null;
+  /** For a server that died: the engine's last reading of its container before, and how long before (ms). */
+  readonly containerLastRead: { readonly bytes: number; readonly beforeDeathMs: number } | null;
   /** The machine's TCP buffer memory (sockstat's mem: every namespace, both ends) before the clients and at most. */
   readonly tcpMemoryRestBytes: number | null;
   readonly tcpMemoryPeakBytes: number | null;
@@ -233,12 +233,12 @@ function ownWhere(s: ServerResult, from: number, to: number): Partial<Record<Blo
   return out;
 }
 
-/** The container's memory at most as the engine read it, and how long before the server's death its last reading came. */
-function containerPeak(s: ServerResult): Pick<ServerMeasures, 'containerMemoryPeakBytes' | 'containerLastReadBeforeDeathMs'> {
+/** The container's memory at most as the engine read it; for a server that died, its last reading before. */
+function containerPeak(s: ServerResult): Pick<ServerMeasures, 'containerMemoryPeakBytes' | 'containerLastRead'> {
   const last = s.stats[s.stats.length - 1];
   return {
     containerMemoryPeakBytes: max(s.stats.map((x) => x.memoryBytes)),
-    containerLastReadBeforeDeathMs: last && s.died?.at !== undefined ? Math.max(0, s.died.at - last.t) : null,
+    containerLastRead: last && s.died?.at !== undefined ? { bytes: last.memoryBytes, beforeDeathMs: Math.max(0, s.died.at - last.t) } : null,
   };
 }
 
