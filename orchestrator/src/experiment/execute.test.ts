@@ -97,6 +97,25 @@ describe('the experiment engine, on a fake runtime', () => {
     assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
   });
 
+  it("a server of one's own that ends at once is named with its exit code, though its ending took the probe down first (exit 137)", async () => {
+    // The probe shares the server's process namespace: when the server's process ends, the kernel kills the probe too.
+    const rt = new FakeRuntime((spec) =>
+      spec.role === 'server'
+        ? { lines: [{ stream: 'stdout', line: 'listening... then done' }], exitAfterMs: 10, exitCode: 0 }
+        : spec.role === 'probe'
+          ? { exitAfterMs: 30, exitCode: 137 }
+          : backlogScript()(spec),
+    );
+    const { scenario } = loadScenario('backlog');
+    const p = buildPlan({ ...scenario, servers: [{ name: 'server', image: 'students/eco:1', port: 8000 }] }, { source: 'test' });
+    await assert.rejects(runExperiment(rt, p, { outDir: out(), emit: () => {}, signal: new AbortController().signal }), (e: Error & { details?: { exitCode?: number } }) => {
+      assert.match(e.message, /server .*-server \(image:students\/eco:1\) exited \(exit 0\) before listening on port 8000; its last lines:\n {2}listening\.\.\. then done/);
+      assert.equal(e.details?.exitCode, 0);
+      return true;
+    });
+    assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
+  });
+
   it('an abort mid-run removes everything and marks the results interrupted (exit 130)', async () => {
     // Swarms that boot but, once set off, never end.
     const rt = new FakeRuntime((spec) => (spec.role === 'swarm' ? { lines: [{ stream: 'stderr', line: 'socklab swarm: ready' }] } : backlogScript()(spec)));

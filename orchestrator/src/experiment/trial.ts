@@ -118,9 +118,11 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
     return { plan: s, server, sampler, ready };
   }
   const server = await stack.start(s.server);
-  // A program that ends at once leaves no namespace to join: said as its ending, not as the probe's failure.
-  let probe = await stack.start(firstProbe(o, s.probe)).catch((e: unknown) => endedBeforeListening(server, s.server, s.port, e));
-  await waitReady(probe, s.probe, { signal: stack.signal });
+  // A program that ends at once leaves no namespace to join, or takes the probe that joined its process namespace
+  // down with it (the kernel kills what is left there, exit 137): said as its ending, not as the probe's failure.
+  const itsEnding = (e: unknown): Promise<never> => endedBeforeListening(server, s.server, s.port, e);
+  let probe = await stack.start(firstProbe(o, s.probe)).catch(itsEnding);
+  await waitReady(probe, s.probe, { signal: stack.signal }).catch(itsEnding);
   const { listeners = [] } = await waitReady(server, s.server, { signal: stack.signal, observer: probe });
   const loopback = s.localhost === 'auto' && listeners.every((l) => l.loopback) ? s.loopback : undefined;
   record.localhost = s.localhost === true || loopback !== undefined;
