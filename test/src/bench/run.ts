@@ -269,27 +269,44 @@ function docker(args: string[]): string {
   return r.stdout;
 }
 
+/** A cell run by hand: the server's model and work, and the swarm's clients (its flags). */
+interface PlainCell {
+  readonly model: string;
+  readonly work: string;
+  readonly clients: readonly string[];
+}
+
 /**
- * What `socklab run sequential` does, by hand with the docker CLI: a network, the server (waited for by its log
- * line), its probe and sampler in its namespaces, the swarm in the foreground, then everything removed. Its
- * overhead is the wall time minus the swarm's own duration, as for socklab.
+ * One cell by hand with the docker CLI, on a network made already: the server (waited for by its log line), its
+ * probe and sampler in its namespaces, the swarm in the foreground, then all four removed. Answers the swarm's
+ * own duration.
  */
-async function plainDockerRun(tag: string): Promise<{ wallMs: number; experimentMs: number }> {
-  const net = `socklab-benchref-${tag}`;
-  const server = `${net}-server`;
+async function plainCell(net: string, tag: string, cell: PlainCell): Promise<number> {
+  const server = `${net}-${tag}-server`;
   const labels = ['--label', `socklab.run=${net}`];
+  docker(['run', '-d', ...labels, '--name', server, '--network', net, '--network-alias', 'server', '-e', `MODEL=${cell.model}`, '-e', `WORK=${cell.work}`, IMAGES.server]);
+  while (!docker(['logs', server]).includes('socklab server: model=')) await new Promise((r) => setTimeout(r, 20));
+  docker(['run', '-d', ...labels, '--name', `${server}-probe`, '--network', `container:${server}`, '--pid', `container:${server}`, '--cap-add', 'NET_ADMIN', IMAGES.probe]);
+  docker(['run', '-d', ...labels, '--name', `${server}-sampler`, '--network', `container:${server}`, '--entrypoint', 'node', IMAGES.probe, '/app/images/probe/dist/sampler.js']);
+  const out = docker(['run', ...labels, '--name', `${net}-${tag}-swarm`, '--network', net, IMAGES.swarm, '--target', 'server:7000', ...cell.clients, '--metrics-port', '0']);
+  const summary = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { durationMs: number };
+  docker(['rm', '-f', server, `${server}-probe`, `${server}-sampler`, `${net}-${tag}-swarm`]);
+  return summary.durationMs;
+}
+
+/**
+ * What socklab does, by hand with the docker CLI: a network, the cells one after another (plainCell), the
+ * network removed. Its overhead is the wall time minus the swarms' own durations, as for socklab.
+ */
+async function plainDocker(tag: string, cells: readonly PlainCell[]): Promise<{ wallMs: number; experimentMs: number }> {
+  const net = `socklab-benchref-${tag}`;
   const t0 = performance.now();
-  docker(['network', 'create', '--internal', ...labels, net]);
+  docker(['network', 'create', '--internal', '--label', `socklab.run=${net}`, net]);
   try {
-    docker(['run', '-d', ...labels, '--name', server, '--network', net, '--network-alias', 'server', '-e', 'MODEL=sequential', '-e', 'WORK=io:1s', IMAGES.server]);
-    while (!docker(['logs', server]).includes('socklab server: model=')) await new Promise((r) => setTimeout(r, 20));
-    docker(['run', '-d', ...labels, '--name', `${server}-probe`, '--network', `container:${server}`, '--pid', `container:${server}`, '--cap-add', 'NET_ADMIN', IMAGES.probe]);
-    docker(['run', '-d', ...labels, '--name', `${server}-sampler`, '--network', `container:${server}`, '--entrypoint', 'node', IMAGES.probe, '/app/images/probe/dist/sampler.js']);
-    const out = docker(['run', ...labels, '--name', `${net}-swarm`, '--network', net, IMAGES.swarm, '--target', 'server:7000', '--preset', 'client', '--metrics-port', '0']);
-    const summary = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { durationMs: number };
-    docker(['rm', '-f', server, `${server}-probe`, `${server}-sampler`, `${net}-swarm`]);
+    let experimentMs = 0;
+    for (const [i, cell] of cells.entries()) experimentMs += await plainCell(net, String(i + 1), cell);
     docker(['network', 'rm', net]);
-    return { wallMs: performance.now() - t0, experimentMs: summary.durationMs };
+    return { wallMs: performance.now() - t0, experimentMs };
   } finally {
     spawnSync('sh', ['-c', `docker rm -f $(docker ps -aq --filter label=socklab.run=${net}) 2>/dev/null; docker network rm ${net} 2>/dev/null`]);
   }
@@ -312,7 +329,7 @@ async function engineCost(): Promise<void> {
   for (let i = 0; i < 5; i += 1) {
     const { wallMs, results } = await cli(['run', 'sequential']);
     ours.push(wallMs - swarmsMs(results));
-    const ref = await plainDockerRun(String(i));
+    const ref = await plainDocker(String(i), [{ model: 'sequential', work: 'io:1s', clients: ['--preset', 'client'] }]);
     plain.push(ref.wallMs - ref.experimentMs);
     rows.push([`run sequential #${i + 1}`, (ours[i]! / 1000).toFixed(2), (plain[i]! / 1000).toFixed(2), (ours[i]! / plain[i]!).toFixed(2)]);
   }
@@ -324,9 +341,13 @@ async function engineCost(): Promise<void> {
   const cmp = await cli(['compare', '--models', 'sequential,threaded,event-loop', '--clients', '10,50', '--work', 'io:1s']);
   const cells = cmp.results.trials.length;
   const perCell = (cmp.wallMs - swarmsMs(cmp.results)) / cells;
+  // The same cells by hand, right after: the four containers of each cell, one cell after another.
+  const byHand = await plainDocker('compare', cmp.results.trials.map((t) => ({ model: t.cell.model ?? 'sequential', work: 'io:1s', clients: ['--clients', t.cell.clients ?? '10'] })));
+  const perCellByHand = (byHand.wallMs - byHand.experimentMs) / cells;
   const phases = (['startMs', 'readinessMs', 'collectMs', 'teardownMs'] as const).map((k) => [k, median(cmp.results.trials.map((t) => t.timings[k]))] as const);
   table(`compare 3 models x 2 client counts: ${cells} cells, ${(cmp.wallMs / 1000).toFixed(2)} s wall, ${(swarmsMs(cmp.results) / 1000).toFixed(2)} s of clients`, ['what', 'ms'], [
     ['overhead per cell (wall minus the clients\' time, / cells)', `${Math.round(perCell)} (target < 1000: ${perCell < 1000 ? 'met' : 'MISSED'})`],
+    ['the same cells by hand with the docker CLI, per cell', `${Math.round(perCellByHand)} (socklab: ${(perCell / perCellByHand).toFixed(2)}x)`],
     ...phases.map(([k, v]) => [`median ${k.replace('Ms', '')} per cell${k === 'teardownMs' ? ' (overlaps the next cell)' : ''}`, Math.round(v)]),
   ]);
   figures.engine_run_overhead_ms = Math.round(m);
@@ -334,6 +355,8 @@ async function engineCost(): Promise<void> {
   figures.engine_run_overhead_ratio = Math.round(median(ratios) * 100) / 100;
   figures.engine_compare_wall_ms = Math.round(cmp.wallMs);
   figures.engine_compare_overhead_per_cell_ms = Math.round(perCell);
+  figures.engine_compare_plain_docker_per_cell_ms = Math.round(perCellByHand);
+  figures.engine_compare_overhead_ratio = Math.round((perCell / perCellByHand) * 100) / 100;
 }
 
 /** A course-style Python program, bound to every address (so clients reach it over the lab network like a model). */
