@@ -116,7 +116,8 @@ async function waitListening(handle: ContainerHandle, spec: ContainerSpec, ready
  * error a listening wait gives when it ends first, with its exit code and last lines.
  */
 export async function endedBeforeListening(handle: ContainerHandle, spec: ContainerSpec, port: number, cause: unknown): Promise<never> {
-  const ended = await handle.exited().catch(() => null);
+  // The engine may learn of the server's end a moment after that of what it took down with it: asked again, briefly.
+  const ended = (await handle.exited().catch(() => null)) ?? (await Promise.race([handle.wait().catch(() => null), new Promise<null>((r) => setTimeout(r, 1000, null))]));
   if (!ended) throw cause;
   const tail = await handle.tail(15);
   const what = `${spec.role} ${spec.name}${spec.labels['socklab.model'] ? ` (${spec.labels['socklab.model']})` : ''}`;
