@@ -10,6 +10,7 @@ import { OUTCOMES, type Outcome } from '@socklab/shared';
 import { median, trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
 import type { Results, ServerResult, TrialResult } from '../results/types.js';
 import { fmt, type Lang } from './lang.js';
+import { textWidth } from './text-width.js';
 import { WORDS } from './words.js';
 
 export interface Chart {
@@ -39,7 +40,13 @@ const HEIGHT = 320;
  * and nothing at all for the commands that draw no chart.
  */
 let loaded: typeof Echarts | undefined;
-const echartsLib = (): typeof Echarts => (loaded ??= createRequire(import.meta.url)('echarts') as typeof Echarts);
+const echartsLib = (): typeof Echarts => {
+  if (loaded) return loaded;
+  loaded = createRequire(import.meta.url)('echarts') as typeof Echarts;
+  // Text measured as a wide sans-serif draws it, so the layout holds in any reader's font.
+  loaded.setPlatformAPI({ measureText: (text: string, font?: string) => ({ width: textWidth(text, font) }) as ReturnType<NonNullable<Parameters<typeof Echarts.setPlatformAPI>[0]["measureText"]>> });
+  return loaded;
+};
 
 /** A chart drawn, and the data points its series hold. */
 function drawn(option: Echarts.EChartsOption, lang: Lang, height = HEIGHT): { svg: string; points: number } {
@@ -149,6 +156,10 @@ function acceptQueue(t: TrialResult, s: ServerResult, everyMs: number, lang: Lan
   const w = WORDS[lang].chart;
   const t0 = t.swarmsStartedAt;
   const limit = s.probe.find((p) => p.acceptQueueMax !== null)?.acceptQueueMax ?? null;
+  const peak = Math.max(0, ...s.probe.map((p) => Math.max(p.acceptQueue, p.synRecv)));
+  // A limit far above what waited (511 against 5) would flatten the queue to its axis: the scale follows the
+  // queue, and the legend names the limit instead of drawing it.
+  const drawLimit = limit !== null && peak * 4 >= limit;
   const name = serverLabel(s);
   return {
     id: `queue-${t.id}-${s.name}`,
@@ -157,17 +168,17 @@ function acceptQueue(t: TrialResult, s: ServerResult, everyMs: number, lang: Lan
       {
         title: { text: w.queueTitle(name) },
         xAxis: timeAxis(lang),
-        yAxis: valueAxis(lang, w.connections, { minInterval: 1, max: (v: { max: number }) => Math.max(v.max, (limit ?? 0) + 1) }),
+        yAxis: valueAxis(lang, w.connections, { minInterval: 1, max: (v: { max: number }) => Math.max(v.max, drawLimit ? limit + 1 : 1) }),
         series: [
           {
             type: 'line',
-            name: w.queue,
+            name: limit !== null && !drawLimit ? `${w.queue} (${w.limit(limit)})` : w.queue,
             step: 'end',
             showSymbol: false,
             connectNulls: false,
             color: '#1565c0',
             data: withGaps(s.probe.map((p) => ({ t: p.t, v: p.acceptQueue })), t0, everyMs),
-            ...(limit !== null && {
+            ...(drawLimit && {
               markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: w.limit(limit), position: 'insideEndTop' }, data: [{ yAxis: limit }] },
             }),
           },

@@ -3,6 +3,9 @@ import type { QuestionKind } from '@socklab/shared/scenario';
 import { medianGap, okEnds, trialMeasures, type ServerMeasures, type TrialMeasures } from '../results/measures.js';
 import type { Results, ServerResult, TrialResult } from '../results/types.js';
 
+/** A server's clients that started this long after the trial's first ones are said to have started later. */
+const DELAYED_MS = 100;
+
 /**
  * What the measured values say about one trial, as facts (data): the report words each one in its language
  * (say.ts). Every number a fact carries is read from the measures (results/measures.ts), the same figures the
@@ -86,9 +89,15 @@ export interface ServerFacts {
   readonly facts: readonly ServerFact[];
 }
 
-/** A comparison between the servers of one trial: who finished first, and how the others did. */
+/**
+ * A comparison between the servers of one trial: who finished first, and how the others did. Each server is timed
+ * on its own clients' clock (from their start to the last one's end): a server whose clients a scenario starts
+ * later is not made to look slower by the wait.
+ */
 export interface Comparison {
   readonly rows: ReadonlyArray<{ readonly name: string; readonly model: string; readonly ok: number; readonly connections: number; readonly completionMs: number | null; readonly threads: number | null; readonly inService: number | null }>;
+  /** Some server's clients started later than the trial's first ones (so the times are not on the trial's clock). */
+  readonly ownClocks: boolean;
 }
 
 function clientsFact(s: ServerMeasures): ServerFact | null {
@@ -194,7 +203,7 @@ function serverFacts(t: TrialResult, srv: ServerResult, s: ServerMeasures): Serv
   const work = workOf(srv);
   const facts: Array<ServerFact | null> = [
     clientsFact(s),
-    s.clients.startMs !== null && s.clients.startMs > 100 ? { kind: 'delayed', startMs: s.clients.startMs } : null,
+    s.clients.startMs !== null && s.clients.startMs > DELAYED_MS ? { kind: 'delayed', startMs: s.clients.startMs } : null,
     srv.localhost ? { kind: 'localhost', port: srv.port } : null,
     diedFact(s, srv),
     deadlockFact(s),
@@ -215,10 +224,11 @@ function serverFacts(t: TrialResult, srv: ServerResult, s: ServerMeasures): Serv
 /** The servers of a trial side by side (when there are several), fastest first. */
 export function comparison(m: TrialMeasures): Comparison | null {
   if (m.servers.length < 2) return null;
+  const took = (c: ServerMeasures['clients']): number | null => (c.completionMs === null ? null : c.completionMs - (c.startMs ?? 0));
   const rows = m.servers
-    .map((s) => ({ name: s.name, model: s.model, ok: s.clients.outcomes.ok, connections: s.clients.connections, completionMs: s.clients.completionMs, threads: s.threadsPeak, inService: s.inServicePeak }))
+    .map((s) => ({ name: s.name, model: s.model, ok: s.clients.outcomes.ok, connections: s.clients.connections, completionMs: took(s.clients), threads: s.threadsPeak, inService: s.inServicePeak }))
     .sort((a, b) => (a.completionMs ?? Infinity) - (b.completionMs ?? Infinity));
-  return { rows };
+  return { rows, ownClocks: m.servers.some((s) => (s.clients.startMs ?? 0) > DELAYED_MS) };
 }
 
 /** Everything a trial's report says, from its measures. */

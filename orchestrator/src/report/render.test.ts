@@ -10,9 +10,13 @@ import { runExperiment } from '../experiment/run.js';
 import { backlogScript } from '../testing/fixtures.js';
 import { trialMeasures } from '../results/measures.js';
 import { fmt } from './lang.js';
+import { textWidth } from './text-width.js';
 import { renderHtml, renderMarkdown, renderText, reportModel } from './render.js';
 import { latencyBins, pointsOf } from './charts.js';
-import { answer as answerPt } from './say-pt.js';
+import { answer as answerPt, compare as comparePt } from './say-pt.js';
+import { compare as compareEn } from './say-en.js';
+import { comparison } from './facts.js';
+import type { TrialMeasures } from '../results/measures.js';
 import type { Outcome } from '@socklab/shared';
 
 async function backlogResults(opts: Parameters<typeof backlogScript>[0] = {}, memory?: string) {
@@ -156,6 +160,38 @@ describe('reports, rendered from results alone', () => {
     assert.match(text, /Answer: Timeouts, not refusals\./);
     assert.match(text, /Expectations:\ntrial +measure/);
     assert.match(text, /listenOverflows +>= 1 +28 +yes/);
+  });
+
+  it('servers compared each on its own clients\' clock: one whose clients started later is not made slower by the wait', () => {
+    // cpu-vs-io's shape: the threaded server's clients start 2.5 s after the loops'; it took 2.1 s, the blocked loop 2.2 s.
+    const server = (name: string, model: string, startMs: number, completionMs: number, threads: number) => ({
+      name,
+      model,
+      threadsPeak: threads,
+      inServicePeak: threads === 1 ? 1 : 10,
+      clients: { outcomes: { ok: 10 }, connections: 10, startMs, completionMs },
+    });
+    const m = { servers: [server('loop-io', 'event-loop', 0, 210, 1), server('loop-cpu', 'event-loop', 20, 2210, 1), server('threads-cpu', 'threaded', 2520, 4640, 11)] } as unknown as TrialMeasures;
+    const c = comparison(m)!;
+    assert.deepEqual(c.rows.map((r) => [r.name, r.completionMs]), [['loop-io', 210], ['threads-cpu', 2120], ['loop-cpu', 2190]]);
+    const en = compareEn(c);
+    assert.match(en, /^First done, each timed from its own clients' start: loop-io \(event-loop\) in 0\.21 s/);
+    assert.match(en, /threads-cpu \(threaded\) in 2\.12 s \(10 of 10 ok, 11 threads of its own, at most 10 in service at once\), 1\.91 s longer \(10\.1× as long\)/);
+    assert.doesNotMatch(en, /4\.64|later/);
+    assert.match(comparePt(c), /^Primeiro a terminar, cada um contado a partir do início dos seus próprios clientes: /);
+    // Started together, finished together: no "0.00 s later (1.00×)".
+    const same = compareEn(comparison({ servers: [server('a', 'event-loop', 0, 5010, 1), server('b', 'event-loop', 0, 5012, 1)] } as unknown as TrialMeasures)!);
+    assert.match(same, /^First done: a \(event-loop\) in 5\.01 s .*; then b \(event-loop\) in 5\.01 s \([^)]*\), just as long\.$/);
+  });
+});
+
+describe('chart text measured as a wide font draws it', () => {
+  it('DejaVu Sans widths (as Chromium drew them at 12px), bold wider, unknown characters a full em', () => {
+    // Chromium, 12px DejaVu Sans: 148.0 px and 62.4 px; ECharts' own guess without a canvas was 128.5 and 64.8.
+    assert.ok(Math.abs(textWidth('accept queue (limit 511)', '12px system-ui, sans-serif') - 148.0) < 1);
+    assert.ok(Math.abs(textWidth('SYN_RECV', '12px sans-serif') - 62.4) < 1);
+    assert.ok(textWidth('memória', 'bold 14px sans-serif') > textWidth('memória', '14px sans-serif'));
+    assert.equal(textWidth('→', '10px sans-serif'), 10);
   });
 });
 

@@ -187,8 +187,12 @@ export function compare(c: Comparison): string {
     `${who(r.name, r.model, true)} in ${f.secs(r.completionMs)} (${f.num(r.ok, 0)} of ${f.num(r.connections, 0)} ok, ${f.count(r.threads ?? 0, N.thread)} of its own${r.inService !== null ? `, at most ${f.num(r.inService, 0)} in service at once` : ''})`;
   // By how much: each later one against the first, in time and as a multiple of it.
   const behind = (r: Comparison['rows'][number]): string =>
-    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} later (${f.ratio(r.completionMs / first.completionMs)} as long)` : '';
-  return `First done: ${row(first)}; then ${f.list(rest.map((r) => `${row(r)}${behind(r)}`))}.`;
+    first.completionMs === null || r.completionMs === null || first.completionMs <= 0
+      ? ''
+      : f.secs(r.completionMs - first.completionMs) === f.secs(0)
+        ? ', just as long'
+        : `, ${f.secs(r.completionMs - first.completionMs)} longer (${f.ratio(r.completionMs / first.completionMs)} as long)`;
+  return `First done${c.ownClocks ? ", each timed from its own clients' start" : ''}: ${row(first)}; then ${f.list(rest.map((r) => `${row(r)}${behind(r)}`))}.`;
 }
 
 /** A compare's cells: for each client count, which model finished first and last. */

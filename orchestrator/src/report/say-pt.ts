@@ -193,8 +193,12 @@ export function compare(c: Comparison): string {
     `${who(r.name, r.model, true)} em ${f.secs(r.completionMs)} (${f.num(r.ok, 0)} de ${f.num(r.connections, 0)} ok, ${ownThreads(r.threads ?? 0)}${r.inService !== null ? `, no máximo ${f.num(r.inService, 0)} em atendimento ao mesmo tempo` : ''})`;
   // Por quanto: cada um dos seguintes contra o primeiro, em tempo e em múltiplo dele.
   const behind = (r: Comparison['rows'][number]): string =>
-    first.completionMs !== null && r.completionMs !== null && first.completionMs > 0 ? `, ${f.secs(r.completionMs - first.completionMs)} depois (${f.ratio(r.completionMs / first.completionMs)} o tempo)` : '';
-  return `Primeiro a terminar: ${row(first)}; depois ${f.list(rest.map((r) => `${row(r)}${behind(r)}`))}.`;
+    first.completionMs === null || r.completionMs === null || first.completionMs <= 0
+      ? ''
+      : f.secs(r.completionMs - first.completionMs) === f.secs(0)
+        ? ', no mesmo tempo'
+        : `, ${f.secs(r.completionMs - first.completionMs)} a mais (${f.ratio(r.completionMs / first.completionMs)} o tempo)`;
+  return `Primeiro a terminar${c.ownClocks ? ', cada um contado a partir do início dos seus próprios clientes' : ''}: ${row(first)}; depois ${f.list(rest.map((r) => `${row(r)}${behind(r)}`))}.`;
 }
 
 /** As células de um compare: para cada número de clientes, o modelo que terminou primeiro e o último. */
