@@ -112,6 +112,11 @@ function unexplained(answer: string, md: string, t: Trial, expected: ReadonlyArr
   });
 }
 
+const medianOf = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 /**
  * What the text may say of when clients were answered, from the swarms' raw summaries: each server's ok clients'
  * end times and, for clients served one after another, the median gap between two answers.
@@ -119,8 +124,8 @@ function unexplained(answer: string, md: string, t: Trial, expected: ReadonlyArr
 function answeredAt(t: Trial): string[] {
   return t.servers.flatMap((s) => {
     const ends = okEnds(t, s.name);
-    const gaps = ends.slice(1).map((e, i) => e - ends[i]!).sort((a, b) => a - b);
-    const mid = gaps.length === 0 ? null : gaps.length % 2 ? gaps[(gaps.length - 1) / 2]! : (gaps[gaps.length / 2 - 1]! + gaps[gaps.length / 2]!) / 2;
+    const gaps = ends.slice(1).map((e, i) => e - ends[i]!);
+    const mid = gaps.length === 0 ? null : medianOf(gaps);
     return [...ends.map((e) => f.secs(e)), ...(mid === null ? [] : [`about ${f.secs(mid)} apart`])];
   });
 }
@@ -173,13 +178,19 @@ const ANSWERS: Record<string, (t: Trial) => Array<string | RegExp>> = {
   deadlock: (t) => [/^A deadlock: each side waited for the other\./, `(${outcomes(t, 'server').read_timeout} read_timeout)`, 'read timeout of 3.00 s'],
   'deadlock-timeout': (t) => [/^Yes\. The server's receive timeout \(SO_RCVTIMEO 1\.00 s\) fired 1 time/, `answered at ${f.secs(okEnds(t)[0])}`],
   polling: () => [/^(A whole core|Most of a core): \d\.\d\d cores while it served 10 of 10 clients, and \d\.\d\d cores already at rest/],
-  'cpu-vs-io': (t) =>
-    ['loop-io', 'loop-cpu', 'threads-cpu'].map((name) => {
+  'cpu-vs-io': (t) => [
+    ...['loop-io', 'loop-cpu', 'threads-cpu'].map((name) => {
       const w = t.swarms.find((x) => x.target === name)!;
       const from = w.summary!.startedAtMs - t.swarmsStartedAt;
       const ends = okEnds(t, name).map((x) => x - from);
       return f.secs(ends[0]) === f.secs(ends[ends.length - 1]) ? `all at ${f.secs(ends[0])}` : `between ${f.secs(ends[0])} and ${f.secs(ends[ends.length - 1])} after they started`;
     }),
+    // What each server's answers show, as they came: the waiting loop's all at once, the computing loop's one
+    // every 200 ms (the median gap between two answers), the threads' together, late, on their one core.
+    'loop-io: waiting did not hold it up: all 10 requests were in service at once.',
+    ((ends) => `loop-cpu: computing held its loop, which answered one request about every ${f.secs(medianOf(ends.slice(1).map((e, i) => e - ends[i]!)))}, in a staircase.`)(okEnds(t, 'loop-cpu')),
+    'threads-cpu: its 10 requests shared 1 core, computing in turns, so none finished early and all finished together.',
+  ],
   refusal: (t) => [/^It depends on the policy:/, `${outcomes(t, 'reject').refused} of 10 clients were refused at once (ECONNREFUSED)`],
   'backlog-rtt': (t) => [/^Every handshake paid the link's 100 ms/, `connects took ${f.ms(t.swarms[0]!.summary!.latencyMs.connect.p50)} at the median`],
   'python-async-vs-event-loop': () => [/^Yes:/, 'server_async.py) served 10 of 10 clients on 1 thread', 'native (event-loop) served 10 of 10 clients on 1 thread of its own'],
@@ -267,6 +278,12 @@ describe('every built-in scenario: its report answers its question first, in the
         assert.deepEqual(seen.charts.flatMap(clipped), [], `${name} ${lang}: no text cut off at a chart's edge`);
         assert.deepEqual(seen.charts.flatMap(axisInsidePlot), [], `${name} ${lang}: every y axis at its plot's edge`);
         assert.ok(seen.answer.length > 40, `${name} ${lang}: the answer on the page`);
+        if (trial.servers[0]!.died) {
+          // The kill marked on the threads-and-memory chart, with the container's memory and its limit beside the process's.
+          const texts = seen.charts.find((c) => c.id.startsWith('threads-'))!.texts.map((x) => x.text);
+          const w = lang === 'en' ? { killed: 'killed', limit: 'limit 128.0 MiB', container: 'container memory' } : { killed: 'morto', limit: 'limite 128,0 MiB', container: 'memória do contêiner' };
+          for (const want of Object.values(w)) assert.ok(texts.some((x) => x.startsWith(want)), `${name} ${lang}: the threads chart shows "${want}" (it shows ${texts.join(' | ')})`);
+        }
       }
     });
   }

@@ -100,6 +100,28 @@ export interface WorkRow {
   readonly connections: number;
   readonly firstMs: number | null;
   readonly lastMs: number | null;
+  /** How its answers came, as measured (see `answerShape`), and the median time between two of them. */
+  readonly shape: AnswerShape;
+  readonly gapMs: number | null;
+  /** The CPU the plan gave the server, in cores (null: the machine's). */
+  readonly cpus: number | null;
+}
+
+/**
+ * How a server's answers came, from their end times alone: all together soon after one request's work
+ * ('together-early': they waited at once), all together but only after several requests' worth of it
+ * ('together-late': they shared a core), one after another about one request's work apart ('staircase'), or
+ * none of these ('spread', of which nothing more is said).
+ */
+export type AnswerShape = 'together-early' | 'together-late' | 'staircase' | 'spread';
+
+export function answerShape(ends: readonly number[], workMs: number | null): AnswerShape {
+  const first = ends[0];
+  const last = ends[ends.length - 1];
+  if (first === undefined || last === undefined || workMs === null || workMs <= 0 || ends.length < 3) return 'spread';
+  if (last - first <= Math.max(0.25 * workMs, 50)) return last < 2 * workMs ? 'together-early' : 'together-late';
+  const gap = medianGap(ends);
+  return gap !== null && gap >= 0.7 * workMs && gap <= 1.5 * workMs ? 'staircase' : 'spread';
 }
 
 export interface PolicyRow {
@@ -233,7 +255,20 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
           // are counted from its own clients' start.
           const from = s.clients.startMs ?? 0;
           const ends = okEnds(s.clients).map((x) => x - from);
-          return { name: s.name, model: s.model, work: workOf(t.servers.find((x) => x.name === s.name)!), ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs: ends[0] ?? null, lastMs: ends[ends.length - 1] ?? null };
+          const server = t.servers.find((x) => x.name === s.name)!;
+          const work = workOf(server);
+          return {
+            name: s.name,
+            model: s.model,
+            work,
+            ok: s.clients.outcomes.ok,
+            connections: s.clients.connections,
+            firstMs: ends[0] ?? null,
+            lastMs: ends[ends.length - 1] ?? null,
+            shape: answerShape(ends, work?.ms ?? null),
+            gapMs: medianGap(ends),
+            cpus: server.cpus,
+          };
         }),
       };
     case 'refusal-policy':

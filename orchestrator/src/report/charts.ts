@@ -172,14 +172,14 @@ function acceptQueue(t: TrialResult, s: ServerResult, everyMs: number, lang: Lan
         series: [
           {
             type: 'line',
-            name: limit !== null && !drawLimit ? `${w.queue} (${w.limit(limit)})` : w.queue,
+            name: limit !== null && !drawLimit ? `${w.queue} (${w.limit(fmt(lang).num(limit, 0))})` : w.queue,
             step: 'end',
             showSymbol: false,
             connectNulls: false,
             color: '#1565c0',
             data: withGaps(s.probe.map((p) => ({ t: p.t, v: p.acceptQueue })), t0, everyMs),
             ...(drawLimit && {
-              markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: w.limit(limit), position: 'insideEndTop' }, data: [{ yAxis: limit }] },
+              markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: w.limit(fmt(lang).num(limit, 0)), position: 'insideEndTop' }, data: [{ yAxis: limit }] },
             }),
           },
           { type: 'line', name: w.synRecv, step: 'end', showSymbol: false, connectNulls: false, color: '#8e24aa', data: withGaps(s.probe.map((p) => ({ t: p.t, v: p.synRecv })), t0, everyMs) },
@@ -213,9 +213,11 @@ function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, every
     line(s.userServer ? w.programThreads : w.ownThreads, '#00838f', withGaps(threads, t0, everyMs), { step: 'end', ...killed }),
     ...(s.userServer ? [] : [line(w.inService, '#9e9d24', withGaps(s.samples.map((x) => ({ t: x.t, v: x.inService })), t0, everyMs), { step: 'end' })]),
     line(w.rss, '#5d4037', withGaps(memory, t0, everyMs), { xAxisIndex: 1, yAxisIndex: 1, ...killed }),
+    ...containerMemory(t, s, m, lang),
   ];
   const name = serverLabel(s);
-  void m;
+  // The time axis reaches the kill, which the engine may tell of after the last reading.
+  const toKill = died === null ? {} : { max: (v: { max: number }) => Math.ceil(Math.max(v.max, died) * 2 + 0.2) / 2 };
   return {
     id: `threads-${t.id}-${s.name}`,
     title: w.threadsAlt(name),
@@ -226,14 +228,27 @@ function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, every
           { left: 72, right: 40, top: 76, height: 118 },
           { left: 72, right: 40, top: 236, height: 118 },
         ],
-        xAxis: [timeAxis(lang, { gridIndex: 0, name: '', axisLabel: { show: false } }), timeAxis(lang, { gridIndex: 1 })],
-        yAxis: [valueAxis(lang, w.threads, { gridIndex: 0, minInterval: 1 }), valueAxis(lang, 'MiB', { gridIndex: 1, scale: true })],
+        xAxis: [timeAxis(lang, { gridIndex: 0, name: '', axisLabel: { show: false }, ...toKill }), timeAxis(lang, { gridIndex: 1, ...toKill })],
+        yAxis: [valueAxis(lang, w.threads, { gridIndex: 0, minInterval: 1 }), valueAxis(lang, 'MiB', { gridIndex: 1, scale: true, ...(m.memoryLimitBytes !== null && s.stats.length > 0 && { max: (v: { max: number }) => Math.ceil(Math.max(v.max, MIB(m.memoryLimitBytes!) * 1.05)) }) })],
         series: series as Echarts.SeriesOption[],
       },
       lang,
       410,
     ),
   };
+}
+
+/**
+ * A server under a memory limit: its container's memory as the engine read it (what the kernel's OOM killer
+ * weighs, the process's resident memory and more), beside the process's own, with the limit it reaches.
+ */
+function containerMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, lang: Lang): Array<Record<string, unknown>> {
+  const limit = m.memoryLimitBytes;
+  if (limit === null || s.stats.length === 0) return [];
+  const w = WORDS[lang].chart;
+  const data = s.stats.map((x) => [secondsOf(x.t, t.swarmsStartedAt), MIB(x.memoryBytes)]);
+  const mark = { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: w.limit(fmt(lang).mib(limit)), position: 'insideStartTop' }, data: [{ yAxis: MIB(limit) }] };
+  return [{ type: 'line', name: w.containerMemory, showSymbol: true, symbolSize: 4, color: '#ef6c00', data, xAxisIndex: 1, yAxisIndex: 1, markLine: mark }];
 }
 
 /** CPU over time: before the clients (negative seconds) and while they run, from the server's own counter. */

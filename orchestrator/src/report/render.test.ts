@@ -10,12 +10,15 @@ import { runExperiment } from '../experiment/run.js';
 import { backlogScript } from '../testing/fixtures.js';
 import { trialMeasures } from '../results/measures.js';
 import { fmt } from './lang.js';
+import { WORDS } from './words.js';
+import { checkExpectations } from '../results/expect.js';
 import { textWidth } from './text-width.js';
 import { renderHtml, renderMarkdown, renderText, reportModel } from './render.js';
 import { latencyBins, pointsOf } from './charts.js';
 import { answer as answerPt, compare as comparePt } from './say-pt.js';
 import { compare as compareEn } from './say-en.js';
 import { comparison } from './facts.js';
+import { answerShape } from './answers.js';
 import type { TrialMeasures } from '../results/measures.js';
 import type { Outcome } from '@socklab/shared';
 
@@ -141,6 +144,13 @@ describe('reports, rendered from results alone', () => {
     assert.match(policies, /1 de 10 clientes terminou em timeout e 0 foram recusados/);
     assert.match(policies, /1 de 10 clientes recebeu reset depois do handshake/);
     assert.match(policies, /7 de 10 clientes foram recusados na hora/);
+    // Where in the course: the lab guide's stage, or the notebook, the talk, beyond the guide; in each language.
+    assert.match(md, /^Etapa do roteiro 1\.2 \(reproduz servergargalo\.py/m);
+    assert.equal(WORDS['pt-BR'].stage('notebook'), 'Do notebook do curso sobre sockets');
+    assert.equal(WORDS.en.stage('talk'), "From the course's talk on concurrency");
+    // Expectations' bounds in the language's numbers, as the measured values beside them.
+    const bounds = { ...r, plan: { ...r.plan, scenario: { ...r.plan.scenario, expect: { completionMs: { min: 1500.5, max: 20000 } } } } };
+    assert.match(renderMarkdown(reportModel({ ...bounds, expectations: checkExpectations(bounds) }, 'pt-BR')), /\| 1 \| completionMs \| 1\.500,5\.\.20\.000 \| 12\.0\d\d(,\d+)? \| sim \|/);
   });
 
   it('says how each server\'s CPU was limited: whole cores pinned, fractions a quota, in each language', async () => {
@@ -182,6 +192,19 @@ describe('reports, rendered from results alone', () => {
     // Started together, finished together: no "0.00 s later (1.00×)".
     const same = compareEn(comparison({ servers: [server('a', 'event-loop', 0, 5010, 1), server('b', 'event-loop', 0, 5012, 1)] } as unknown as TrialMeasures)!);
     assert.match(same, /^First done: a \(event-loop\) in 5\.01 s .*; then b \(event-loop\) in 5\.01 s \([^)]*\), just as long\.$/);
+  });
+});
+
+describe('how a server\'s answers came, from their end times alone', () => {
+  it('together early, together late, a staircase, or nothing said', () => {
+    const ten = (f: (i: number) => number): number[] => Array.from({ length: 10 }, (_, i) => f(i));
+    assert.equal(answerShape(ten((i) => 200 + i), 200), 'together-early', 'waiting: all at about one request\'s work');
+    assert.equal(answerShape(ten((i) => 2090 + 3 * i), 200), 'together-late', 'ten computing threads on one core: together, after ten requests\' work');
+    assert.equal(answerShape(ten((i) => 280 + 210 * i), 200), 'staircase', 'a blocked loop: one every request\'s work');
+    assert.equal(answerShape(ten((i) => 1000 + 500 * i), 200), 'spread', 'one every 500 ms is not a 200 ms staircase');
+    assert.equal(answerShape(ten((i) => 1000 + 100 * i), 200), 'spread', 'two cores halving the steps: no staircase claimed');
+    assert.equal(answerShape([200, 201], 200), 'spread', 'two answers show no shape');
+    assert.equal(answerShape(ten((i) => 200 + i), null), 'spread', 'no work: nothing to compare with');
   });
 });
 

@@ -164,7 +164,7 @@ export function mdTable(t: Table): string {
   return [`| ${t.head.map(esc).join(' | ')} |`, `|${t.head.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
-const stageLine = (m: ReportModel): string => `${m.words.stage} ${m.stage ?? '-'}${m.reproduces ? ` (${m.words.reproduces} ${m.reproduces})` : ''}`;
+const stageLine = (m: ReportModel): string => `${m.words.stage(m.stage ?? '-')}${m.reproduces ? ` (${m.words.reproduces} ${m.reproduces})` : ''}`;
 
 /** The report as Markdown; charts are referenced as `charts/<id>.svg` next to it. */
 export function renderMarkdown(m: ReportModel): string {

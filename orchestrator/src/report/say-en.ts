@@ -1,7 +1,7 @@
 /** The findings and answers in English. */
 import type { Outcome } from '@socklab/shared';
 import { explainExit } from '../errors.js';
-import type { Answer, OneThreadRow, ThreadsRow } from './answers.js';
+import type { Answer, OneThreadRow, ThreadsRow, WorkRow } from './answers.js';
 import type { Comparison, ServerFact } from './facts.js';
 import { fmt } from './lang.js';
 import { NOUNS } from './words.js';
@@ -21,6 +21,22 @@ const who = (name: string, model: string, several: boolean, capital = true): str
   return program ?? `${capital ? 'The' : 'the'} ${model} server`;
 };
 const between = (a: number | null, b: number | null): string => (a !== null && f.secs(a) === f.secs(b) ? `all at ${f.secs(a)}` : `between ${f.secs(a)} and ${f.secs(b)}`);
+
+/** What the way a server's answers came shows, as measured: nothing is said of a shape it did not have. */
+function workShape(r: WorkRow): string {
+  const doing = r.work?.kind === 'cpu' ? 'computing' : 'waiting';
+  const cores = r.cpus === null ? 'the machine\'s cores' : f.count(r.cpus, N.core);
+  switch (r.shape) {
+    case 'together-early':
+      return ` ${r.name}: ${doing} did not hold it up: all ${f.num(r.ok, 0)} requests were in service at once.`;
+    case 'together-late':
+      return ` ${r.name}: its ${f.num(r.ok, 0)} requests shared ${cores}, ${doing} in turns, so none finished early and all finished together.`;
+    case 'staircase':
+      return ` ${r.name}: ${doing} held its ${r.model === 'event-loop' ? 'loop' : 'thread'}, which answered one request about every ${f.secs(r.gapMs)}, in a staircase.`;
+    case 'spread':
+      return '';
+  }
+}
 
 function threadsRow(r: ThreadsRow, several: boolean): string {
   const peak = r.peak === null ? 'an unknown number of threads' : r.userServer ? f.count(r.peak, N.thread) : `${f.count(r.peak, N.thread)} of its own`;
@@ -90,7 +106,7 @@ export function answer(a: Answer): string {
     case 'cpu':
       return `${cpuVerdict(a.serving)}: ${f.cores(a.serving)} cores while it served ${f.num(a.ok, 0)} of ${f.count(a.connections, N.client)}${a.atRest !== null ? `, and ${f.cores(a.atRest)} cores already at rest, before any client came` : ''}: polling asks every socket whether anything arrived, whether anything did or not.`;
     case 'cpu-vs-io':
-      return `${f.list(a.servers.map((r) => `${r.name} (${r.model}, ${r.work?.kind ?? '?'} ${f.secs(r.work?.ms ?? null)} a request) answered its ${f.count(r.connections, N.client)} ${between(r.firstMs, r.lastMs)} after they started`))}. Waiting frees the loop: every request waits at once. Computing holds it: the loop answers one request every ${f.secs(a.servers.find((r) => r.model === 'event-loop' && r.work?.kind === 'cpu')?.work?.ms ?? null)}, in a staircase. Threads share the core: each computes in turns, so all finish late, together.`;
+      return `${f.list(a.servers.map((r) => `${r.name} (${r.model}, ${r.work?.kind ?? '?'} ${f.secs(r.work?.ms ?? null)} a request) answered its ${f.count(r.connections, N.client)} ${between(r.firstMs, r.lastMs)} after they started`))}.${a.servers.map(workShape).join('')}`;
     case 'refusal-policy':
       return `It depends on the policy: ${f.list(
         a.servers.map((r) =>

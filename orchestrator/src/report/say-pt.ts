@@ -1,6 +1,6 @@
 /** The findings and answers in Brazilian Portuguese. Kernel and protocol terms stay as students search for them. */
 import type { Outcome } from '@socklab/shared';
-import type { Answer, OneThreadRow, ThreadsRow } from './answers.js';
+import type { Answer, OneThreadRow, ThreadsRow, WorkRow } from './answers.js';
 import type { Comparison, ServerFact } from './facts.js';
 import { fmt } from './lang.js';
 import { NOUNS } from './words.js';
@@ -38,6 +38,22 @@ const who = (name: string, model: string, several: boolean, capital = true): str
 /** "1 thread própria", "2 threads próprias". */
 const ownThreads = (n: number): string => `${f.count(n, N.thread)} ${f.form(n, { one: 'própria', other: 'próprias' })}`;
 const between = (a: number | null, b: number | null): string => (a !== null && f.secs(a) === f.secs(b) ? `todos em ${f.secs(a)}` : `entre ${f.secs(a)} e ${f.secs(b)}`);
+
+/** O que mostra o jeito como as respostas de um servidor vieram, como medido: nada se diz de uma forma que não teve. */
+function workShape(r: WorkRow): string {
+  const doing = r.work?.kind === 'cpu' ? 'calcular' : 'esperar';
+  const cores = r.cpus === null ? 'os núcleos da máquina' : f.count(r.cpus, N.core);
+  switch (r.shape) {
+    case 'together-early':
+      return ` ${r.name}: ${doing} não o travou: as ${f.num(r.ok, 0)} requisições estiveram em atendimento ao mesmo tempo.`;
+    case 'together-late':
+      return ` ${r.name}: suas ${f.num(r.ok, 0)} requisições dividiram ${cores}, cada uma na sua vez, então nenhuma terminou cedo e todas terminaram juntas.`;
+    case 'staircase':
+      return ` ${r.name}: ${doing} prendeu ${r.model === 'event-loop' ? 'o laço' : 'a thread'}, que respondeu uma requisição a cerca de cada ${f.secs(r.gapMs)}, em escada.`;
+    case 'spread':
+      return '';
+  }
+}
 
 function threadsRow(r: ThreadsRow, several: boolean): string {
   const peak = r.peak === null ? 'um número desconhecido de threads' : r.userServer ? f.count(r.peak, N.thread) : ownThreads(r.peak);
@@ -91,7 +107,7 @@ export function answer(a: Answer): string {
     case 'cpu':
       return `${cpuVerdict(a.serving)}: ${f.cores(a.serving)} núcleos enquanto atendia ${f.num(a.ok, 0)} de ${f.count(a.connections, N.client)}${a.atRest !== null ? `, e já ${f.cores(a.atRest)} núcleos em repouso, antes de chegar qualquer cliente` : ''}: o polling pergunta a cada socket se algo chegou, tenha chegado algo ou não.`;
     case 'cpu-vs-io':
-      return `${f.list(a.servers.map((r) => `${r.name} (${r.model}, ${r.work?.kind ?? '?'} ${f.secs(r.work?.ms ?? null)} por requisição) respondeu aos seus ${f.count(r.connections, N.client)} ${between(r.firstMs, r.lastMs)} depois que começaram`))}. Esperar libera o laço: todas as requisições esperam ao mesmo tempo. Calcular o prende: o laço responde uma requisição a cada ${f.secs(a.servers.find((r) => r.model === 'event-loop' && r.work?.kind === 'cpu')?.work?.ms ?? null)}, em escada. Threads dividem o núcleo: cada uma calcula na sua vez, então todas terminam tarde, juntas.`;
+      return `${f.list(a.servers.map((r) => `${r.name} (${r.model}, ${r.work?.kind ?? '?'} ${f.secs(r.work?.ms ?? null)} por requisição) respondeu aos seus ${f.count(r.connections, N.client)} ${between(r.firstMs, r.lastMs)} depois que começaram`))}.${a.servers.map(workShape).join('')}`;
     case 'refusal-policy':
       return `Depende da política: ${f.list(
         a.servers.map((r) =>

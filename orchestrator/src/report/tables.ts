@@ -81,7 +81,7 @@ export function expectationsTable(r: Results, lang: Lang): Table | null {
   const f = fmt(lang);
   return {
     head: [w.head.trial, w.head.measure, w.head.expected, w.value, w.head.met],
-    rows: r.expectations.map((e) => [e.trial, e.key, e.expected, e.measured === null ? w.missingValue : f.num(e.measured), e.met ? w.yes : w.no]),
+    rows: r.expectations.map((e) => [e.trial, e.key, e.expected.replace(/\d+(?:\.\d+)?/g, (x) => f.num(Number(x), x.split('.')[1]?.length ?? 0)), e.measured === null ? w.missingValue : f.num(e.measured), e.met ? w.yes : w.no]),
   };
 }
 

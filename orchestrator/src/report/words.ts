@@ -30,7 +30,8 @@ const en = {
   measured: 'How this was measured',
   run: 'Run',
   comparison: 'Comparison',
-  stage: 'Lab guide stage',
+  /** Where in the course a scenario comes from: a stage of the lab guide, or another of its documents. */
+  stage: (stage: string): string => ({ notebook: "From the course's notebook on sockets", talk: "From the course's talk on concurrency", extra: 'Beyond the lab guide' })[stage] ?? `Lab guide stage ${stage}`,
   reproduces: 'reproduces',
   check: 'Check',
   criterion: 'criterion',
@@ -79,7 +80,7 @@ const en = {
     queueTitle: (name: string): string => `Accept queue of ${name}: how full`,
     queueAlt: (name: string): string => `Accept queue of ${name}`,
     queue: 'accept queue',
-    limit: (n: number): string => `limit ${n}`,
+    limit: (n: string): string => `limit ${n}`,
     synRecv: 'SYN_RECV',
     threadsTitle: (name: string): string => `Threads and memory of ${name}`,
     threadsAlt: (name: string): string => `Threads and memory of ${name}`,
@@ -89,6 +90,7 @@ const en = {
     inService: 'in service',
     threads: 'threads',
     rss: 'resident memory (MiB)',
+    containerMemory: 'container memory, by the engine (MiB)',
     killed: 'killed',
     cpuTitle: (name: string): string => `CPU of ${name}`,
     cores: 'cores',
@@ -132,7 +134,7 @@ const pt: Words = {
   measured: 'Como foi medido',
   run: 'Execução',
   comparison: 'Comparação',
-  stage: 'Etapa do roteiro',
+  stage: (stage) => ({ notebook: 'Do notebook do curso sobre sockets', talk: 'Da palestra do curso sobre concorrência', extra: 'Além do roteiro' })[stage] ?? `Etapa do roteiro ${stage}`,
   reproduces: 'reproduz',
   check: 'Verificação',
   criterion: 'critério',
@@ -191,6 +193,7 @@ const pt: Words = {
     inService: 'em atendimento',
     threads: 'threads',
     rss: 'memória residente (MiB)',
+    containerMemory: 'memória do contêiner, pelo motor (MiB)',
     killed: 'morto',
     cpuTitle: (name) => `CPU de ${name}`,
     cores: 'núcleos',
@@ -209,7 +212,7 @@ export const WORDS: Record<Lang, Words> = { en: en as Words, 'pt-BR': pt };
 export type { Words };
 
 /** The nouns the sentences count, in each language (Intl.PluralRules picks the form). */
-export const NOUNS: Record<Lang, Record<'connection' | 'client' | 'thread' | 'request' | 'packet' | 'time', Forms>> = {
+export const NOUNS: Record<Lang, Record<'connection' | 'client' | 'thread' | 'request' | 'packet' | 'time' | 'core', Forms>> = {
   en: {
     connection: { one: 'connection', other: 'connections' },
     client: { one: 'client', other: 'clients' },
@@ -217,6 +220,7 @@ export const NOUNS: Record<Lang, Record<'connection' | 'client' | 'thread' | 're
     request: { one: 'request', other: 'requests' },
     packet: { one: 'packet', other: 'packets' },
     time: { one: 'time', other: 'times' },
+    core: { one: 'core', other: 'cores' },
   },
   'pt-BR': {
     connection: { one: 'conexão', other: 'conexões' },
@@ -225,5 +229,6 @@ export const NOUNS: Record<Lang, Record<'connection' | 'client' | 'thread' | 're
     request: { one: 'requisição', other: 'requisições' },
     packet: { one: 'pacote', other: 'pacotes' },
     time: { one: 'vez', other: 'vezes' },
+    core: { one: 'núcleo', other: 'núcleos' },
   },
 };
