@@ -248,29 +248,7 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
     case 'cpu':
       return { kind: 'cpu', atRest: first.cpuAtRestCores, serving: first.cpuServingCores, ok: first.clients.outcomes.ok, connections: first.clients.connections };
     case 'cpu-vs-io':
-      return {
-        kind: 'cpu-vs-io',
-        servers: m.servers.map((s) => {
-          // Each server's clients may start later than the trial (a delay keeps CPU-bound servers apart): its times
-          // are counted from its own clients' start.
-          const from = s.clients.startMs ?? 0;
-          const ends = okEnds(s.clients).map((x) => x - from);
-          const server = t.servers.find((x) => x.name === s.name)!;
-          const work = workOf(server);
-          return {
-            name: s.name,
-            model: s.model,
-            work,
-            ok: s.clients.outcomes.ok,
-            connections: s.clients.connections,
-            firstMs: ends[0] ?? null,
-            lastMs: ends[ends.length - 1] ?? null,
-            shape: answerShape(ends, work?.ms ?? null),
-            gapMs: medianGap(ends),
-            cpus: server.cpus,
-          };
-        }),
-      };
+      return workKinds(t, m.servers);
     case 'refusal-policy':
       return refusalPolicy(t, m.servers);
     case 'slow-link':
@@ -278,4 +256,31 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
     case 'memory-limit':
       return memoryLimit(t, first);
   }
+}
+
+/** Servers given different work: when each answered its clients, on its own clients' clock, and how. */
+function workKinds(t: TrialResult, servers: readonly ServerMeasures[]): Answer {
+  return {
+    kind: 'cpu-vs-io',
+    servers: servers.map((s) => {
+      // Each server's clients may start later than the trial (a delay keeps CPU-bound servers apart): its times
+      // are counted from its own clients' start.
+      const from = s.clients.startMs ?? 0;
+      const ends = okEnds(s.clients).map((x) => x - from);
+      const server = t.servers.find((x) => x.name === s.name)!;
+      const work = workOf(server);
+      return {
+        name: s.name,
+        model: s.model,
+        work,
+        ok: s.clients.outcomes.ok,
+        connections: s.clients.connections,
+        firstMs: ends[0] ?? null,
+        lastMs: ends[ends.length - 1] ?? null,
+        shape: answerShape(ends, work?.ms ?? null),
+        gapMs: medianGap(ends),
+        cpus: server.cpus,
+      };
+    }),
+  };
 }
