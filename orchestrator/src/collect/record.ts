@@ -16,6 +16,9 @@ export class ServerRecord {
   serverErrors = 0;
   probeErrors = 0;
   lastProbeError = '';
+  lastServerError = '';
+  /** When each failed reading was taken: those after the server's death are not missing data, nothing was there. */
+  private readonly failedAt: { server: number[]; probe: number[] } = { server: [], probe: [] };
   shaping: ShapingAnswer | null = null;
   sysctls: Readonly<Record<string, string>> | null = null;
   died: ExitReport | null = null;
@@ -27,12 +30,17 @@ export class ServerRecord {
 
   add(d: DecodedLine): void {
     if (d.server) this.samples.push(d.server);
-    else this.serverErrors += 1;
+    else {
+      this.serverErrors += 1;
+      this.lastServerError = d.serverError ?? 'no metrics';
+      this.failedAt.server.push(d.t);
+    }
     // A fresh reading is taken per request; one the probe was already taking is shared, so skip a repeat.
     if (d.probe && d.probe.t !== this.probe[this.probe.length - 1]?.t) this.probe.push(d.probe);
     else if (!d.probe) {
       this.probeErrors += 1;
       this.lastProbeError = d.probeError ?? 'no state';
+      this.failedAt.probe.push(d.t);
     }
     if (d.shaping && !this.shaping) this.shaping = d.shaping;
     if (d.sysctls && !this.sysctls) this.sysctls = d.sysctls;
@@ -60,18 +68,21 @@ export class ServerRecord {
     return (d) => d.probe !== null && (userServer || d.server !== null);
   }
 
-  /** What is missing, said once the trial is over. */
+  /** What is missing beyond the readings (counted in `reads`), said once the trial is over. */
   private gaps(): string[] {
-    const m = [...this.missing];
-    if (this.samples.length === 0 && !this.plan.userServer) m.push(`server metrics: no sample (${this.serverErrors} failed reads)`);
-    if (this.probe.length === 0) m.push(`probe state: no sample (${this.lastProbeError || 'the probe never answered'})`);
-    else if (this.probeErrors > this.probe.length) {
-      // The probe lives in the server's PID namespace: when the server dies, the kernel ends the probe with it.
-      const why = this.died ? '; the probe shares the server\'s PID namespace and ended when the server died' : '';
-      m.push(`probe state: ${this.probeErrors} of ${this.probeErrors + this.probe.length} reads failed (last: ${this.lastProbeError})${why}`);
-    }
-    if (this.stats.length === 0) m.push('container stats: none');
-    return m;
+    return this.stats.length === 0 ? [...this.missing, 'container stats: none'] : [...this.missing];
+  }
+
+  /**
+   * The readings taken and failed while the server lived: the probe lives in the server's PID namespace and ends
+   * with it, and a dead server has no metrics, so what failed after its death is not data that went missing.
+   */
+  private reads(): NonNullable<ServerResult['reads']> {
+    const alive = (ts: readonly number[]): number => ts.filter((t) => this.died?.at === undefined || t <= this.died.at).length;
+    return {
+      server: this.plan.userServer ? null : { ok: this.samples.length, failed: alive(this.failedAt.server), lastError: this.lastServerError || null },
+      probe: { ok: this.probe.length, failed: alive(this.failedAt.probe), lastError: this.lastProbeError || null },
+    };
   }
 
   result(): ServerResult {
@@ -93,6 +104,7 @@ export class ServerRecord {
       stats: this.stats,
       shaping: this.shaping,
       sysctlsSeen: this.sysctls,
+      reads: this.reads(),
       missing: this.gaps(),
     };
   }

@@ -95,6 +95,8 @@ function liveSample(t: number, swarms: Record<string, Flat | { error?: string }>
 
 /** One sampler line, decoded. Parts that failed are null (and counted by the collector). */
 export interface DecodedLine {
+  /** When the sampler took the line (this machine's wall clock). */
+  readonly t: number;
   readonly server: ServerSample | null;
   readonly probe: ProbeSample | null;
   readonly live: LiveSample | null;
@@ -133,6 +135,7 @@ export function decodeSamplerLine(line: string): DecodedLine | null {
     /* asked once; the report says the shaping is unknown */
   }
   return {
+    t: raw.t,
     server: raw.server ? serverSample(raw.t, raw.server) : null,
     probe,
     live: raw.swarms ? liveSample(raw.t, raw.swarms) : null,

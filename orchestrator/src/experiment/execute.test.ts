@@ -7,6 +7,7 @@ import { LABELS } from '@socklab/shared';
 import { buildPlan, parseMatrix } from '../plan/build.js';
 import { FakeRuntime } from '../runtime/fake.js';
 import { loadScenario } from '../scenario/load.js';
+import { renderMarkdown, reportModel } from '../report/render.js';
 import { runExperiment } from './run.js';
 import { backlogScript } from '../testing/fixtures.js';
 import type { RunEvent } from './events.js';
@@ -82,8 +83,9 @@ describe('the experiment engine, on a fake runtime', () => {
     const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal });
     const s = r.results.trials[0]!.servers[0]!;
     assert.equal(s.samples.length, 9, 'the server samples are all there');
-    assert.match(s.missing.join('\n'), /probe state: 8 of 9 reads failed \(last: ECONNREFUSED\)/);
-    assert.match(readFileSync(path.join(r.dir, 'report.md'), 'utf8'), /## Missing data[\s\S]*probe state/);
+    assert.deepEqual(s.reads, { server: { ok: 9, failed: 0, lastError: null }, probe: { ok: 1, failed: 8, lastError: 'ECONNREFUSED' } });
+    assert.match(readFileSync(path.join(r.dir, 'report.md'), 'utf8'), /## Missing data\n\n- trial 1, server server: the kernel's view \(the probe's readings\): 8 of 9 readings failed, gaps in its charts \(last: ECONNREFUSED\)\n/);
+    assert.match(renderMarkdown(reportModel(r.results, 'pt-BR')), /## Dados ausentes\n\n- ensaio 1, servidor server: a visão do kernel \(as leituras do probe\): 8 de 9 leituras falharam, lacunas nos seus gráficos \(última: ECONNREFUSED\)\n/);
   });
 
   it('a server that never gets ready is removed, named, with its last lines, and nothing is left', async () => {

@@ -7,6 +7,7 @@ import type { RunEvent } from './events.js';
 import { LiveOutput } from './live.js';
 
 const line = (t: number, ok: number, inFlight: number): DecodedLine => ({
+  t,
   server: null,
   probe: null,
   live: { t, outcomes: { ...emptyOutcomeCounts(), ok }, inFlight },

@@ -9,7 +9,7 @@ export type Lang = (typeof LANGS)[number];
 /** A noun's forms by plural category (Intl.PluralRules): `one` and `other` at least. */
 export type Forms = { readonly one: string; readonly other: string };
 
-class Fmt {
+export class Fmt {
   private readonly plurals: Intl.PluralRules;
   private readonly lists: Intl.ListFormat;
   private readonly numbers = new Map<number, Intl.NumberFormat>();

@@ -3,7 +3,8 @@
  * table heads, chart titles, axes and legends, the manifest's keys. Kernel and protocol terms stay as students
  * search for them (backlog, accept queue, ListenOverflows, SYN_RECV, recv, the outcomes' names).
  */
-import type { Forms, Lang } from './lang.js';
+import type { Fmt, Forms, Lang } from './lang.js';
+import type { ReadCount } from '../results/types.js';
 
 export type { Lang } from './lang.js';
 export { LANGS } from './lang.js';
@@ -27,6 +28,10 @@ const en = {
   missing: 'Missing data',
   missingOf: (trial: string, role: 'server' | 'swarm', name: string): string => `trial ${trial}, ${role} ${name}`,
   interruptedRun: 'the run was interrupted: later trials did not run',
+  readsFailed: (part: 'metrics' | 'probe', c: ReadCount, f: Fmt): string =>
+    `${part === 'metrics' ? "its own metrics (the sampler's readings)" : "the kernel's view (the probe's readings)"}: ${
+      c.ok === 0 ? 'no reading at all' : `${f.num(c.failed, 0)} of ${f.count(c.ok + c.failed, { one: 'reading', other: 'readings' })} failed, gaps in its charts`
+    }${c.lastError ? ` (last: ${c.lastError})` : ''}`,
   measured: 'How this was measured',
   run: 'Run',
   comparison: 'Comparison',
@@ -131,6 +136,10 @@ const pt: Words = {
   missing: 'Dados ausentes',
   missingOf: (trial: string, role: 'server' | 'swarm', name: string): string => `ensaio ${trial}, ${role === 'server' ? 'servidor' : 'clientes'} ${name}`,
   interruptedRun: 'a execução foi interrompida: os ensaios seguintes não rodaram',
+  readsFailed: (part, c, f) =>
+    `${part === 'metrics' ? 'suas próprias métricas (as leituras do sampler)' : 'a visão do kernel (as leituras do probe)'}: ${
+      c.ok === 0 ? 'nenhuma leitura' : `${f.num(c.failed, 0)} de ${f.count(c.ok + c.failed, { one: 'leitura', other: 'leituras' })} falharam, lacunas nos seus gráficos`
+    }${c.lastError ? ` (última: ${c.lastError})` : ''}`,
   measured: 'Como foi medido',
   run: 'Execução',
   comparison: 'Comparação',

@@ -70,6 +70,9 @@ const LiveSampleSchema = z.strictObject({ t: n, outcomes: outcomeCounts, inFligh
 export type LiveSample = z.infer<typeof LiveSampleSchema>;
 
 /** One reading of a container's resource use by the engine (about one a second). */
+const ReadCountSchema = z.strictObject({ ok: n, failed: n, lastError: z.string().nullable() });
+export type ReadCount = z.infer<typeof ReadCountSchema>;
+
 const StatsSampleSchema = z.strictObject({
   t: n,
   memoryBytes: n,
@@ -110,6 +113,11 @@ const ServerResultSchema = z.strictObject({
   shaping: ShapingAnswerSchema.nullable(),
   /** Namespace sysctls as the probe read them. */
   sysctlsSeen: strings.nullable(),
+  /**
+   * How many readings of the server's own metrics (null: a server of one's own has none) and of the probe's
+   * kernel view were taken and how many failed while the server lived, with the last failure's reason.
+   */
+  reads: z.strictObject({ server: ReadCountSchema.nullable(), probe: ReadCountSchema }).optional(),
   /** Which of this server's data are missing, and why. */
   missing: z.array(z.string()),
 });
