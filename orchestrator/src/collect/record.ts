@@ -1,11 +1,13 @@
 import type { ShapingAnswer } from '@socklab/shared/results';
 import type { ServerPlan } from '../plan/types.js';
-import type { ExitReport, ProbeSample, ServerResult, ServerSample } from '../results/types.js';
+import type { ExitReport, ProbeSample, ReadCount, ServerResult, ServerSample } from '../results/types.js';
 import type { StatsSample } from '../runtime/runtime.js';
 import type { TrialOutput } from './outputs.js';
 import type { DecodedLine } from './sampler.js';
 
 type Wanted = (line: DecodedLine) => boolean;
+/** A reading that failed: when, and why. */
+type Failure = { readonly t: number; readonly error: string };
 
 /** What one server of a trial produced while it ran, kept as it arrives. */
 export class ServerRecord {
@@ -16,9 +18,10 @@ export class ServerRecord {
   serverErrors = 0;
   probeErrors = 0;
   lastProbeError = '';
-  lastServerError = '';
   /** When each failed reading was taken: those after the server's death are not missing data, nothing was there. */
-  private readonly failedAt: { server: number[]; probe: number[] } = { server: [], probe: [] };
+  private readonly failedAt: { server: Failure[]; probe: Failure[] } = { server: [], probe: [] };
+  private firstProbeLine: number | undefined;
+  private lastProbeLine: number | undefined;
   shaping: ShapingAnswer | null = null;
   sysctls: Readonly<Record<string, string>> | null = null;
   died: ExitReport | null = null;
@@ -32,15 +35,18 @@ export class ServerRecord {
     if (d.server) this.samples.push(d.server);
     else {
       this.serverErrors += 1;
-      this.lastServerError = d.serverError ?? 'no metrics';
-      this.failedAt.server.push(d.t);
+      this.failedAt.server.push({ t: d.t, error: d.serverError ?? 'no metrics' });
     }
     // A fresh reading is taken per request; one the probe was already taking is shared, so skip a repeat.
+    if (d.probe) {
+      this.firstProbeLine ??= d.t;
+      this.lastProbeLine = d.t;
+    }
     if (d.probe && d.probe.t !== this.probe[this.probe.length - 1]?.t) this.probe.push(d.probe);
     else if (!d.probe) {
       this.probeErrors += 1;
       this.lastProbeError = d.probeError ?? 'no state';
-      this.failedAt.probe.push(d.t);
+      this.failedAt.probe.push({ t: d.t, error: this.lastProbeError });
     }
     if (d.shaping && !this.shaping) this.shaping = d.shaping;
     if (d.sysctls && !this.sysctls) this.sysctls = d.sysctls;
@@ -74,14 +80,21 @@ export class ServerRecord {
   }
 
   /**
-   * The readings taken and failed while the server lived: the probe lives in the server's PID namespace and ends
-   * with it, and a dead server has no metrics, so what failed after its death is not data that went missing.
+   * The readings taken and failed once each part answered and while the server lived: the sampler starts before
+   * the server and the probe listen (it is refused until they do); the probe lives in the server's PID namespace
+   * and ends with it, and a dead server has no metrics, so neither is data that went missing. Of a server that
+   * died, what failed after its part's last answer is counted as after the death.
    */
   private reads(): NonNullable<ServerResult['reads']> {
-    const alive = (ts: readonly number[]): number => ts.filter((t) => this.died?.at === undefined || t <= this.died.at).length;
+    // A server that died: the engine tells of it a little after the kill, so its end is its part's last answer.
+    const counted = (all: readonly Failure[], ok: number, first: number | undefined, last: number | undefined): ReadCount => {
+      const end = this.died ? Math.min(this.died.at ?? Infinity, last ?? Infinity) : Infinity;
+      const failed = first === undefined ? [] : all.filter((x) => x.t > first && x.t < end);
+      return { ok, failed: failed.length, lastError: (failed[failed.length - 1] ?? all[all.length - 1])?.error ?? null };
+    };
     return {
-      server: this.plan.userServer ? null : { ok: this.samples.length, failed: alive(this.failedAt.server), lastError: this.lastServerError || null },
-      probe: { ok: this.probe.length, failed: alive(this.failedAt.probe), lastError: this.lastProbeError || null },
+      server: this.plan.userServer ? null : counted(this.failedAt.server, this.samples.length, this.samples[0]?.t, this.samples[this.samples.length - 1]?.t),
+      probe: counted(this.failedAt.probe, this.probe.length, this.firstProbeLine, this.lastProbeLine),
     };
   }
 
