@@ -60,7 +60,21 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
     },
     { file: 'examples/erros/server_async_threads.py', exit: 3, mistakes: ['threads'], says: /O processo chegou a (1[1-9]|[2-9]\d) threads/, lang: 'pt-BR' },
     { file: 'examples/erros/server_async_sem_close.py', exit: 3, mistakes: ['never-closes'], says: /never closed 10 connections after answering: [\d.]+ s after the last client they were still in CLOSE_WAIT/ },
-    { file: 'examples/erros/server_async_read_sem_tamanho.py', exit: 3, mistakes: ['never-answers'], says: /no answer came before their read timeout of 10\.0 s, while the server's loop waited idle in epoll.*reader\.read\(\) with no size waits for the client to close \(EOF\)/ },
+    // The notebook's deadlock in two asyncio forms: the requests were read (nothing left in the kernel's receive
+    // queues), and the server waited for more than the clients send.
+    {
+      file: 'examples/erros/server_async_read_sem_tamanho.py',
+      exit: 3,
+      mistakes: ['never-answers'],
+      says: /no answer came before their read timeout of 10\.0 s, while the server's loop waited idle in epoll, and nothing was left unread in the server's receive queues: it had read the requests\. The server waited for more than the client sends.*reader\.read\(\) with no size waits for the client to close \(EOF\)/,
+    },
+    {
+      file: 'examples/erros/server_async_readexactly.py',
+      exit: 3,
+      mistakes: ['never-answers'],
+      says: /O servidor esperou mais do que o cliente manda, e os dois lados esperaram um pelo outro \(o deadlock do notebook, na forma asyncio\).*readexactly\(n\) espera todos os n bytes/,
+      lang: 'pt-BR',
+    },
     { file: 'examples/erros/server_async_sem_serve_forever.py', exit: 3, mistakes: ['exits'], says: /ended at once \(exit 0\) without staying to listen: .*serve_forever/ },
     // Look-alikes: blocking and closing late (not never); closing without wait_closed (no mistake at all).
     { file: 'test/fixtures/python/time_sleep_close_late.py', exit: 3, mistakes: ['blocking'], says: /closed late, not never|served one after another/ },

@@ -2,8 +2,10 @@
  * with the port filtered in the kernel: far cheaper than having the kernel format /proc/net/tcp6 as text
  * for every socket of the host at C10K.
  * Usage: socklab-tcp-census PORT; each line read on stdin asks for one census, answered on stdout:
- * "census listening=L queue=Q max=M syn_recv=N established=N unaccepted=N close_wait=N time_wait=N cpu_us=T"
- * (unaccepted: ESTABLISHED with inode 0, completed by the kernel but not yet accepted by the process; cpu_us: the
+ * "census listening=L queue=Q max=M syn_recv=N established=N unaccepted=N close_wait=N time_wait=N unread=B
+ *  unread_sockets=N cpu_us=T"
+ * (unaccepted: ESTABLISHED with inode 0, completed by the kernel but not yet accepted by the process; unread: the
+ * bytes that arrived on accepted ESTABLISHED sockets and the process has not read, over unread_sockets; cpu_us: the
  * CPU time this helper has used so far, the kernel's walk of its socket tables included, so the probe can keep
  * its readings within a budget).
  * Each census is one walk of the kernel's TCP tables: the request of the older TCPDIAG_GETSOCK form asks for both
@@ -27,7 +29,7 @@
 enum { ST_ESTABLISHED = 1, ST_SYN_RECV = 3, ST_TIME_WAIT = 6, ST_CLOSE_WAIT = 8, ST_LISTEN = 10, ST_NEW_SYN_RECV = 12 };
 
 typedef struct {
-  long listening, queue, max, syn_recv, established, unaccepted, close_wait, time_wait;
+  long listening, queue, max, syn_recv, established, unaccepted, close_wait, time_wait, unread, unread_sockets;
 } census;
 
 /* The port filter: "sport >= port && sport <= port". Each condition is an op followed by an op carrying the port in
@@ -109,7 +111,11 @@ static int count(int fd, census *c) {
           break;
         case ST_ESTABLISHED:
           if (d->idiag_inode == 0) c->unaccepted += 1;
-          else c->established += 1;
+          else {
+            c->established += 1;
+            c->unread += d->idiag_rqueue; /* arrived, not yet read by the process */
+            if (d->idiag_rqueue > 0) c->unread_sockets += 1;
+          }
           break;
         case ST_SYN_RECV:
         case ST_NEW_SYN_RECV:
@@ -159,8 +165,8 @@ int main(int argc, char **argv) {
     long long cpu_us = (long long)cpu.tv_sec * 1000000 + cpu.tv_nsec / 1000;
     if (err < 0) printf("error %s\n", strerror(-err));
     else
-      printf("census listening=%ld queue=%ld max=%ld syn_recv=%ld established=%ld unaccepted=%ld close_wait=%ld time_wait=%ld cpu_us=%lld\n",
-             c.listening, c.queue, c.max, c.syn_recv, c.established, c.unaccepted, c.close_wait, c.time_wait, cpu_us);
+      printf("census listening=%ld queue=%ld max=%ld syn_recv=%ld established=%ld unaccepted=%ld close_wait=%ld time_wait=%ld unread=%ld unread_sockets=%ld cpu_us=%lld\n",
+             c.listening, c.queue, c.max, c.syn_recv, c.established, c.unaccepted, c.close_wait, c.time_wait, c.unread, c.unread_sockets, cpu_us);
     fflush(stdout);
   }
   return 0;

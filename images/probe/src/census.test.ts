@@ -4,12 +4,13 @@ import { parseCensus } from './census.js';
 
 describe('census helper answers', () => {
   it('maps the helper\'s counts to the probe\'s states', () => {
-    const c = parseCensus('census listening=1 queue=2 max=1 syn_recv=3 established=4 unaccepted=2 close_wait=5 time_wait=6 cpu_us=1234');
+    const c = parseCensus('census listening=1 queue=2 max=1 syn_recv=3 established=4 unaccepted=2 close_wait=5 time_wait=6 unread=120 unread_sockets=3 cpu_us=1234');
     assert.deepEqual(c, {
       listening: true,
       acceptQueue: 2,
       acceptQueueMax: 1,
       states: { syn_recv: 3, established: 4, established_unaccepted: 2, close_wait: 5, time_wait: 6 },
+      unread: { bytes: 120, sockets: 3 },
       cpuUs: 1234,
     });
   });

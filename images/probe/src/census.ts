@@ -12,6 +12,8 @@ export interface Census {
   readonly acceptQueue: number;
   readonly acceptQueueMax: number | null;
   readonly states: Record<ProbeTcpState, number>;
+  /** Bytes arrived on accepted ESTABLISHED sockets that the process has not read, and on how many sockets. */
+  readonly unread: { readonly bytes: number; readonly sockets: number };
   /** The helper's own CPU time so far (µs), the kernel's walk of its tables included, where it says it. */
   readonly cpuUs: number | null;
 }
@@ -36,6 +38,7 @@ export function parseCensus(line: string): Census | null {
       close_wait: v.close_wait ?? 0,
       time_wait: v.time_wait ?? 0,
     },
+    unread: { bytes: v.unread ?? 0, sockets: v.unread_sockets ?? 0 },
     cpuUs: v.cpu_us ?? null,
   };
 }

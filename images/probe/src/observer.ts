@@ -63,7 +63,7 @@ export class Observer {
     if (listening !== this.max.listening || performance.now() - this.max.at > 5000) {
       this.max = { value: listening ? await readAcceptQueueMax(this.port) : null, at: performance.now(), listening };
     }
-    return { listening, acceptQueue: table.acceptQueue ?? 0, acceptQueueMax: this.max.value, states: table.states, cpuUs: null };
+    return { listening, acceptQueue: table.acceptQueue ?? 0, acceptQueueMax: this.max.value, states: table.states, unread: table.unread, cpuUs: null };
   }
 
   /** A reading taken now (or the one being taken), for a reader who needs to know when it was true. */
@@ -132,6 +132,7 @@ export class Observer {
       updatedAt: readAt,
       refreshMs: this.refreshMs,
       source: fromDiag ? 'sock_diag' : 'proc',
+      unread: census.unread,
       sockstat,
       threads,
     };

@@ -14,6 +14,8 @@ export interface SocketTable {
   /** Accept-queue length of the listener on the port (LISTEN rx_queue); null when nothing listens. */
   readonly acceptQueue: number | null;
   readonly states: Record<ProbeTcpState, number>;
+  /** Bytes arrived on accepted ESTABLISHED sockets (rx_queue) that the process has not read, and on how many. */
+  readonly unread: { bytes: number; sockets: number };
 }
 
 /**
@@ -34,13 +36,21 @@ export function parseSocketTables(texts: readonly string[], port: number): Socke
     time_wait: 0,
   };
   let acceptQueue: number | null = null;
+  const unread = { bytes: 0, sockets: 0 };
   const portHex = port.toString(16).toUpperCase().padStart(4, '0');
   const count = (st: string, rxHex: string, inode: string): void => {
     const state = STATES[st];
     if (state === undefined) return;
     if (state === 'listen') acceptQueue = (acceptQueue ?? 0) + parseInt(rxHex, 16);
     else if (state === 'established' && inode === '0') states.established_unaccepted += 1;
-    else states[state] += 1;
+    else {
+      states[state] += 1;
+      const rx = state === 'established' ? parseInt(rxHex, 16) : 0;
+      if (rx > 0) {
+        unread.bytes += rx;
+        unread.sockets += 1;
+      }
+    }
   };
   for (const text of texts) {
     let pos = text.indexOf('\n') + 1; // skip the header
@@ -69,7 +79,7 @@ export function parseSocketTables(texts: readonly string[], port: number): Socke
       pos = end === -1 ? text.length : end + 1;
     }
   }
-  return { acceptQueue, states };
+  return { acceptQueue, states, unread };
 }
 
 /** Counters from /proc/net/netstat or /proc/net/snmp: `Group: names` lines followed by `Group: values`. */
@@ -118,8 +128,10 @@ export async function readSocketTable(port: number, tables: readonly Table[] = T
   for (const p of parts) {
     if (p.acceptQueue !== null) acceptQueue = (acceptQueue ?? 0) + p.acceptQueue;
     for (const k of Object.keys(p.states) as ProbeTcpState[]) merged.states[k] += p.states[k];
+    merged.unread.bytes += p.unread.bytes;
+    merged.unread.sockets += p.unread.sockets;
   }
-  return { acceptQueue, states: merged.states, holding };
+  return { acceptQueue, states: merged.states, unread: merged.unread, holding };
 }
 
 export const SYSCTLS = ['somaxconn', 'tcp_abort_on_overflow', 'tcp_syncookies', 'tcp_max_syn_backlog'] as const;

@@ -74,6 +74,11 @@ export const ProbeStateSchema = z.strictObject({
   refreshMs: z.number(),
   source: z.enum(['sock_diag', 'proc']),
   /**
+   * The bytes that arrived on the port's accepted ESTABLISHED sockets and the process has not read yet (their
+   * receive queues, summed), and on how many sockets: a request nobody reads waits there.
+   */
+  unread: z.strictObject({ bytes: count, sockets: count }).optional(),
+  /**
    * /proc/net/sockstat's TCP line: `tcpInUse` and `tcpTimeWait` are the namespace's; orphans, allocated sockets and
    * the TCP buffer memory (in bytes) the machine's, every namespace together.
    */

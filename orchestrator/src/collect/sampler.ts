@@ -67,6 +67,7 @@ function probeSample(t: number, state: unknown): ProbeSample & { sysctls: Record
     established: s.connections.established,
     unaccepted: s.connections.established_unaccepted,
     closeWait: s.connections.close_wait,
+    ...(s.unread && { unreadBytes: s.unread.bytes, unreadSockets: s.unread.sockets }),
     threads: s.threads ? s.threads.reduce((a, p) => a + p.threads, 0) : null,
     ownThreads: s.threads ? s.threads.reduce((a, p) => a + p.byOwner.model + p.byOwner.program, 0) : null,
     stalledRecv: s.threads ? s.threads.reduce((a, p) => a + p.stalledRecv, 0) : 0,

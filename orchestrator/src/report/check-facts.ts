@@ -22,10 +22,26 @@ export interface Criterion {
  * another port. Each diagnosis names its mistake and no other.
  */
 export type Mistake =
-  | { readonly kind: 'blocking'; readonly firstMs: number; readonly lastMs: number; readonly gapMs: number; readonly gaveUp: number; readonly closeWaitPeak: number }
+  | {
+      readonly kind: 'blocking';
+      readonly firstMs: number;
+      readonly lastMs: number;
+      readonly gapMs: number;
+      readonly gaveUp: number;
+      readonly closeWaitPeak: number;
+      /** Where the probe saw the loop's one thread most of the time, when that was what holds a loop. */
+      readonly seen: 'sleep' | 'running' | null;
+    }
   | { readonly kind: 'threads'; readonly threads: number }
   | { readonly kind: 'never-closes'; readonly closeWait: number; readonly idleMs: number }
-  | { readonly kind: 'never-answers'; readonly waited: number; readonly readTimeoutMs: number | null; readonly loopWaits: boolean }
+  | {
+      readonly kind: 'never-answers';
+      readonly waited: number;
+      readonly readTimeoutMs: number | null;
+      readonly loopWaits: boolean;
+      /** The server's receive queues while the clients waited: their requests still there unread, or read (null: not seen). */
+      readonly unread: { readonly sockets: number; readonly bytes: number } | null;
+    }
   | { readonly kind: 'exits'; readonly code: number }
   | { readonly kind: 'other-port'; readonly port: number; readonly found: string | null };
 
@@ -81,6 +97,7 @@ function mistakesOf(r: Results, s: ServerMeasures, challenge: TrialMeasures | nu
       gaveUp: c.outcomes.read_timeout,
       // Connections waiting for their close (the clients had closed) that did get it, late: none left at the end.
       closeWaitPeak: (s.closeWaitPeak ?? 0) > 0 && s.closeWaitEnd === 0 ? (s.closeWaitPeak ?? 0) : 0,
+      seen: (where.sleep ?? 0) >= 0.5 ? 'sleep' : (where.running ?? 0) >= 0.5 ? 'running' : null,
     });
   }
   if (s.threadsPeak !== null && s.threadsPeak > 1) out.push({ kind: 'threads', threads: s.threadsPeak });
@@ -91,11 +108,12 @@ function mistakesOf(r: Results, s: ServerMeasures, challenge: TrialMeasures | nu
   // Connected, request sent, not one answer, and the loop idle meanwhile: it read the request and waited for more.
   const connected = c.each.filter((x) => x.connectMs !== null).length;
   const answered = r.trials[0]?.swarms.reduce((a, w) => a + (w.summary?.latencyMs.firstByte.count ?? 0), 0) ?? 0;
-  if (connected > 0 && answered === 0 && !blocked) out.push({ kind: 'never-answers', waited: connected, readTimeoutMs: c.readTimeoutMs, loopWaits: idle });
+  if (connected > 0 && answered === 0 && !blocked) out.push({ kind: 'never-answers', waited: connected, readTimeoutMs: c.readTimeoutMs, loopWaits: idle, unread: s.unreadPeak });
   return out;
 }
 
 const secs = (ms: number, lang: Lang): string => fmt(lang).secs(ms);
+const BYTES = { one: 'byte', other: 'bytes' };
 
 /** What a mistake means, in the language asked for: it names its mistake and what the measures showed. */
 export function sayMistake(m: Mistake, lang: Lang): string {
@@ -110,9 +128,12 @@ export function sayMistake(m: Mistake, lang: Lang): string {
           : ` Connections their clients had already closed waited in CLOSE_WAIT (up to ${f.num(m.closeWaitPeak, 0)} at once) until the blocked loop got round to closing them: closed late, not never.`
         : '';
       const when = m.lastMs > m.firstMs ? (pt ? `, de ${secs(m.firstMs, lang)} a ${secs(m.lastMs, lang)}, cerca de ${secs(m.gapMs, lang)} um do outro` : `, from ${secs(m.firstMs, lang)} to ${secs(m.lastMs, lang)}, about ${secs(m.gapMs, lang)} apart`) : '';
+      const seen = pt
+        ? { sleep: ', e a probe a viu parada em sleep', running: ', e a probe a viu calculando, sem parar', none: '' }
+        : { sleep: ', and the probe saw it waiting in sleep', running: ', and the probe saw it computing, never stopping', none: '' };
       return pt
-        ? `Os clientes foram atendidos um depois do outro${when}: uma chamada bloqueante na corrotina (time.sleep em vez de await asyncio.sleep) segura a única thread do laço de eventos, e a probe a viu parada em sleep.${late}`
-        : `The clients were served one after another${when}: a blocking call in the coroutine (time.sleep instead of await asyncio.sleep) holds the event loop's one thread, and the probe saw it waiting in sleep.${late}`;
+        ? `Os clientes foram atendidos um depois do outro${when}: uma chamada bloqueante na corrotina (time.sleep em vez de await asyncio.sleep, ou um cálculo longo) segura a única thread do laço de eventos${seen[m.seen ?? 'none']}.${late}`
+        : `The clients were served one after another${when}: a blocking call in the coroutine (time.sleep instead of await asyncio.sleep, or a long computation) holds the event loop's one thread${seen[m.seen ?? 'none']}.${late}`;
     }
     case 'threads':
       return pt
@@ -123,9 +144,7 @@ export function sayMistake(m: Mistake, lang: Lang): string {
         ? `O servidor nunca fechou ${f.count(m.closeWait, N.connection)} depois de responder: ${f.secs(m.idleMs)} depois do último cliente, elas seguiam em CLOSE_WAIT do lado dele. Chame writer.close() e await writer.wait_closed().`
         : `The server never closed ${f.count(m.closeWait, N.connection)} after answering: ${f.secs(m.idleMs)} after the last client they were still in CLOSE_WAIT on its side. Call writer.close() and await writer.wait_closed().`;
     case 'never-answers':
-      return pt
-        ? `Os ${f.count(m.waited, N.client)} conectaram, enviaram a requisição e nenhuma resposta veio até o read timeout${m.readTimeoutMs ? ` de ${f.secs(m.readTimeoutMs)}` : ''}${m.loopWaits ? ', enquanto o laço do servidor esperava ocioso em epoll' : ''}: o servidor leu e ficou esperando outra coisa, e os dois lados esperaram um pelo outro (o deadlock do notebook). Um await reader.read() sem tamanho espera o cliente fechar (EOF); leia a linha (await reader.readline() ou reader.read(1024)) e responda.`
-        : `The ${f.count(m.waited, N.client)} connected, sent their request and no answer came before their read timeout${m.readTimeoutMs ? ` of ${f.secs(m.readTimeoutMs)}` : ''}${m.loopWaits ? ', while the server\'s loop waited idle in epoll' : ''}: the server read and waited for something else, and each side waited for the other (the notebook\'s deadlock). An await reader.read() with no size waits for the client to close (EOF); read the line (await reader.readline() or reader.read(1024)) and answer it.`;
+      return neverAnswers(m, lang);
     case 'exits':
       return pt
         ? `O programa terminou logo (saída ${m.code}) sem ficar escutando: asyncio.start_server sozinho não o mantém rodando; use async with server: await server.serve_forever().`
@@ -135,6 +154,27 @@ export function sayMistake(m: Mistake, lang: Lang): string {
         ? `O servidor não escutou na porta ${m.port}${m.found ? ` (ele escuta em ${m.found})` : ''}: confira HOST e PORT no programa, ou passe --port.`
         : `The server did not listen on port ${m.port}${m.found ? ` (it listens on ${m.found})` : ''}: check HOST and PORT in the program, or pass --port.`;
   }
+}
+
+/**
+ * Clients that sent their request and never got an answer, told from both sides: the clients waiting in their read,
+ * the server's loop idle, and its receive queues, which tell a request read and waited past (read() with no size,
+ * readexactly(n), readline() with no newline sent: all wait for more than the client sends) from one never read.
+ */
+function neverAnswers(m: Extract<Mistake, { kind: 'never-answers' }>, lang: Lang): string {
+  const f = fmt(lang);
+  const N = NOUNS[lang];
+  const unreadNow = m.unread !== null && m.unread.sockets > 0;
+  if (lang === 'pt-BR') {
+    const clients = `Os ${f.count(m.waited, N.client)} conectaram, enviaram a requisição e nenhuma resposta veio até o read timeout${m.readTimeoutMs ? ` de ${f.secs(m.readTimeoutMs)}` : ''}${m.loopWaits ? ', enquanto o laço do servidor esperava ocioso em epoll' : ''}`;
+    if (unreadNow) return `${clients}; as requisições ficaram sem ser lidas nas filas de recepção do servidor (${f.count(m.unread!.bytes, BYTES)} em ${f.count(m.unread!.sockets, N.connection)}): o programa nunca as leu. Leia a requisição (await reader.readline()) antes de esperar qualquer outra coisa, e responda.`;
+    const queues = m.unread !== null ? ', e nada ficou sem ler nas filas de recepção do servidor: ele leu as requisições' : '';
+    return `${clients}${queues}. O servidor esperou mais do que o cliente manda, e os dois lados esperaram um pelo outro (o deadlock do notebook, na forma asyncio): await reader.read() sem tamanho espera o cliente fechar (EOF), readexactly(n) espera todos os n bytes, readline() espera uma quebra de linha que pode nunca vir. Leia o que o cliente manda (await reader.readline() se ele manda a linha, ou reader.read(1024)) e responda.`;
+  }
+  const clients = `The ${f.count(m.waited, N.client)} connected, sent their request and no answer came before their read timeout${m.readTimeoutMs ? ` of ${f.secs(m.readTimeoutMs)}` : ''}${m.loopWaits ? ", while the server's loop waited idle in epoll" : ''}`;
+  if (unreadNow) return `${clients}; their requests sat unread in the server's receive queues (${f.count(m.unread!.bytes, BYTES)} on ${f.count(m.unread!.sockets, N.connection)}): the program never read them. Read the request (await reader.readline()) before waiting for anything else, and answer it.`;
+  const queues = m.unread !== null ? ", and nothing was left unread in the server's receive queues: it had read the requests" : '';
+  return `${clients}${queues}. The server waited for more than the client sends, and each side waited for the other (the notebook's deadlock, in its asyncio form): an await reader.read() with no size waits for the client to close (EOF), readexactly(n) for all n bytes, readline() for a newline it may never send. Read what the client sends (await reader.readline() if it sends a line, or reader.read(1024)) and answer it.`;
 }
 
 /** The criteria measured by the nervous run (and the challenge run, when there was one), in the language asked. */

@@ -1,5 +1,5 @@
 import { emptyOutcomeCounts, OUTCOMES, type BlockingCall, type Outcome } from '@socklab/shared';
-import type { ServerResult, SwarmResult, TrialResult } from './types.js';
+import type { ProbeSample, ServerResult, SwarmResult, TrialResult } from './types.js';
 
 /**
  * The figures a report states and expectations check, computed once from a trial's results: the report's text,
@@ -105,6 +105,11 @@ export interface ServerMeasures {
   /** Connections the client closed and the server had not (CLOSE_WAIT on the server side): the most, and at the end. */
   readonly closeWaitPeak: number | null;
   readonly closeWaitEnd: number | null;
+  /**
+   * While its clients ran: the most of its accepted connections holding bytes it had not read (its receive
+   * queues), with those bytes; null when the probe did not read them (an older probe).
+   */
+  readonly unreadPeak: { readonly sockets: number; readonly bytes: number } | null;
   /** Threads the probe saw blocked in recv on an empty socket for a while (the most at once). */
   readonly stalledRecvPeak: number | null;
   /**
@@ -152,6 +157,14 @@ export function medianGap(ends: readonly number[]): number | null {
 
 const max = (xs: readonly number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/** The reading, between `from` and `to`, with the most connections holding unread bytes (none read: null). */
+function unreadPeak(probe: readonly ProbeSample[], from: number, to: number): ServerMeasures['unreadPeak'] {
+  const seen = probe.filter((p) => p.t >= from && p.t <= to && p.unreadSockets !== undefined);
+  if (seen.length === 0) return null;
+  const top = seen.reduce((a, p) => ((p.unreadSockets ?? 0) > (a.unreadSockets ?? 0) ? p : a));
+  return { sockets: top.unreadSockets ?? 0, bytes: top.unreadBytes ?? 0 };
+}
 
 /** Each connection of a swarm on the trial's clock (its own start moved to the trial's time zero). */
 function connectionTimes(t: TrialResult, w: SwarmResult): ConnectionTimes[] {
@@ -332,6 +345,7 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     cpuCoresPeak: max(cpu.map((c) => c.cores)),
     closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
     closeWaitEnd: s.probe[s.probe.length - 1]?.closeWait ?? null,
+    unreadPeak: unreadPeak(s.probe, own, end),
     stalledRecvPeak: max(s.probe.map((p) => p.stalledRecv)),
     ownWhere: ownWhere(s, t0, end),
     idleAtEndMs: s.probe.length === 0 ? null : Math.max(0, (s.probe[s.probe.length - 1]?.t ?? end) - end),

@@ -46,6 +46,9 @@ const ProbeSampleSchema = z.strictObject({
   established: n,
   unaccepted: n,
   closeWait: n,
+  /** Bytes arrived on accepted connections that the server has not read (their receive queues), on how many. */
+  unreadBytes: n.optional(),
+  unreadSockets: n.optional(),
   /** Threads of the processes in the server's PID namespace (the probe's thread view), when it has one. */
   threads: n.nullable(),
   /** Of those, the model's own (sl-*) or, for a program of one's own, all of them. */
@@ -69,10 +72,10 @@ export type ProbeSample = z.infer<typeof ProbeSampleSchema>;
 const LiveSampleSchema = z.strictObject({ t: n, outcomes: outcomeCounts, inFlight: n });
 export type LiveSample = z.infer<typeof LiveSampleSchema>;
 
-/** One reading of a container's resource use by the engine (about one a second). */
 const ReadCountSchema = z.strictObject({ ok: n, failed: n, lastError: z.string().nullable() });
 export type ReadCount = z.infer<typeof ReadCountSchema>;
 
+/** One reading of a container's resource use by the engine (about one a second). */
 const StatsSampleSchema = z.strictObject({
   t: n,
   memoryBytes: n,

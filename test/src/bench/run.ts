@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DockerRuntime, establishedCount, labDownArgs, labUpArgs, processRss, readResults, REPO_ROOT, trialMeasures, type Execs, type Results } from '@socklab/orchestrator';
 import { IMAGES, LAB_PORT, pollUntil, SERVER_METRICS as M } from '@socklab/shared';
+import { c100kReportMismatches } from '../support/c100k-report.js';
 import { Lab, metricValue, sampleWhile, type Started, type SwarmRun } from '../support/lab.js';
 import { connectTimesOnNode, swarmOnNode } from '../support/cluster.js';
 import { query } from '../support/prometheus.js';
@@ -243,7 +244,7 @@ async function probeCost(lab: Lab): Promise<void> {
  * Run the CLI as a user would, without blocking (so the host can be sampled meanwhile): its wall time, the results
  * it wrote and what it said. An exit code outside `accept` fails the bench.
  */
-async function cli(args: string[], accept: readonly number[] = [0]): Promise<{ wallMs: number; results: Results; stderr: string }> {
+async function cli(args: string[], accept: readonly number[] = [0]): Promise<{ wallMs: number; results: Results; stderr: string; report: string }> {
   const out = mkdtempSync(path.join(tmpdir(), 'socklab-bench-'));
   const t0 = performance.now();
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), ...args, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -252,9 +253,11 @@ async function cli(args: string[], accept: readonly number[] = [0]): Promise<{ w
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const wallMs = performance.now() - t0;
   if (code === null || !accept.includes(code)) throw new Error(`socklab ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
-  const results = readResults(path.join(out, readdirSync(out)[0] ?? ''));
+  const run = path.join(out, readdirSync(out)[0] ?? '');
+  const results = readResults(run);
+  const report = readFileSync(path.join(run, 'report.md'), 'utf8');
   rmSync(out, { recursive: true, force: true });
-  return { wallMs, results, stderr };
+  return { wallMs, results, stderr, report };
 }
 
 /** The swarms' own time: from the first one's start to the last one's end, as each measured it. */
@@ -595,7 +598,7 @@ async function c100k(lab: Lab): Promise<void> {
   const cpu: Record<'probe' | 'sampler', Array<{ t: number; usec: number }>> = { probe: [], sampler: [] };
   const cpuWatch = setInterval(() => void readObserverCpu(cpu), 1000);
   // Exit 3 (an expectation not met) still leaves every figure to report.
-  const { wallMs, results, stderr } = await cli(['run', 'c100k'], [0, 3]).finally(() => (clearInterval(watch), clearInterval(cpuWatch)));
+  const { wallMs, results, stderr, report } = await cli(['run', 'c100k'], [0, 3]).finally(() => (clearInterval(watch), clearInterval(cpuWatch)));
   const trial = results.trials[0]!;
   const m = trialMeasures(trial);
   const server = m.servers[0]!;
@@ -630,6 +633,7 @@ async function c100k(lab: Lab): Promise<void> {
     [`probe CPU while all were held (cores, ${window ? ((window.to - window.from) / 1000).toFixed(0) : 0} s)`, probeCores.toFixed(3), `< 0.05 (${probeCores < 0.05 ? 'met' : 'MISSED'})`],
     ['sampler CPU over the same window (cores)', samplerCores.toFixed(3), ''],
     [`one swarm container's 12,500 opened at once: swarm / plain Node (/s)`, `${Math.round(rate.swarm)} / ${Math.round(rate.plain)} = ${(rate.swarm / rate.plain).toFixed(2)}`, `>= 1.0 (${rate.swarm >= rate.plain ? 'met' : 'MISSED'})`],
+    ["the report's answer against results.json", ...((bad) => (bad.length === 0 ? ['agree', 'agree (met)'] : [bad.join('; '), 'agree (MISSED)']))(c100kReportMismatches(report, trial))],
     ['worker processes, swarm containers', `${trial.servers[0]!.env.PROCESSES}, ${trial.swarms.length}`, ''],
     ['conntrack entries at most (host), of nf_conntrack_max', `${conntrackPeak} of ${hostCount('/proc/sys/net/netfilter/nf_conntrack_max')}`, ''],
     ["kernel TCP buffers (sockstat mem, the machine's): rest -> most (MiB), of tcp_mem's pressure", `${mib(server.tcpMemoryRestBytes)} -> ${mib(server.tcpMemoryPeakBytes)} of ${mib(tcpMemPressure)}`, ''],
