@@ -54,7 +54,7 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
       file: 'examples/erros/server_async_time_sleep.py',
       exit: 3,
       mistakes: ['blocking'],
-      says: /served one after another, from 1\.\d\d s to [\d.]+ s, about 1\.\d\d s apart: a blocking call in the coroutine \(time\.sleep instead of await asyncio\.sleep\)/,
+      says: /served one after another, from 1\.\d\d s to [\d.]+ s, about 1\.\d\d s apart: a blocking call in the coroutine \(time\.sleep instead of await asyncio\.sleep, or a long computation\) holds the event loop's one thread, and the probe saw it waiting in sleep\./,
       // The run's own report answers the same way first: one after another, a second apart.
       report: /\*\*Answer\.\*\* No: server_async_time_sleep\.py served \d+ of 10 clients on 1 thread, answered one after another, about 1\.\d\d s apart/,
     },
@@ -72,13 +72,20 @@ describe('classroom: students\' own servers, socklab check, reports in Portugues
       file: 'examples/erros/server_async_readexactly.py',
       exit: 3,
       mistakes: ['never-answers'],
-      says: /O servidor esperou mais do que o cliente manda, e os dois lados esperaram um pelo outro \(o deadlock do notebook, na forma asyncio\).*readexactly\(n\) espera todos os n bytes/,
+      says: /O servidor esperou mais do que o cliente manda, e os dois lados esperaram um pelo outro \(o deadlock do notebook, na forma asyncio\).*readexactly\(n\) espera todos os n bytes.* Quando os clientes desistiram, 10 conexões ficaram em CLOSE_WAIT do lado do servidor: o handler nunca passou da leitura para o close/,
       lang: 'pt-BR',
     },
     { file: 'examples/erros/server_async_sem_serve_forever.py', exit: 3, mistakes: ['exits'], says: /ended at once \(exit 0\) without staying to listen: .*serve_forever/ },
     // Look-alikes: blocking and closing late (not never); closing without wait_closed (no mistake at all).
     { file: 'test/fixtures/python/time_sleep_close_late.py', exit: 3, mistakes: ['blocking'], says: /closed late, not never|served one after another/ },
     { file: 'test/fixtures/python/no_wait_closed.py', exit: 0, mistakes: [], says: /^Yes: no_wait_closed\.py served 10 of 10 clients on 1 thread/m },
+    // No answer either, but the requests were never read: the probe sees them in the receive queues.
+    {
+      file: 'test/fixtures/python/accepts_never_reads.py',
+      exit: 3,
+      mistakes: ['never-answers'],
+      says: /their requests sat unread in the server's receive queues \([\d,]+ bytes on 10 connections\): the program never read them\..* When the clients gave up, 10 connections stayed in CLOSE_WAIT on the server's side: the program got to neither its read nor its close\./,
+    },
   ];
   for (const m of MISTAKES) {
     it(`check on ${path.basename(m.file)}: ${m.mistakes.length > 0 ? `diagnoses ${m.mistakes.join(', ')} and nothing else` : 'no diagnosis: it is not a mistake'}`, () => {

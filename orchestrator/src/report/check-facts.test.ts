@@ -3,12 +3,15 @@ import assert from 'node:assert/strict';
 import { sayMistake, type Mistake } from './check-facts.js';
 
 describe("a check's diagnoses say what was measured, and no more", () => {
-  const never = (unread: { sockets: number; bytes: number } | null): Mistake => ({ kind: 'never-answers', waited: 10, readTimeoutMs: 10_000, loopWaits: true, unread });
+  const never = (unread: { sockets: number; bytes: number } | null, neverClosed = 0): Mistake => ({ kind: 'never-answers', waited: 10, readTimeoutMs: 10_000, loopWaits: true, unread, neverClosed });
 
   it('an answer that never came: requests read and more awaited, told apart from requests never read, by the receive queues', () => {
     const read = sayMistake(never({ sockets: 0, bytes: 0 }), 'en');
     assert.match(read, /^The 10 clients connected, sent their request and no answer came before their read timeout of 10\.0 s, while the server's loop waited idle in epoll, and nothing was left unread in the server's receive queues: it had read the requests\. The server waited for more than the client sends/);
     assert.match(read, /readexactly\(n\) for all n bytes/);
+    assert.doesNotMatch(read, /CLOSE_WAIT/);
+    // Left in CLOSE_WAIT as well: the same mistake's doing (a read that raised), not a missing close.
+    assert.match(sayMistake(never({ sockets: 0, bytes: 0 }, 10), 'en'), /When the clients gave up, 10 connections stayed in CLOSE_WAIT on the server's side: the handler never got past its read to its close/);
     const unread = sayMistake(never({ sockets: 10, bytes: 50 }), 'en');
     assert.match(unread, /their requests sat unread in the server's receive queues \(50 bytes on 10 connections\): the program never read them/);
     assert.doesNotMatch(unread, /waited for more than the client sends|deadlock/);
