@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { PROBE_METRICS, SERVER_METRICS, SWARM_METRICS } from '@socklab/shared';
-import { DATASOURCE, dashboards, queriesOf } from './dashboards.js';
+import { BLOCKED_TITLE, DATASOURCE, dashboards, queriesOf } from './dashboards.js';
 import { DASHBOARDS_DIR, dashboardJson } from './generate.js';
 
 const GRAFANA = path.resolve(DASHBOARDS_DIR, '..');
@@ -65,13 +65,20 @@ describe('Grafana dashboards, as code', () => {
   it('the overview has the panels a teacher looks for; the run view takes a run id', () => {
     const d = dashboards();
     const titles = (d.overview?.panels ?? []).map((p) => (p as { title?: string }).title);
-    for (const t of ['Connections accepted per second', 'Client outcomes per second', 'How full each accept queue is', 'ListenOverflows and ListenDrops per second', 'Half-open handshakes (SYN_RECV)', 'Threads of each server (its own)', 'Where the threads of $server are blocked', 'Resident memory of the server', 'CPU of the server', 'Connection time percentiles', 'Link shaping in effect']) {
+    for (const t of ['Connections accepted per second', 'Client outcomes per second', 'How full each accept queue is', 'ListenOverflows and ListenDrops per second', 'Half-open handshakes (SYN_RECV)', 'Threads of each server (its own)', BLOCKED_TITLE, 'Resident memory of the server', 'CPU of the server', 'Connection time percentiles', 'Link shaping in effect']) {
       assert.ok(titles.includes(t), t);
     }
     assert.deepEqual(d.run?.templating?.list?.map((v) => v.name), ['run', 'server']);
     assert.deepEqual(d.model?.templating?.list?.map((v) => v.name), ['model', 'run', 'server']);
-    const perServer = (d.overview?.panels ?? []).find((p) => (p as { title?: string }).title === 'Where the threads of $server are blocked') as { repeat?: string } | undefined;
+    const perServer = (d.overview?.panels ?? []).find((p) => (p as { title?: string }).title === BLOCKED_TITLE) as { repeat?: string } | undefined;
     assert.equal(perServer?.repeat, 'server', 'one small panel per server');
+    // Six calls at most (send, connect and the rest folded into other), and the runtime's threads apart: a dashed
+    // line on an axis of its own, so they do not set the scale the model's own threads are read on.
+    const blocked = perServer as unknown as { targets: Array<{ expr: string; legendFormat: string }>; fieldConfig: { overrides: Array<{ matcher: { options: string }; properties: Array<{ id: string; value: unknown }> }> } };
+    assert.match(blocked.targets[0]!.expr, /call!~"send\|connect\|other"\}\) or label_replace\(sum\(.*call=~"send\|connect\|other"\}\), "call", "other", "", ""\)$/);
+    const apart = blocked.fieldConfig.overrides.find((o) => o.matcher.options === blocked.targets[1]!.legendFormat)!;
+    assert.deepEqual(apart.properties.find((x) => x.id === 'custom.axisPlacement')?.value, 'right');
+    assert.deepEqual((apart.properties.find((x) => x.id === 'custom.stacking')?.value as { mode: string }).mode, 'none');
     const legends = (d.overview?.panels ?? []).flatMap((p) => ((p as { targets?: Array<{ legendFormat?: string }> }).targets ?? []).map((t) => t.legendFormat ?? ''));
     assert.ok(legends.every((l) => !/\{\{model\}\} \{\{server\}\}/.test(l)), 'one name per series, the server\'s');
     assert.equal(d.overview?.refresh, '1s');

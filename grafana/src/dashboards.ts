@@ -8,7 +8,7 @@ import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { LegendDisplayMode, LegendPlacement, StackingConfigBuilder, StackingMode, VisibilityMode, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
-import { PROBE_METRICS as P, SERVER_METRICS as S, SWARM_METRICS as W } from '@socklab/shared';
+import { BLOCKING_CALLS, PROBE_METRICS as P, SERVER_METRICS as S, SWARM_METRICS as W } from '@socklab/shared';
 
 /** The provisioned Prometheus datasource (grafana/provisioning/datasources/socklab.yaml). */
 export const DATASOURCE = { type: 'prometheus', uid: 'socklab-prometheus' } as const;
@@ -35,9 +35,17 @@ interface PanelSpec {
   readonly repeat?: string;
   /** The axis' top (1 for a fraction that cannot exceed it). */
   readonly max?: number;
+  /** Series with this legend are drawn apart from the stack: a dashed line on an axis of their own, on the right. */
+  readonly apart?: string;
 }
 
 const RATE = '$__rate_interval';
+
+/** The calls a server's threads panel folds into one series, other: it names accept, recv, sleep, poll and futex. */
+const FOLDED_CALLS = BLOCKING_CALLS.filter((c) => !['accept', 'recv', 'sleep', 'poll', 'futex'].includes(c)).join('|');
+/** The per-server threads panel (short enough for a quarter of the screen), and its runtime series' legend. */
+export const BLOCKED_TITLE = '$server: where its threads wait';
+const RUNTIME_SERIES = "runtime's threads";
 
 /** `{matchers}` from the dashboard's filter and a panel's own matchers; nothing when there are none. */
 const selector =
@@ -68,6 +76,15 @@ function timeseries(p: PanelSpec): TimeseriesBuilder {
       { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
       { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
       { id: 'custom.fillOpacity', value: 0 },
+    ]);
+  }
+  if (p.apart) {
+    b.overrideByName(p.apart, [
+      { id: 'custom.axisPlacement', value: 'right' },
+      { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
+      { id: 'custom.fillOpacity', value: 0 },
+      { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+      { id: 'color', value: { mode: 'fixed', fixedColor: 'text' } },
     ]);
   }
   for (const q of p.queries) b.withTarget(new DataqueryBuilder().expr(q.expr).legendFormat(q.legend));
@@ -147,15 +164,21 @@ function threadPanels(sel: ReturnType<typeof selector>): PanelSpec[] {
       queries: [{ expr: `sum by (phase) (${W.inFlightByPhase.name}${sel()})`, legend: '{{phase}}' }],
     },
     {
-      title: 'Where the threads of $server are blocked',
-      description: 'The server\'s own threads by the system call they wait in, read from /proc by the probe, stacked: accept (waiting for a client), recv (waiting for the client to speak), sleep (the io work), poll (an event loop waiting for any socket), futex (waiting for another thread). The runtime\'s threads are one band of their own. Threads in recv while the clients wait for a greeting are the notebook\'s deadlock.',
+      title: BLOCKED_TITLE,
+      description: `The server's own threads by the system call they wait in, read from /proc by the probe, stacked: accept (waiting for a client), recv (waiting for the client to speak), sleep (the io work), poll (an event loop waiting for any socket), futex (waiting for another thread), other (send, connect and the rest). The runtime's threads (V8, libuv) are the dashed line, on the right axis, apart from the model's. Threads in recv while the clients wait for a greeting are the notebook's deadlock.`,
       unit: 'short',
       stacked: true,
       width: 6,
       repeat: 'server',
+      apart: RUNTIME_SERIES,
       queries: [
-        { expr: `sum by (call) (${P.threadsBlocked.name}${sel('server=~"$server", owner!="runtime"')})`, legend: '{{call}}' },
-        { expr: `sum(${P.threadsBlocked.name}${sel('server=~"$server", owner="runtime"')})`, legend: 'runtime\'s threads' },
+        // The calls named, and the rest summed into one series labelled other (a relabelling alone would make
+        // several series of one name, which Prometheus refuses).
+        {
+          expr: `sum by (call) (${P.threadsBlocked.name}${sel(`server=~"$server", owner!="runtime", call!~"${FOLDED_CALLS}"`)}) or label_replace(sum(${P.threadsBlocked.name}${sel(`server=~"$server", owner!="runtime", call=~"${FOLDED_CALLS}"`)}), "call", "other", "", "")`,
+          legend: '{{call}}',
+        },
+        { expr: `sum(${P.threadsBlocked.name}${sel('server=~"$server", owner="runtime"')})`, legend: RUNTIME_SERIES },
       ],
     },
   ];

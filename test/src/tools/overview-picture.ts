@@ -25,7 +25,10 @@ type Panel = {
   maxPerRow?: number;
   gridPos?: { x: number; y: number; w: number; h: number };
   targets?: Target[];
-  fieldConfig?: { defaults?: { unit?: string; custom?: { stacking?: { mode?: string } } } };
+  fieldConfig?: {
+    defaults?: { unit?: string; max?: number; custom?: { stacking?: { mode?: string } } };
+    overrides?: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: unknown }> }>;
+  };
 };
 type Series = { metric: Record<string, string>; values: Array<[number, string]> };
 
@@ -35,8 +38,9 @@ const bound = (expr: string, vars: Record<string, string>): string =>
 
 async function range(expr: string, start: number, end: number): Promise<Series[]> {
   const q = `query=${encodeURIComponent(expr)}&start=${start}&end=${end}&step=2`;
-  const r = await fetch(`http://127.0.0.1:${PORT}/api/v1/query_range?${q}`);
-  return ((await r.json()) as { data: { result: Series[] } }).data.result;
+  const r = (await (await fetch(`http://127.0.0.1:${PORT}/api/v1/query_range?${q}`)).json()) as { data?: { result: Series[] }; error?: string };
+  if (!r.data) throw new Error(`Prometheus refused ${expr}: ${r.error ?? 'no data'}`);
+  return r.data.result;
 }
 
 async function instant(expr: string): Promise<Array<{ metric: Record<string, string> }>> {
@@ -67,28 +71,40 @@ function unitLabel(unit: string | undefined): (v: number) => string {
 /** One panel as SVG: its series over the window (stacked as the dashboard stacks them), in its unit. */
 async function drawPanel(p: Panel, title: string, vars: Record<string, string>, w: number, h: number, start: number, end: number): Promise<string> {
   const stacked = p.fieldConfig?.defaults?.custom?.stacking?.mode === 'normal';
+  // A series the dashboard draws apart (its override by name): a dashed line on the right axis, out of the stack.
+  const apart = new Set((p.fieldConfig?.overrides ?? []).filter((o) => o.matcher.id === 'byName' && o.properties.some((x) => x.id === 'custom.axisPlacement' && x.value === 'right')).map((o) => o.matcher.options));
   const series = [];
   for (const t of p.targets ?? []) {
     for (const s of await range(bound(t.expr ?? '', vars), start, end)) {
+      const name = legend(t.legendFormat ?? '', s.metric);
       series.push({
         type: 'line',
         showSymbol: false,
-        name: legend(t.legendFormat ?? '', s.metric),
-        ...(stacked && { stack: 'all', areaStyle: { opacity: 0.6 }, lineStyle: { width: 0.5 } }),
+        name,
+        ...(apart.has(name)
+          ? { yAxisIndex: 1, color: '#ccccdc', lineStyle: { type: 'dashed', width: 1.5 } }
+          : stacked && { stack: 'all', areaStyle: { opacity: 0.6 }, lineStyle: { width: 0.5 } }),
         data: s.values.map(([x, v]) => [Math.round((x - start) * 10) / 10, Number(v)]),
       });
     }
   }
+  // Grafana's list legend wraps onto as many lines as it needs (about 6.5 px a character at 10 px, plus the mark).
+  const perLine = w * 46 - 24;
+  const legendWidth = series.reduce((a, s) => a + 34 + 6.5 * s.name.length, 0);
+  const legendLines = Math.max(1, Math.ceil(legendWidth / perLine));
+  // The panel's own top, as Grafana keeps it (a share of a queue past 100%, which the kernel can briefly show, is cut there).
+  const top = p.fieldConfig?.defaults?.max;
+  const axis = (formatter: (v: number) => string) => ({ type: 'value', ...(top !== undefined && { max: top }), axisLabel: { formatter }, splitLine: { lineStyle: { color: '#2c3235' } } });
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: w * 46, height: h * 30 });
   chart.setOption({
     animation: false,
     title: { text: title, left: 8, top: 4, textStyle: { fontSize: w <= 6 ? 11 : 13, color: '#ccccdc' } },
     backgroundColor: '#181b1f',
     textStyle: { color: '#ccccdc' },
-    legend: { bottom: 0, type: 'scroll', textStyle: { color: '#ccccdc', fontSize: 10 } },
-    grid: { left: 64, right: 16, top: 36, bottom: 40 },
+    legend: { bottom: 0, type: 'plain', itemGap: 8, textStyle: { color: '#ccccdc', fontSize: 10 } },
+    grid: { left: 64, right: apart.size > 0 ? 40 : 16, top: 36, bottom: 24 + 16 * legendLines },
     xAxis: { type: 'value', min: 0, max: Math.round(end - start), axisLabel: { formatter: '{value}s' }, splitLine: { lineStyle: { color: '#2c3235' } } },
-    yAxis: { type: 'value', axisLabel: { formatter: unitLabel(p.fieldConfig?.defaults?.unit) }, splitLine: { lineStyle: { color: '#2c3235' } } },
+    yAxis: apart.size > 0 ? [axis(unitLabel(p.fieldConfig?.defaults?.unit)), { ...axis(unitLabel(p.fieldConfig?.defaults?.unit)), splitLine: { show: false } }] : axis(unitLabel(p.fieldConfig?.defaults?.unit)),
     series,
   });
   const svg = chart.renderToSVGString();
