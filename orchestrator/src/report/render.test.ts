@@ -151,6 +151,9 @@ describe('reports, rendered from results alone', () => {
     assert.match(md, /^Etapa do roteiro 1\.2 \(reproduz servergargalo\.py/m);
     assert.equal(WORDS['pt-BR'].stage('notebook'), 'Do notebook do curso sobre sockets');
     assert.equal(WORDS.en.stage('talk'), "From the course's talk on concurrency");
+    // What is missing, framed in the language; the engine's and the OS's own words kept.
+    assert.equal(WORDS['pt-BR'].missingLine('container stats: none'), 'estatísticas do contêiner: nenhuma');
+    assert.equal(WORDS['pt-BR'].missingLine('cleanup: connect ECONNREFUSED /var/run/docker.sock'), 'limpeza: connect ECONNREFUSED /var/run/docker.sock');
     // Expectations' bounds in the language's numbers, as the measured values beside them.
     const bounds = { ...r, plan: { ...r.plan, scenario: { ...r.plan.scenario, expect: { completionMs: { min: 1500.5, max: 20000 } } } } };
     assert.match(renderMarkdown(reportModel({ ...bounds, expectations: checkExpectations(bounds) }, 'pt-BR')), /\| 1 \| completionMs \| 1\.500,5\.\.20\.000 \| 12\.0\d\d(,\d+)? \| sim \|/);

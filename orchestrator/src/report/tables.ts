@@ -88,15 +88,15 @@ export function expectationsTable(r: Results, lang: Lang): Table | null {
 /** What is missing, per trial and role, so a reader knows which numbers are absent and why. */
 export function missingData(r: Results, lang: Lang = 'en'): string[] {
   const w = WORDS[lang];
-  const out: string[] = [...r.problems];
+  const out: string[] = r.problems.map((x) => w.missingLine(x));
   for (const t of r.trials) {
     for (const s of t.servers) {
       for (const [part, c] of [['metrics', s.reads?.server], ['probe', s.reads?.probe]] as const) {
         if (c && (c.failed > 0 || c.ok === 0)) out.push(`${w.missingOf(t.id, 'server', s.name)}: ${w.readsFailed(part, c, fmt(lang))}`);
       }
-      for (const m of s.missing) out.push(`${w.missingOf(t.id, 'server', s.name)}: ${m}`);
+      for (const m of s.missing) out.push(`${w.missingOf(t.id, 'server', s.name)}: ${w.missingLine(m)}`);
     }
-    for (const sw of t.swarms) for (const m of sw.missing) out.push(`${w.missingOf(t.id, 'swarm', sw.name)}: ${m}`);
+    for (const sw of t.swarms) for (const m of sw.missing) out.push(`${w.missingOf(t.id, 'swarm', sw.name)}: ${w.missingLine(m)}`);
   }
   if (r.interrupted) out.push(w.interruptedRun);
   return out;

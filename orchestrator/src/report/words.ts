@@ -28,6 +28,8 @@ const en = {
   missing: 'Missing data',
   missingOf: (trial: string, role: 'server' | 'swarm', name: string): string => `trial ${trial}, ${role} ${name}`,
   interruptedRun: 'the run was interrupted: later trials did not run',
+  /** A missing-data line as results.json keeps it ("what: detail", the detail as the engine or the OS said it). */
+  missingLine: (line: string): string => line,
   readsFailed: (part: 'metrics' | 'probe', c: ReadCount, f: Fmt): string =>
     `${part === 'metrics' ? "its own metrics (the sampler's readings)" : "the kernel's view (the probe's readings)"}: ${
       c.ok === 0 ? 'no reading at all' : `${f.num(c.failed, 0)} of ${f.count(c.ok + c.failed, { one: 'reading', other: 'readings' })} failed, gaps in its charts`
@@ -136,6 +138,12 @@ const pt: Words = {
   missing: 'Dados ausentes',
   missingOf: (trial: string, role: 'server' | 'swarm', name: string): string => `ensaio ${trial}, ${role === 'server' ? 'servidor' : 'clientes'} ${name}`,
   interruptedRun: 'a execução foi interrompida: os ensaios seguintes não rodaram',
+  missingLine: (line) => {
+    const whole: Record<string, string> = { 'container stats: none': 'estatísticas do contêiner: nenhuma', 'the swarm did not finish: no summary': 'os clientes não terminaram: nenhum resumo' };
+    const what: Record<string, string> = { 'figures at rest': 'números em repouso', samples: 'amostras', 'container stats': 'estatísticas do contêiner', summary: 'resumo', 'live view targets': 'alvos da visão ao vivo', cleanup: 'limpeza' };
+    const i = line.indexOf(': ');
+    return whole[line] ?? (i > 0 && what[line.slice(0, i)] ? `${what[line.slice(0, i)]}${line.slice(i)}` : line);
+  },
   readsFailed: (part, c, f) =>
     `${part === 'metrics' ? 'suas próprias métricas (as leituras do sampler)' : 'a visão do kernel (as leituras do probe)'}: ${
       c.ok === 0 ? 'nenhuma leitura' : `${f.num(c.failed, 0)} de ${f.count(c.ok + c.failed, { one: 'leitura', other: 'leituras' })} falharam, lacunas nos seus gráficos`
