@@ -266,6 +266,9 @@ describe('every built-in scenario: its report answers its question first, in the
       assert.match(mdPt, /\*\*Resposta\.\*\* /);
       assert.doesNotMatch(mdPt, /\b\d+\.\d{1,2} (s|MiB|KiB|ms)\b/, 'Portuguese numbers in the Portuguese report');
       assert.doesNotMatch(stated(mdPt), /(^|[\s(|])\?($|[\s),.;:|])/m, `${name}: a "?" where a figure should be (pt-BR)`);
+      // No English left in the Portuguese prose (tables keep the outcomes' and kernel's names; links their files).
+      const prose = mdPt.split('\n').filter((l) => !/^(\||!\[)/.test(l)).join('\n');
+      assert.doesNotMatch(prose, /\b(the|were|was|its own|answered|after they|readings?|failed|clients? (started|connected))\b/i, `${name}: English in the Portuguese report`);
       if (!browser) return t.skip('no chromium here: the pages were not opened');
       for (const lang of ['pt-BR', 'en'] as const) {
         if (lang === 'en') assert.equal(socklab(['report', run], {}, 60_000).status, 0);
