@@ -68,13 +68,16 @@ function render(option: Echarts.EChartsOption, lang: Lang, height = HEIGHT): str
   void lang;
   const chart = echartsLib().init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
   try {
+    // A chart's own title and legend add to the shared layout, never replace it (a title given alone took
+    // ECharts' 18 px default and ran into the legend below it).
+    const { title, legend, ...rest } = option as { title?: Record<string, unknown>; legend?: Record<string, unknown> };
     chart.setOption({
       animation: false,
       textStyle: { fontFamily: 'system-ui, sans-serif' },
-      title: { left: 'center', top: 6, textStyle: { fontSize: 14 } },
-      legend: { top: 32, left: 'center', itemGap: 14, textStyle: { fontSize: 12 } },
       grid: { left: 72, right: 72, top: 76, bottom: 56 },
-      ...option,
+      ...rest,
+      title: { left: 'center', top: 6, ...title, textStyle: { fontSize: 14, ...(title?.textStyle as object) } },
+      legend: { top: 32, left: 'center', itemGap: 14, ...legend, textStyle: { fontSize: 12, ...(legend?.textStyle as object) } },
     });
     return chart.renderToSVGString();
   } finally {

@@ -70,7 +70,7 @@ export async function look(browser: Browser, file: string, png: string): Promise
   return { errors, charts, answer };
 }
 
-/** Pairs of text boxes in one chart that cover each other (more than a quarter of the smaller one). */
+/** Pairs of text boxes in one chart that touch: more than a pixel of one inside the other, either way (a title's descenders on the legend below it count). */
 export function overlaps(c: ChartSeen): string[] {
   const out: string[] = [];
   for (let i = 0; i < c.texts.length; i += 1) {
@@ -79,8 +79,7 @@ export function overlaps(c: ChartSeen): string[] {
       const b = c.texts[j]!;
       const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
       const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-      if (w <= 0 || h <= 0) continue;
-      if (w * h > 0.25 * Math.min(a.w * a.h, b.w * b.h)) out.push(`${c.id}: "${a.text}" over "${b.text}"`);
+      if (w > 1 && h > 1) out.push(`${c.id}: "${a.text}" over "${b.text}" (${Math.round(w)}×${Math.round(h)} px)`);
     }
   }
   return out;
