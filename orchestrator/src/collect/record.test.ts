@@ -19,12 +19,13 @@ describe("a server's readings, counted", () => {
   it('failures before a part first answered (still starting) and after the server died are not missing data', () => {
     const r = new ServerRecord(plan);
     // Both refused while starting (1, 2); the server answers from 3, the probe from 4; each fails once while the
-    // server lives (5, 6); both answer at 6.5; it is killed then, and everything fails after it, though the
-    // engine tells of the death only at 9.
-    const lines: Array<[number, boolean, boolean]> = [[1, false, false], [2, false, false], [3, true, false], [4, true, true], [5, false, true], [6, true, false], [6.5, true, true], [7, false, false], [8, false, false], [10, false, false]];
+    // server lives (5, 6); the metrics stop answering at 6.2 (too busy), the probe answers last at 6.5; it is
+    // killed then, and everything fails after it, though the engine tells of the death only at 9.
+    const lines: Array<[number, boolean, boolean]> = [[1, false, false], [2, false, false], [3, true, false], [4, true, true], [5, false, true], [6, true, false], [6.2, false, true], [6.5, false, true], [7, false, false], [8, false, false], [10, false, false]];
     for (const [t, s, p] of lines) r.add(line(t, s, p));
     r.died = { code: 137, oomKilled: true, at: 9 };
-    assert.deepEqual(r.result().reads, { server: { ok: 4, failed: 1, lastError: 'ECONNREFUSED' }, probe: { ok: 3, failed: 1, lastError: 'ECONNRESET' } });
+    // The metrics' last failures (5, 6.2, 6.5) came while the probe still answered: gaps of a live server.
+    assert.deepEqual(r.result().reads, { server: { ok: 3, failed: 3, lastError: 'ECONNREFUSED' }, probe: { ok: 4, failed: 1, lastError: 'ECONNRESET' } });
   });
 
   it('a part that never answered has no reading at all; a server of one\'s own has no metrics to count', () => {

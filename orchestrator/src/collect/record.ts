@@ -22,6 +22,8 @@ export class ServerRecord {
   private readonly failedAt: { server: Failure[]; probe: Failure[] } = { server: [], probe: [] };
   private firstProbeLine: number | undefined;
   private lastProbeLine: number | undefined;
+  /** Lines that carried a probe reading (one reading shared by two lines counts twice, as failures count lines). */
+  private probeLinesOk = 0;
   shaping: ShapingAnswer | null = null;
   sysctls: Readonly<Record<string, string>> | null = null;
   died: ExitReport | null = null;
@@ -41,6 +43,7 @@ export class ServerRecord {
     if (d.probe) {
       this.firstProbeLine ??= d.t;
       this.lastProbeLine = d.t;
+      this.probeLinesOk += 1;
     }
     if (d.probe && d.probe.t !== this.probe[this.probe.length - 1]?.t) this.probe.push(d.probe);
     else if (!d.probe) {
@@ -86,15 +89,17 @@ export class ServerRecord {
    * died, what failed after its part's last answer is counted as after the death.
    */
   private reads(): NonNullable<ServerResult['reads']> {
-    // A server that died: the engine tells of it a little after the kill, so its end is its part's last answer.
-    const counted = (all: readonly Failure[], ok: number, first: number | undefined, last: number | undefined): ReadCount => {
-      const end = this.died ? Math.min(this.died.at ?? Infinity, last ?? Infinity) : Infinity;
-      const failed = first === undefined ? [] : all.filter((x) => x.t > first && x.t < end);
+    // A server that died: the engine tells of it a little after the kill, and the probe (in its PID namespace) ends
+    // with it, so the probe's last answer is the death's clock for both parts. A server too busy to answer its
+    // metrics before then has gaps that count.
+    const end = this.died ? Math.min(this.died.at ?? Infinity, this.lastProbeLine ?? Infinity) : Infinity;
+    const counted = (all: readonly Failure[], ok: number, first: number | undefined): ReadCount => {
+      const failed = first === undefined ? [] : all.filter((x) => x.t > first && x.t <= end);
       return { ok, failed: failed.length, lastError: (failed[failed.length - 1] ?? all[all.length - 1])?.error ?? null };
     };
     return {
-      server: this.plan.userServer ? null : counted(this.failedAt.server, this.samples.length, this.samples[0]?.t, this.samples[this.samples.length - 1]?.t),
-      probe: counted(this.failedAt.probe, this.probe.length, this.firstProbeLine, this.lastProbeLine),
+      server: this.plan.userServer ? null : counted(this.failedAt.server, this.samples.length, this.samples[0]?.t),
+      probe: counted(this.failedAt.probe, this.probeLinesOk, this.firstProbeLine),
     };
   }
 

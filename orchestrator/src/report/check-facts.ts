@@ -39,8 +39,8 @@ export type Mistake =
       readonly waited: number;
       readonly readTimeoutMs: number | null;
       readonly loopWaits: boolean;
-      /** The server's receive queues while the clients waited: their requests still there unread, or read (null: not seen). */
-      readonly unread: { readonly sockets: number; readonly bytes: number } | null;
+      /** The server's receive queues while the clients waited (ServerMeasures' unread; null: not seen). */
+      readonly unread: ServerMeasures['unread'];
       /** Connections still in CLOSE_WAIT at the end: the handler never got past its read to its close. */
       readonly neverClosed: number;
     }
@@ -110,7 +110,7 @@ function mistakesOf(r: Results, s: ServerMeasures, challenge: TrialMeasures | nu
   const left = s.closeWaitEnd ?? 0;
   if (connected > 0 && answered === 0 && !blocked) {
     // Connections left in CLOSE_WAIT then are the same mistake's: the handler never got past its read to its close.
-    out.push({ kind: 'never-answers', waited: connected, readTimeoutMs: c.readTimeoutMs, loopWaits: idle, unread: s.unreadPeak, neverClosed: left });
+    out.push({ kind: 'never-answers', waited: connected, readTimeoutMs: c.readTimeoutMs, loopWaits: idle, unread: s.unread, neverClosed: left });
   } else if (left > 0) {
     // Still in CLOSE_WAIT once the server had been left alone for a while (the nervous run waits for its sockets to
     // settle): never closed. A late close drains meanwhile.
@@ -171,26 +171,28 @@ export function sayMistake(m: Mistake, lang: Lang): string {
 function neverAnswers(m: Extract<Mistake, { kind: 'never-answers' }>, lang: Lang): string {
   const f = fmt(lang);
   const N = NOUNS[lang];
-  const unreadNow = m.unread !== null && m.unread.sockets > 0;
+  // Most readings found their requests unread: never read. None did: read. Some did: nothing is claimed.
+  const unreadNow = m.unread !== null && m.unread.withUnread * 2 > m.unread.readings;
+  const readAll = m.unread !== null && m.unread.withUnread === 0;
   const left = f.count(m.neverClosed, N.connection);
   const closed = m.neverClosed === 0
     ? ''
     : lang === 'pt-BR'
       ? unreadNow
         ? ` Quando os clientes desistiram, ${left} ficaram em CLOSE_WAIT do lado do servidor: o programa não chegou nem a ler, nem a fechar.`
-        : ` Quando os clientes desistiram, ${left} ficaram em CLOSE_WAIT do lado do servidor: o handler nunca passou da leitura para o close (readexactly levanta IncompleteReadError no EOF, e um handler que termina numa exceção não fecha nada).`
+        : ` Quando os clientes desistiram, ${left} ficaram em CLOSE_WAIT do lado do servidor: o handler nunca passou da leitura para o close (readexactly levanta IncompleteReadError no EOF, e este Python não fechou a conexão de um handler que terminou numa exceção).`
       : unreadNow
         ? ` When the clients gave up, ${left} stayed in CLOSE_WAIT on the server's side: the program got to neither its read nor its close.`
-        : ` When the clients gave up, ${left} stayed in CLOSE_WAIT on the server's side: the handler never got past its read to its close (readexactly raises IncompleteReadError at EOF, and a handler that ends in an exception closes nothing).`;
+        : ` When the clients gave up, ${left} stayed in CLOSE_WAIT on the server's side: the handler never got past its read to its close (readexactly raises IncompleteReadError at EOF, and this Python did not close the connection of a handler that ended in an exception).`;
   if (lang === 'pt-BR') {
     const clients = `Os ${f.count(m.waited, N.client)} conectaram, enviaram a requisição e nenhuma resposta veio até o read timeout${m.readTimeoutMs ? ` de ${f.secs(m.readTimeoutMs)}` : ''}${m.loopWaits ? ', enquanto o laço do servidor esperava ocioso em epoll' : ''}`;
     if (unreadNow) return `${clients}; as requisições ficaram sem ser lidas nas filas de recepção do servidor (${f.count(m.unread!.bytes, BYTES)} em ${f.count(m.unread!.sockets, N.connection)}): o programa nunca as leu. Leia a requisição (await reader.readline()) antes de esperar qualquer outra coisa, e responda.${closed}`;
-    const queues = m.unread !== null ? ', e nada ficou sem ler nas filas de recepção do servidor: ele leu as requisições' : '';
+    const queues = readAll ? ', e nada ficou sem ler nas filas de recepção do servidor: ele leu as requisições' : '';
     return `${clients}${queues}. O servidor esperou mais do que o cliente manda, e os dois lados esperaram um pelo outro (o deadlock do notebook, na forma asyncio): await reader.read() sem tamanho espera o cliente fechar (EOF), readexactly(n) espera todos os n bytes, readline() espera uma quebra de linha que pode nunca vir. Leia o que o cliente manda (await reader.readline() se ele manda a linha, ou reader.read(1024)) e responda.${closed}`;
   }
   const clients = `The ${f.count(m.waited, N.client)} connected, sent their request and no answer came before their read timeout${m.readTimeoutMs ? ` of ${f.secs(m.readTimeoutMs)}` : ''}${m.loopWaits ? ", while the server's loop waited idle in epoll" : ''}`;
   if (unreadNow) return `${clients}; their requests sat unread in the server's receive queues (${f.count(m.unread!.bytes, BYTES)} on ${f.count(m.unread!.sockets, N.connection)}): the program never read them. Read the request (await reader.readline()) before waiting for anything else, and answer it.${closed}`;
-  const queues = m.unread !== null ? ", and nothing was left unread in the server's receive queues: it had read the requests" : '';
+  const queues = readAll ? ", and nothing was left unread in the server's receive queues: it had read the requests" : '';
   return `${clients}${queues}. The server waited for more than the client sends, and each side waited for the other (the notebook's deadlock, in its asyncio form): an await reader.read() with no size waits for the client to close (EOF), readexactly(n) for all n bytes, readline() for a newline it may never send. Read what the client sends (await reader.readline() if it sends a line, or reader.read(1024)) and answer it.${closed}`;
 }
 

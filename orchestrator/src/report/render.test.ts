@@ -153,6 +153,7 @@ describe('reports, rendered from results alone', () => {
     assert.equal(WORDS.en.stage('talk'), "From the course's talk on concurrency");
     // What is missing, framed in the language; the engine's and the OS's own words kept.
     assert.equal(WORDS['pt-BR'].missingLine('container stats: none'), 'estatísticas do contêiner: nenhuma');
+    assert.equal(WORDS['pt-BR'].missingLine('figures at rest: none within 5000 ms'), 'números em repouso: nenhuma leitura completa em 5000 ms');
     assert.equal(WORDS['pt-BR'].missingLine('cleanup: connect ECONNREFUSED /var/run/docker.sock'), 'limpeza: connect ECONNREFUSED /var/run/docker.sock');
     // Expectations' bounds in the language's numbers, as the measured values beside them.
     const bounds = { ...r, plan: { ...r.plan, scenario: { ...r.plan.scenario, expect: { completionMs: { min: 1500.5, max: 20000 } } } } };

@@ -42,14 +42,14 @@ const between = (a: number | null, b: number | null): string => (a !== null && f
 /** O que mostra o jeito como as respostas de um servidor vieram, como medido: nada se diz de uma forma que não teve. */
 function workShape(r: WorkRow): string {
   const doing = r.work?.kind === 'cpu' ? 'calcular' : 'esperar';
-  const cores = r.cpus === null ? 'os núcleos da máquina' : f.count(r.cpus, N.core);
+  const cores = r.cpus === null ? 'os núcleos da máquina' : `${f.num(r.cpus, 2)} ${r.cpus === 1 ? N.core.one : N.core.other}`;
   switch (r.shape) {
     case 'together-early':
       return ` ${r.name}: ${doing} não o travou: as ${f.num(r.ok, 0)} requisições estiveram em atendimento ao mesmo tempo.`;
     case 'together-late':
       return ` ${r.name}: suas ${f.num(r.ok, 0)} requisições dividiram ${cores}, cada uma na sua vez, então nenhuma terminou cedo e todas terminaram juntas.`;
     case 'staircase':
-      return ` ${r.name}: ${doing} prendeu ${r.model === 'event-loop' ? 'o laço' : 'a thread'}, que respondeu uma requisição a cerca de cada ${f.secs(r.gapMs)}, em escada.`;
+      return ` ${r.name}: ${doing} prendeu ${r.model === 'event-loop' ? 'o laço' : 'a thread'}, que respondeu cerca de uma requisição a cada ${f.secs(r.gapMs)}, em escada.`;
     case 'spread':
       return '';
   }

@@ -141,6 +141,8 @@ const pt: Words = {
   missingLine: (line) => {
     const whole: Record<string, string> = { 'container stats: none': 'estatísticas do contêiner: nenhuma', 'the swarm did not finish: no summary': 'os clientes não terminaram: nenhum resumo' };
     const what: Record<string, string> = { 'figures at rest': 'números em repouso', samples: 'amostras', 'container stats': 'estatísticas do contêiner', summary: 'resumo', 'live view targets': 'alvos da visão ao vivo', cleanup: 'limpeza' };
+    const atRest = /^figures at rest: none within (\d+) ms$/.exec(line);
+    if (atRest) return `números em repouso: nenhuma leitura completa em ${atRest[1]} ms`;
     const i = line.indexOf(': ');
     return whole[line] ?? (i > 0 && what[line.slice(0, i)] ? `${what[line.slice(0, i)]}${line.slice(i)}` : line);
   },

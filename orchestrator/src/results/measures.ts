@@ -106,10 +106,11 @@ export interface ServerMeasures {
   readonly closeWaitPeak: number | null;
   readonly closeWaitEnd: number | null;
   /**
-   * While its clients ran: the most of its accepted connections holding bytes it had not read (its receive
-   * queues), with those bytes; null when the probe did not read them (an older probe).
+   * Its receive queues while its clients ran, over the probe's readings that saw accepted connections: how many
+   * readings, how many found bytes it had not read, and the most connections (with their bytes) holding some.
+   * null when no such reading was taken (nothing accepted, or an older probe).
    */
-  readonly unreadPeak: { readonly sockets: number; readonly bytes: number } | null;
+  readonly unread: { readonly readings: number; readonly withUnread: number; readonly sockets: number; readonly bytes: number } | null;
   /** Threads the probe saw blocked in recv on an empty socket for a while (the most at once). */
   readonly stalledRecvPeak: number | null;
   /**
@@ -158,12 +159,12 @@ export function medianGap(ends: readonly number[]): number | null {
 const max = (xs: readonly number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-/** The reading, between `from` and `to`, with the most connections holding unread bytes (none read: null). */
-function unreadPeak(probe: readonly ProbeSample[], from: number, to: number): ServerMeasures['unreadPeak'] {
-  const seen = probe.filter((p) => p.t >= from && p.t <= to && p.unreadSockets !== undefined);
+/** The receive queues of accepted connections between `from` and `to`, over the readings that saw some. */
+function unreadOf(probe: readonly ProbeSample[], from: number, to: number): ServerMeasures['unread'] {
+  const seen = probe.filter((p) => p.t >= from && p.t <= to && p.established > 0 && p.unreadSockets !== undefined);
   if (seen.length === 0) return null;
   const top = seen.reduce((a, p) => ((p.unreadSockets ?? 0) > (a.unreadSockets ?? 0) ? p : a));
-  return { sockets: top.unreadSockets ?? 0, bytes: top.unreadBytes ?? 0 };
+  return { readings: seen.length, withUnread: seen.filter((p) => (p.unreadSockets ?? 0) > 0).length, sockets: top.unreadSockets ?? 0, bytes: top.unreadBytes ?? 0 };
 }
 
 /** Each connection of a swarm on the trial's clock (its own start moved to the trial's time zero). */
@@ -345,7 +346,7 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     cpuCoresPeak: max(cpu.map((c) => c.cores)),
     closeWaitPeak: max(s.probe.map((p) => p.closeWait)),
     closeWaitEnd: s.probe[s.probe.length - 1]?.closeWait ?? null,
-    unreadPeak: unreadPeak(s.probe, own, end),
+    unread: unreadOf(s.probe, own, end),
     stalledRecvPeak: max(s.probe.map((p) => p.stalledRecv)),
     ownWhere: ownWhere(s, t0, end),
     idleAtEndMs: s.probe.length === 0 ? null : Math.max(0, (s.probe[s.probe.length - 1]?.t ?? end) - end),

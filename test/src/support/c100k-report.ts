@@ -2,7 +2,9 @@
  * The c100k report's answer held to its results.json: one check for the suite's small variant (c100k.test) and
  * for the 100,000 themselves (`npm run bench -- c100k`), so the full-size report is checked as the small one is.
  */
-import { trialMeasures, type Results } from '@socklab/orchestrator';
+import { fmt, trialMeasures, type Results } from '@socklab/orchestrator';
+
+const f = fmt('en');
 
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
@@ -26,11 +28,16 @@ export function c100kReportMismatches(md: string, t: Results['trials'][number]):
   const kernel = /The kernel's TCP buffers \([^)]*\) went from (.+?) at rest to (.+?) at most: (.+?) per connection held\./.exec(answer);
   if (s.tcpMemoryRestBytes === null || s.tcpMemoryPeakBytes === null || s.establishedPeak === null) out.push('results.json has no reading of the kernel\'s TCP buffers');
   else if (!kernel) out.push("the answer does not say what the kernel's TCP buffers held");
-  else if (kernel[3] !== kib(Math.max(0, s.tcpMemoryPeakBytes - s.tcpMemoryRestBytes) / s.establishedPeak)) out.push(`the kernel's buffers per connection: ${kernel[3]} in the answer`);
+  else {
+    const want = [f.size(s.tcpMemoryRestBytes), f.size(s.tcpMemoryPeakBytes), kib(Math.max(0, s.tcpMemoryPeakBytes - s.tcpMemoryRestBytes) / s.establishedPeak)];
+    if (kernel.slice(1, 4).join(' | ') !== want.join(' | ')) out.push(`the kernel's buffers (rest | most | per connection): ${kernel.slice(1, 4).join(' | ')} in the answer, ${want.join(' | ')} in results.json`);
+  }
   // The server's own growth per connection, as the table's rest→peak gives it.
   if (s.rssPeakBytes !== null && s.rssIdleBytes !== null) {
     const grew = /resident memory grew by ([\d.,]+ [KM]iB), ([\d.,]+ KiB) per connection/.exec(answer);
+    const want = [f.size(s.rssPeakBytes - s.rssIdleBytes), f.size((s.rssPeakBytes - s.rssIdleBytes) / n)];
     if (!grew) out.push("the answer does not say how the server's memory grew per connection");
+    else if (`${grew[1]} | ${grew[2]}` !== want.join(' | ')) out.push(`the server grew by ${grew[1]} | ${grew[2]} a connection in the answer, ${want.join(' | ')} in results.json`);
   }
   return out;
 }
