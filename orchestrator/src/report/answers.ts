@@ -133,7 +133,6 @@ export interface PolicyRow {
 }
 
 const growth = (s: ServerMeasures): number | null => (s.rssIdleBytes === null || s.rssPeakBytes === null ? null : s.rssPeakBytes - s.rssIdleBytes);
-const runtimeOf = (s: ServerMeasures): number | null => (s.userServer || s.allThreadsPeak === null || s.threadsPeak === null ? null : Math.max(0, s.allThreadsPeak - s.threadsPeak));
 
 function oneAtATime(s: ServerMeasures): Answer {
   const ends = okEnds(s.clients);
@@ -148,7 +147,7 @@ function oneThread(servers: readonly ServerMeasures[]): Answer {
     // Concurrent: the last ok client was answered well within the time it would take to serve them one by one.
     const together = firstMs !== null && lastMs !== null && lastMs - firstMs <= Math.max(500, 0.5 * firstMs);
     const apartMs = together ? null : medianGap(ends);
-    return { name: s.name, model: s.model, userServer: s.userServer, threads: s.threadsPeak, runtime: runtimeOf(s), inService: s.inServicePeak, ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs, lastMs, apartMs, together };
+    return { name: s.name, model: s.model, userServer: s.userServer, threads: s.threadsPeak, runtime: s.runtimeThreads, inService: s.inServicePeak, ok: s.clients.outcomes.ok, connections: s.clients.connections, firstMs, lastMs, apartMs, together };
   });
   const yes = rows.every((r) => r.threads === 1 && r.ok === r.connections && r.ok > 0 && r.together);
   return { kind: 'one-thread', yes, servers: rows.map(({ together: _, ...r }) => r) };
@@ -213,7 +212,7 @@ export function answerOf(t: TrialResult, f: TrialFacts): Answer {
     case 'threads':
       return {
         kind: 'threads',
-        servers: m.servers.map((s) => ({ name: s.name, model: s.model, userServer: s.userServer, peak: s.threadsPeak, inService: s.inServicePeak, runtime: runtimeOf(s), stack: s.stack, rssGrowth: growth(s) })),
+        servers: m.servers.map((s) => ({ name: s.name, model: s.model, userServer: s.userServer, peak: s.threadsPeak, inService: s.inServicePeak, runtime: s.runtimeThreads, stack: s.stack, rssGrowth: growth(s) })),
       };
     case 'one-thread':
       return oneThread(m.servers);

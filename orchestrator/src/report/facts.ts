@@ -144,8 +144,7 @@ function backlogFact(s: ServerMeasures, srv: ServerResult): ServerFact | null {
 
 function threadsFact(s: ServerMeasures): ServerFact | null {
   if (s.threadsIdle === null || s.threadsPeak === null) return null;
-  const runtime = s.userServer || s.allThreadsPeak === null ? null : Math.max(0, s.allThreadsPeak - s.threadsPeak);
-  return { kind: 'threads', userServer: s.userServer, idle: s.threadsIdle, peak: s.threadsPeak, runtime, inService: s.inServicePeak, stack: s.stack, rssIdle: s.rssIdleBytes, rssPeak: s.rssPeakBytes };
+  return { kind: 'threads', userServer: s.userServer, idle: s.threadsIdle, peak: s.threadsPeak, runtime: s.runtimeThreads, inService: s.inServicePeak, stack: s.stack, rssIdle: s.rssIdleBytes, rssPeak: s.rssPeakBytes };
 }
 
 function cpuFact(s: ServerMeasures): ServerFact | null {

@@ -106,6 +106,8 @@ describe('reports, rendered from results alone', () => {
     const md = renderMarkdown(reportModel(r));
     assert.match(md, /The server died during the run: exit 137: killed by the kernel because it ran out of memory \(OOM\), at its limit of 128\.0 MiB\. Before it died it had reached 2,600 threads of its own and [\d.]+ MiB resident/);
     assert.doesNotMatch(md, /speak first/);
+    // The runtime's threads beside the model's, sample by sample (7 of 8, then 8 of 2,608): not two peaks apart.
+    assert.match(md, /\| 1→2,600 \| 7 \|/);
     // The probe answered once and then failed with the server (its PID namespace's): after a kill there was
     // nothing left to read, so it is not missing data.
     assert.deepEqual(r.trials[0]!.servers[0]!.reads!.probe, { ok: 1, failed: 0, lastError: 'ECONNREFUSED' });

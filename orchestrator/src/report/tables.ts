@@ -46,7 +46,7 @@ export function serversTable(r: Results, lang: Lang, measures: ReadonlyMap<Trial
         f.num(s.listenOverflows, 0),
         f.num(s.synRecvPeak, 0),
         `${f.num(s.threadsIdle, 0)}→${f.num(s.threadsPeak, 0)}`,
-        s.userServer || s.allThreadsPeak === null || s.threadsPeak === null ? '-' : f.num(Math.max(0, s.allThreadsPeak - s.threadsPeak), 0),
+        s.runtimeThreads === null ? '-' : f.num(s.runtimeThreads, 0),
         stackText(s, lang),
         f.num(s.inServicePeak, 0),
         `${f.mib(s.rssIdleBytes)}→${f.mib(s.rssPeakBytes)}`,

@@ -77,8 +77,12 @@ export interface ServerMeasures {
   /** The model's own threads (or a program of one's own, whole) at rest and at the peak: what the course counts. */
   readonly threadsIdle: number | null;
   readonly threadsPeak: number | null;
-  /** Every thread of the process at the peak, the runtime's included (Node's V8 and libuv threads, say). */
-  readonly allThreadsPeak: number | null;
+  /**
+   * The runtime's own threads beside the model's (V8, libuv): each sample's threads less the model's in that same
+   * sample, at the median. Two peaks taken apart (the model's own peak is counted between samples) would differ by
+   * less, even by none. null for a program of one's own, whose threads are all its own.
+   */
+  readonly runtimeThreads: number | null;
   /** What one of its own threads' stacks costs (the median mapping and its resident part), when measured. */
   readonly stack: { readonly threads: number; readonly mappedBytes: number; readonly residentBytes: number } | null;
   readonly rssIdleBytes: number | null;
@@ -298,7 +302,6 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
   // A socklab model counts its own threads (named sl-*); a server of one's own is seen whole by the probe.
   const seenByProbe = s.probe.map((p) => p.ownThreads).filter((x): x is number => x !== null);
   const modelThreads = s.userServer ? seenByProbe : s.samples.map((x) => x.modelThreads);
-  const all = [...s.samples.map((x) => x.threads), ...s.probe.flatMap((p) => (p.threads === null ? [] : [p.threads]))];
   // A server of one's own has no metrics of its own: its resident memory is the probe's reading of its processes.
   const rss = s.userServer ? s.probe.flatMap((p) => (p.rssBytes === null ? [] : [p.rssBytes])) : s.samples.map((x) => x.rssBytes);
   const cpu = cpuSeries(s);
@@ -328,7 +331,7 @@ function serverMeasures(t: TrialResult, s: ServerResult): ServerMeasures {
     // program whole: when a thread explosion kills the server, one may have seen what the other missed.
     threadsPeak: max([...modelThreads, ...s.samples.map((x) => x.modelThreadsPeak)]),
     // Every thread, the runtime's too: the server's count, the probe's and the engine's tasks.
-    allThreadsPeak: max([...all, ...s.stats.map((x) => x.pids).filter((x) => x > 0)]),
+    runtimeThreads: s.userServer ? null : median(s.samples.map((x) => Math.max(0, x.threads - x.modelThreads))),
     stack: [...stacks].sort((a, b) => b.threads - a.threads)[0] ?? null,
     rssIdleBytes: rss[0] ?? null,
     rssPeakBytes: max(rss),
