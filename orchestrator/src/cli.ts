@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@socklab/shared';
 import { explainExit, SocklabError } from './errors.js';
 import { engineAddress } from './runtime/docker.js';
+import { socklabVersion } from './paths.js';
 import { registerBuild } from './commands/build.js';
 import { registerDown } from './commands/down.js';
 import { registerLab } from './commands/lab.js';
@@ -17,6 +18,7 @@ import { registerCluster } from './commands/cluster.js';
 const program = new Command()
   .name('socklab')
   .description('a containerized network lab for teaching how TCP servers behave under load')
+  .version(socklabVersion(), '-V, --version', 'print socklab\'s version')
   .exitOverride()
   .showHelpAfterError();
 registerRun(program);

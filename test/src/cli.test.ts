@@ -2,8 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { LABELS } from '@socklab/shared';
-import { DockerRuntime } from '@socklab/orchestrator';
+import { DockerRuntime, REPO_ROOT } from '@socklab/orchestrator';
 import { socklab } from './support/cli.js';
 
 /** The CLI with a minute at most: none of these commands runs an experiment. */
@@ -14,6 +16,15 @@ describe('socklab CLI, run as a user would', () => {
     const r = cli('--help');
     assert.equal(r.status, 0);
     for (const c of ['build', 'lab', 'down']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  });
+
+  it('says its version, as its package does', () => {
+    const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'orchestrator', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = cli(flag);
+      assert.equal(r.status, 0);
+      assert.equal(r.stdout.trim(), version);
+    }
   });
 
   it('rejects bad input with exit 2, naming the bad value and the valid ones, before touching Docker', () => {

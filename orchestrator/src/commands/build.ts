@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '@socklab/shared';
 import { BASE_MODES, buildImages, type BaseMode } from '../runtime/images.js';
 import { DockerRuntime } from '../runtime/docker.js';
+import { sayBuilt } from './first-use.js';
 
 export function registerBuild(program: Command): void {
   program
@@ -26,6 +27,6 @@ export function registerBuild(program: Command): void {
         verbose: o.verbose,
         log: (l) => console.error(`socklab build: ${l}`),
       });
-      console.error(`socklab build: ${built.length} images in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+      sayBuilt(built, t0);
     });
 }

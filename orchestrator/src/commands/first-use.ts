@@ -18,9 +18,13 @@ export function buildOnFirstUse(rt: ContainerRuntime): BuildImages {
   return async (missing) => {
     console.error(`socklab: ${missing.join(', ')} not built here yet: building socklab's images now (a few minutes, once; \`socklab build\` does the same)`);
     const t0 = performance.now();
-    const built = await buildImages(rt, automaticBuild());
-    console.error(`socklab build: ${built.length} images in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    sayBuilt(await buildImages(rt, automaticBuild()), t0);
   };
+}
+
+/** The build's last line, for `socklab build` and a first use alike. */
+export function sayBuilt(built: readonly unknown[], since: number): void {
+  console.error(`socklab build: ${built.length} images in ${((performance.now() - since) / 1000).toFixed(1)}s`);
 }
 
 /** The images `socklab lab` (the compose lab) runs, missing here. */

@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { IMAGES } from '@socklab/shared';
 import { EngineLostError, SocklabError } from '../errors.js';
-import { REPO_ROOT } from '../paths.js';
+import { REPO_ROOT, socklabVersion } from '../paths.js';
 import type { RunPlan } from '../plan/types.js';
 import { AttachedPrometheus, grafanaRunUrl, SCRAPED_WAIT_MS } from '../roles/prometheus.js';
 import { trialTargets } from '../plan/targets.js';
@@ -67,8 +65,8 @@ export async function checkImages(rt: ContainerRuntime, plan: RunPlan, build?: B
   throw new SocklabError(`image${missing.length > 1 ? 's' : ''} not here: ${missing.join(', ')}`, { hint: fixes.join('; ') });
 }
 
-function socklabVersion(): { version: string; commit: string | null } {
-  const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'orchestrator', 'package.json'), 'utf8')) as { version: string }).version;
+function versionAndCommit(): { version: string; commit: string | null } {
+  const version = socklabVersion();
   let commit: string | null = null;
   try {
     commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -116,7 +114,7 @@ async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions,
 
 /** What a run ran with and on: versions, engine, images, the kernel's shaping, sysctls, the seed, the times. */
 function manifestOf(plan: RunPlan, trials: readonly TrialResult[], engine: Manifest['engine'], images: Manifest['images'], startedAt: string): Manifest {
-  const { version, commit } = socklabVersion();
+  const { version, commit } = versionAndCommit();
   const servers = trials.flatMap((t) => t.servers);
   const first = servers.find((s) => s.shaping);
   return {
