@@ -109,6 +109,18 @@ const timeAxis = (lang: Lang, extra: Record<string, unknown> = {}): Record<strin
   ...extra,
 });
 
+/**
+ * The smallest round number at or above `x` (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten): an axis
+ * that ends there ends on a tick. One that ended at the data's own top (0.11 cores) drew that label over the
+ * round tick just below it (0.1).
+ */
+export function niceMax(x: number): number {
+  if (!(x > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(x));
+  const m = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((k) => k * p >= x * (1 - 1e-9)) ?? 10;
+  return Number((m * p).toPrecision(12));
+}
+
 /** A value axis named beside it (rotated), its line at the plot's left edge whatever the x range. */
 const valueAxis = (lang: Lang, name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   type: 'value',
@@ -220,7 +232,7 @@ function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, every
   ];
   const name = serverLabel(s);
   // The time axis reaches the kill, which the engine may tell of after the last reading.
-  const toKill = died === null ? {} : { max: (v: { max: number }) => Math.ceil(Math.max(v.max, died) * 2 + 0.2) / 2 };
+  const toKill = died === null ? {} : { max: (v: { max: number }) => niceMax(Math.max(v.max, died) + 0.1) };
   return {
     id: `threads-${t.id}-${s.name}`,
     title: w.threadsAlt(name),
@@ -232,7 +244,7 @@ function threadsMemory(t: TrialResult, s: ServerResult, m: ServerMeasures, every
           { left: 72, right: 40, top: 236, height: 118 },
         ],
         xAxis: [timeAxis(lang, { gridIndex: 0, name: '', axisLabel: { show: false }, ...toKill }), timeAxis(lang, { gridIndex: 1, ...toKill })],
-        yAxis: [valueAxis(lang, w.threads, { gridIndex: 0, minInterval: 1 }), valueAxis(lang, 'MiB', { gridIndex: 1, scale: true, ...(m.memoryLimitBytes !== null && s.stats.length > 0 && { max: (v: { max: number }) => Math.ceil(Math.max(v.max, MIB(m.memoryLimitBytes!) * 1.05)) }) })],
+        yAxis: [valueAxis(lang, w.threads, { gridIndex: 0, minInterval: 1 }), valueAxis(lang, 'MiB', { gridIndex: 1, scale: true, ...(m.memoryLimitBytes !== null && s.stats.length > 0 && { min: 0, max: (v: { max: number }) => niceMax(Math.max(v.max, MIB(m.memoryLimitBytes!) * 1.05)) }) })],
         series: series as Echarts.SeriesOption[],
       },
       lang,
@@ -276,7 +288,7 @@ function cpuOverTime(t: TrialResult, s: ServerResult, lang: Lang): Chart | null 
         title: { text: w.cpuTitle(name) },
         xAxis: timeAxis(lang),
         // At least a tenth of a core high: an idle server's millionths of a core are drawn as the flat line they are.
-        yAxis: valueAxis(lang, w.cores, { min: 0, max: (v: { max: number }) => Math.max(v.max, 0.1) }),
+        yAxis: valueAxis(lang, w.cores, { min: 0, max: (v: { max: number }) => niceMax(Math.max(v.max, 0.1)) }),
         series: [
           {
             type: 'line',

@@ -14,7 +14,7 @@ import { WORDS } from './words.js';
 import { checkExpectations } from '../results/expect.js';
 import { textWidth } from './text-width.js';
 import { renderHtml, renderMarkdown, renderText, reportModel } from './render.js';
-import { latencyBins, pointsOf } from './charts.js';
+import { latencyBins, niceMax, pointsOf } from './charts.js';
 import { answer as answerPt, compare as comparePt } from './say-pt.js';
 import { compare as compareEn } from './say-en.js';
 import { comparison } from './facts.js';
@@ -214,6 +214,12 @@ describe('how a server\'s answers came, from their end times alone', () => {
     assert.equal(answerShape(ten((i) => 1000 + 100 * i), 200), 'spread', 'two cores halving the steps: no staircase claimed');
     assert.equal(answerShape([200, 201], 200), 'spread', 'two answers show no shape');
     assert.equal(answerShape(ten((i) => 200 + i), null), 'spread', 'no work: nothing to compare with');
+  });
+});
+
+describe('axes that end on a tick', () => {
+  it('round tops: at or above the data, never a label squeezed over the tick below it', () => {
+    assert.deepEqual([0.11, 0.1, 1.01, 0.93, 2.6, 7, 13, 0.0004].map(niceMax), [0.12, 0.1, 1.2, 1, 3, 8, 15, 0.0004]);
   });
 });
 
