@@ -15,9 +15,6 @@ export class ServerRecord {
   readonly probe: ProbeSample[] = [];
   readonly stats: StatsSample[] = [];
   readonly missing: string[] = [];
-  serverErrors = 0;
-  probeErrors = 0;
-  lastProbeError = '';
   /** When each failed reading was taken: those after the server's death are not missing data, nothing was there. */
   private readonly failedAt: { server: Failure[]; probe: Failure[] } = { server: [], probe: [] };
   private firstProbeLine: number | undefined;
@@ -33,12 +30,19 @@ export class ServerRecord {
 
   constructor(readonly plan: ServerPlan) {}
 
+  /** How many readings of the server's own metrics failed so far. */
+  get serverErrors(): number {
+    return this.failedAt.server.length;
+  }
+
+  /** Why the probe's last reading that failed did, or '' when none has. */
+  get lastProbeError(): string {
+    return this.failedAt.probe[this.failedAt.probe.length - 1]?.error ?? '';
+  }
+
   add(d: DecodedLine): void {
     if (d.server) this.samples.push(d.server);
-    else {
-      this.serverErrors += 1;
-      this.failedAt.server.push({ t: d.t, error: d.serverError ?? 'no metrics' });
-    }
+    else this.failedAt.server.push({ t: d.t, error: d.serverError ?? 'no metrics' });
     // A fresh reading is taken per request; one the probe was already taking is shared, so skip a repeat.
     if (d.probe) {
       this.firstProbeLine ??= d.t;
@@ -46,11 +50,7 @@ export class ServerRecord {
       this.probeLinesOk += 1;
     }
     if (d.probe && d.probe.t !== this.probe[this.probe.length - 1]?.t) this.probe.push(d.probe);
-    else if (!d.probe) {
-      this.probeErrors += 1;
-      this.lastProbeError = d.probeError ?? 'no state';
-      this.failedAt.probe.push({ t: d.t, error: this.lastProbeError });
-    }
+    else if (!d.probe) this.failedAt.probe.push({ t: d.t, error: d.probeError ?? 'no state' });
     if (d.shaping && !this.shaping) this.shaping = d.shaping;
     if (d.sysctls && !this.sysctls) this.sysctls = d.sysctls;
     const still: typeof this.waiting = [];

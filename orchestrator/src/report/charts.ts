@@ -175,6 +175,7 @@ function acceptQueue(t: TrialResult, s: ServerResult, everyMs: number, lang: Lan
   // A limit far above what waited (511 against 5) would flatten the queue to its axis: the scale follows the
   // queue, and the legend names the limit instead of drawing it.
   const drawLimit = limit !== null && peak * 4 >= limit;
+  const limitText = limit === null ? '' : w.limit(fmt(lang).num(limit, 0));
   const name = serverLabel(s);
   return {
     id: `queue-${t.id}-${s.name}`,
@@ -187,14 +188,14 @@ function acceptQueue(t: TrialResult, s: ServerResult, everyMs: number, lang: Lan
         series: [
           {
             type: 'line',
-            name: limit !== null && !drawLimit ? `${w.queue} (${w.limit(fmt(lang).num(limit, 0))})` : w.queue,
+            name: limit !== null && !drawLimit ? `${w.queue} (${limitText})` : w.queue,
             step: 'end',
             showSymbol: false,
             connectNulls: false,
             color: '#1565c0',
             data: withGaps(s.probe.map((p) => ({ t: p.t, v: p.acceptQueue })), t0, everyMs),
             ...(drawLimit && {
-              markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: w.limit(fmt(lang).num(limit, 0)), position: 'insideEndTop' }, data: [{ yAxis: limit }] },
+              markLine: { symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed' }, label: { formatter: limitText, position: 'insideEndTop' }, data: [{ yAxis: limit }] },
             }),
           },
           { type: 'line', name: w.synRecv, step: 'end', showSymbol: false, connectNulls: false, color: '#8e24aa', data: withGaps(s.probe.map((p) => ({ t: p.t, v: p.synRecv })), t0, everyMs) },

@@ -6,7 +6,7 @@ import { trialFacts, type TrialFacts } from './facts.js';
 import { fmt, type Lang } from './lang.js';
 import { SAY } from './say.js';
 import { connectionsTable, expectationsTable, measuresOf, missingData, outcomesTable, serversTable, textTable, type Table } from './tables.js';
-import { WORDS, type Words } from './words.js';
+import { coreCount, WORDS, type Words } from './words.js';
 
 /** Everything a report shows, computed once from the results; markdown, HTML and text only lay it out. */
 export interface ReportModel {
@@ -90,7 +90,7 @@ function cpuLimits(r: Results, lang: Lang): string[] {
     for (const s of t.servers) {
       const { cpus, cores } = s.server;
       if (cpus === undefined || seen.has(s.name)) continue;
-      const n = `${fmt(lang).num(cpus)} ${pt ? (cpus === 1 ? 'núcleo' : 'núcleos') : cpus === 1 ? 'core' : 'cores'}`;
+      const n = coreCount(cpus, lang);
       const how = cores
         ? pt ? `fixado ${cores.length === 1 ? 'no núcleo' : 'nos núcleos'} ${cores.join(', ')} (cpuset)` : `pinned to ${cores.length === 1 ? 'core' : 'cores'} ${cores.join(', ')} (cpuset)`
         : pt ? 'uma cota de tempo de CPU, em qualquer núcleo' : 'a quota of CPU time, on any core';

@@ -4,7 +4,7 @@ import { explainExit } from '../errors.js';
 import type { Answer, OneThreadRow, ThreadsRow, WorkRow } from './answers.js';
 import type { Comparison, ServerFact } from './facts.js';
 import { fmt } from './lang.js';
-import { NOUNS } from './words.js';
+import { coreCount, NOUNS } from './words.js';
 
 const f = fmt('en');
 const N = NOUNS.en;
@@ -25,7 +25,7 @@ const between = (a: number | null, b: number | null): string => (a !== null && f
 /** What the way a server's answers came shows, as measured: nothing is said of a shape it did not have. */
 function workShape(r: WorkRow): string {
   const doing = r.work?.kind === 'cpu' ? 'computing' : 'waiting';
-  const cores = r.cpus === null ? 'the machine\'s cores' : `${f.num(r.cpus, 2)} ${r.cpus === 1 ? N.core.one : N.core.other}`;
+  const cores = r.cpus === null ? 'the machine\'s cores' : coreCount(r.cpus, 'en');
   switch (r.shape) {
     case 'together-early':
       return ` ${r.name}: ${doing} did not hold it up: all ${f.num(r.ok, 0)} requests were in service at once.`;

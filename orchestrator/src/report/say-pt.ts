@@ -3,7 +3,7 @@ import type { Outcome } from '@socklab/shared';
 import type { Answer, OneThreadRow, ThreadsRow, WorkRow } from './answers.js';
 import type { Comparison, ServerFact } from './facts.js';
 import { fmt } from './lang.js';
-import { NOUNS } from './words.js';
+import { coreCount, NOUNS } from './words.js';
 
 const f = fmt('pt-BR');
 const N = NOUNS['pt-BR'];
@@ -42,7 +42,7 @@ const between = (a: number | null, b: number | null): string => (a !== null && f
 /** O que mostra o jeito como as respostas de um servidor vieram, como medido: nada se diz de uma forma que não teve. */
 function workShape(r: WorkRow): string {
   const doing = r.work?.kind === 'cpu' ? 'calcular' : 'esperar';
-  const cores = r.cpus === null ? 'os núcleos da máquina' : `${f.num(r.cpus, 2)} ${r.cpus === 1 ? N.core.one : N.core.other}`;
+  const cores = r.cpus === null ? 'os núcleos da máquina' : coreCount(r.cpus, 'pt-BR');
   switch (r.shape) {
     case 'together-early':
       return ` ${r.name}: ${doing} não o travou: as ${f.num(r.ok, 0)} requisições estiveram em atendimento ao mesmo tempo.`;

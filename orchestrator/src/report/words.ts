@@ -3,7 +3,7 @@
  * table heads, chart titles, axes and legends, the manifest's keys. Kernel and protocol terms stay as students
  * search for them (backlog, accept queue, ListenOverflows, SYN_RECV, recv, the outcomes' names).
  */
-import type { Fmt, Forms, Lang } from './lang.js';
+import { fmt, type Fmt, type Forms, type Lang } from './lang.js';
 import type { ReadCount } from '../results/types.js';
 
 export type { Lang } from './lang.js';
@@ -251,3 +251,8 @@ export const NOUNS: Record<Lang, Record<'connection' | 'client' | 'thread' | 're
     core: { one: 'núcleo', other: 'núcleos' },
   },
 };
+
+/** A number of cores as a report says it: "1 core", "0.5 cores", "2 núcleos" (one form for 1, the other for the rest). */
+export function coreCount(n: number, lang: Lang): string {
+  return `${fmt(lang).num(n, 2)} ${n === 1 ? NOUNS[lang].core.one : NOUNS[lang].core.other}`;
+}
