@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 /**
- * socklab sampler: runs in a server's network namespace next to the probe (its own container, so either can die
- * without the other) and prints one JSON line per tick on stdout: the server's metrics, the probe's /state and
+ * socklab sampler: runs in a server's network namespace next to the probe (its own process, so either can die
+ * without the other: in a container of its own, or as the first process of the probe's, PROBE_PID) and prints one JSON line per tick on stdout: the server's metrics, the probe's /state and
  * each swarm's metrics, as numbers. The orchestrator follows these lines over the Docker API, which works the
  * same on Linux, macOS and Windows (no port has to be reachable from the host).
  *
  *   INTERVAL=100ms SERVER=http://127.0.0.1:9464/metrics/own PROBE=http://127.0.0.1:9465/state?fresh=1
- *   SHAPING=http://127.0.0.1:9465/shaping SWARMS=name=url,...
+ *   SHAPING=http://127.0.0.1:9465/shaping SWARMS=name=url,...  [PROBE_PID=n: the probe beside it in one container]
  *
  * Each part of a line carries the time it was read (the probe's state its own `updatedAt`), on this machine's
  * wall clock: the clock the swarms stamp their start with, so a run puts every series on one time axis.
  * SIGUSR2 takes the next sample at once (the run asks for a last one the moment its clients are done).
  */
 import dns from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { parseDuration, runMain, ConfigError, SERVER_METRICS_PORT, SERVER_SAMPLE_PATH } from '@socklab/shared';
@@ -173,13 +174,16 @@ async function main(): Promise<void> {
     shaping: env.SHAPING ?? '',
     swarms: parseSwarms(env.SWARMS ?? ''),
   };
+  const probePid = env.PROBE_PID === undefined ? undefined : Number(env.PROBE_PID);
   let stop = false;
   // SIGUSR2: a last reading, now (the clients are done); asked while one is being taken, it comes right after.
   let asked = false;
   let wake: (() => void) | undefined;
-  const end = (): void => {
+  const end = (signal: NodeJS.Signals): void => {
     stop = true;
     wake?.();
+    // The probe beside it (PROBE_PID, in one container): told too, so it clears its shaping.
+    if (probePid) tryKill(probePid, signal);
   };
   process.once('SIGTERM', end);
   process.once('SIGINT', end);
@@ -204,6 +208,29 @@ async function main(): Promise<void> {
       wake = undefined;
     }
     if (asked) [asked, last] = [false, true];
+  }
+  if (probePid) await ended(probePid, 3000);
+}
+
+function tryKill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* it has ended already */
+  }
+}
+
+/**
+ * Until the probe beside it has ended (at most `ms`): the container ends with this process, and would take a probe
+ * still clearing its shaping with it. Its child by the shell that started both, but not one Node reaps: an ended
+ * probe stays a zombie, told by its state.
+ */
+async function ended(pid: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (stat === '' || / Z /.test(stat.slice(stat.lastIndexOf(')')))) return;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -6,6 +6,7 @@ export * from './ports.js';
 export * from './metrics.js';
 export * from './server-config.js';
 export * from './swarm-config.js';
+export * from './swarm-agent.js';
 export * from './shaping-config.js';
 export * from './main.js';
 export * from './sleep.js';

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-import { parseSwarmArgs, runMain, sleep, SWARM_READY_LINE, SWARM_START_SIGNAL, SWARM_USAGE } from '@socklab/shared';
+import { parseSwarmArgs, runMain, SWARM_AGENT_FLAG, SWARM_READY_LINE, SWARM_START_SIGNAL, SWARM_USAGE } from '@socklab/shared';
+import { runAgent } from './agent.js';
 import { SwarmMetrics } from './metrics.js';
-import { runWave } from './runner.js';
+import { runSwarm } from './run.js';
 import { checkTarget } from './safety.js';
-import { humanTable, SummaryBuilder, waveLine } from './summary.js';
+import { humanTable } from './summary.js';
 import { limitWarnings } from './limits.js';
-import { heldNow } from './connection.js';
-import { MemoryWatch } from './memory.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -14,6 +13,7 @@ async function main(): Promise<void> {
     console.log(SWARM_USAGE);
     return;
   }
+  if (argv.length === 1 && argv[0] === SWARM_AGENT_FLAG) return runAgent(process.stdin);
   const cfg = parseSwarmArgs(argv);
   // Started ahead (--start-on-signal), it may boot before its server exists: the target is looked up and
   // checked once it is set off, still before a packet is sent.
@@ -32,43 +32,12 @@ async function main(): Promise<void> {
     await startSignal(bound.signal);
     address = await checkTarget(cfg.target.host);
   }
-  if (cfg.delayMs > 0) await sleep(cfg.delayMs, bound.signal);
-  // The wall clock where the first wave starts: the time zero a run puts every other series on.
-  const startedAt = Date.now();
-  const t0 = performance.now();
-  // Its own memory, for what each connection costs on the clients' side.
-  const watchMemory = new MemoryWatch(() => process.memoryUsage.rss(), heldNow);
-  const results = new SummaryBuilder(startedAt);
-  const record = results.add.bind(results);
-  let waves = 0;
-  for (;;) {
-    const waveStart = performance.now();
-    const before = results.snapshot();
-    await runWave(cfg, address, metrics, bound.signal, record);
-    waves += 1;
-    // In --repeat mode the summary comes only at the end: say what each wave did as it ends.
-    if (cfg.repeatMs > 0) console.error(`socklab swarm: ${waveLine(waves, performance.now() - waveStart, results.snapshot(), before)}`);
-    if (cfg.repeatMs === 0 || bound.signal.aborted) break;
-    const wait = cfg.repeatMs - (performance.now() - waveStart);
-    if (wait > 0) await sleep(wait, bound.signal);
-    if (bound.signal.aborted) break;
-  }
+  const summary = await runSwarm(cfg, address, metrics, bound.signal, (l) => console.error(l));
   clearTimeout(timer);
-  const memory = watchMemory.stop();
-  const truncated = bound.signal.aborted && cfg.repeatMs === 0;
-  const summary = results.summary({
-    target: `${cfg.target.host}:${cfg.target.port}`,
-    clients: cfg.clients,
-    waves,
-    durationMs: performance.now() - t0,
-    startedAtMs: startedAt,
-    truncated,
-    memory,
-  });
   console.error(humanTable(summary));
   console.log(JSON.stringify(summary));
   if (cfg.lingerMs > 0) await new Promise((r) => setTimeout(r, cfg.lingerMs));
-  metrics.close();
+  await metrics.close();
 }
 
 /** Booted and waiting: say so, and go on the start signal (or when the run's bound ends the wait). */

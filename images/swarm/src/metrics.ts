@@ -60,7 +60,13 @@ export class SwarmMetrics {
     });
   }
 
-  close(): void {
-    this.server?.close();
+  /** Stop serving: open scrapes are cut, so the port is free for the next job of an agent at once. */
+  close(): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   }
 }

@@ -9,7 +9,7 @@ import { FakeRuntime } from '../runtime/fake.js';
 import { loadScenario } from '../scenario/load.js';
 import { renderMarkdown, reportModel } from '../report/render.js';
 import { runExperiment } from './run.js';
-import { backlogScript } from '../testing/fixtures.js';
+import { backlogScript, fakeAgent } from '../testing/fixtures.js';
 import type { RunEvent } from './events.js';
 import { readResults } from '../results/io.js';
 import { trialTargets } from '../plan/targets.js';
@@ -22,13 +22,15 @@ const plan = (repeat?: number) => {
 const out = (): string => mkdtempSync(path.join(tmpdir(), 'socklab-exec-'));
 
 describe('the experiment engine, on a fake runtime', () => {
-  it('runs server, probe, sampler and swarm on the run network, collects, and removes everything', async () => {
+  it('runs server, probe (which samples) and swarm on the run network, collects, and removes everything', async () => {
     const rt = new FakeRuntime(backlogScript());
     const events: RunEvent[] = [];
     const p = plan();
     const r = await runExperiment(rt, p, { outDir: out(), emit: (e) => events.push(e), signal: new AbortController().signal });
-    assert.deepEqual(rt.started.map((s) => s.role), ['client-host', 'server', 'swarm', 'probe', 'sampler'], "the swarm's client host lives as long as the run; the swarm joins it as the server starts; probe and sampler join the server once it runs");
-    assert.deepEqual(rt.started.find((s) => s.role === 'swarm')?.network, { kind: 'container', of: rt.started[0]?.name }, 'the swarm joins its client host');
+    assert.deepEqual(rt.started.map((s) => s.role), ['client-host', 'server', 'probe'], "the swarm's client host lives as long as the run and runs its swarm; the probe (the sampler beside it) joins the server once it runs");
+    const host = rt.started[0]!.name;
+    assert.deepEqual(rt.written.map((w) => [w.container, Object.keys(JSON.parse(w.line) as object)[0]]), [[host, 'job'], [host, 'go']], "the trial's swarm is a job of its client host's agent, set off once ready");
+    assert.deepEqual((JSON.parse(rt.written[0]!.line) as { args: string[] }).args, p.trials[0]!.swarms[0]!.container.cmd, "the job runs the swarm's planned flags");
     assert.ok(rt.started.every((s) => s.labels[LABELS.run] === p.runId), 'every container carries the run label');
     assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] }, 'nothing is left');
     const t = r.results.trials[0]!;
@@ -76,6 +78,23 @@ describe('the experiment engine, on a fake runtime', () => {
     const probes = rt.started.filter((s) => s.role === 'probe');
     assert.deepEqual(probes.map((s) => [s.env.FRESH_NAMESPACE, s.env.KERNEL_OFFERS]), [['1', undefined], ['1', 'netem=false,ifb=true,tbf=true,nfqueue=true']]);
     assert.equal(r.results.manifest.kernel?.shapingMethod, 'nfqueue');
+    // One client host for the whole compare: its agent ran each cell's swarm in turn, no swarm container.
+    assert.equal(rt.started.filter((s) => s.role === 'client-host').length, 1);
+    assert.equal(rt.started.filter((s) => s.role === 'swarm').length, 0);
+    assert.deepEqual(rt.written.map((w) => Object.entries(JSON.parse(w.line) as object)[0]!.slice(0, 2).join(' ').replace(/ --target.*/, '')), ['job 1', 'go 1', 'job 2', 'go 2']);
+    assert.deepEqual(r.results.trials.map((t) => [t.swarms[0]?.summary?.clients, t.swarms[0]?.exit?.code]), [[10, 0], [10, 0]]);
+  });
+
+  it("a client host whose agent ends takes its trial's swarm with it (told as the swarm's end) and runs no later trial's: the run stops, naming it, and nothing is left", async () => {
+    // The agent is killed 300 ms after it starts, in trial 1's clients (which never end by themselves).
+    const rt = new FakeRuntime((spec) => (spec.role === 'client-host' ? { ...fakeAgent(() => []), exitAfterMs: 300, exitCode: 137 } : backlogScript()(spec)));
+    const p = plan(2);
+    await assert.rejects(runExperiment(rt, p, { outDir: out(), emit: () => {}, signal: new AbortController().signal }), (e: Error) => {
+      assert.match(e.message, new RegExp(`the client host ${p.clientHosts[0]!.name} has ended \\(exit 137\\): its swarm agent runs no more trials`));
+      return true;
+    });
+    assert.deepEqual(rt.written.map((w) => Object.keys(JSON.parse(w.line) as object)[0]), ['job', 'go'], 'trial 2 was given no job');
+    assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
   });
 
   it('a dying probe loses only the kernel view: the run finishes and says what is missing', async () => {
@@ -121,7 +140,7 @@ describe('the experiment engine, on a fake runtime', () => {
 
   it('an abort mid-run removes everything and marks the results interrupted (exit 130)', async () => {
     // Swarms that boot but, once set off, never end.
-    const rt = new FakeRuntime((spec) => (spec.role === 'swarm' ? { lines: [{ stream: 'stderr', line: 'socklab swarm: ready' }] } : backlogScript()(spec)));
+    const rt = new FakeRuntime((spec) => (spec.role === 'client-host' ? fakeAgent(() => []) : backlogScript()(spec)));
     const abort = new AbortController();
     const p = plan(3);
     const run = runExperiment(rt, p, { outDir: out(), emit: (e) => e.type === 'phase' && e.phase === 'swarm' && abort.abort(), signal: abort.signal });

@@ -4,6 +4,7 @@ import { EngineLostError, SocklabError } from '../errors.js';
 import { REPO_ROOT, socklabVersion } from '../paths.js';
 import type { RunPlan } from '../plan/types.js';
 import { AttachedPrometheus, grafanaRunUrl, SCRAPED_WAIT_MS } from '../roles/prometheus.js';
+import { SwarmAgent } from '../roles/swarm.js';
 import { trialTargets } from '../plan/targets.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { checkExpectations } from '../results/expect.js';
@@ -46,7 +47,7 @@ async function imageIds(rt: ContainerRuntime, needed: Iterable<string>): Promise
 export async function checkImages(rt: ContainerRuntime, plan: RunPlan, build?: BuildImages): Promise<Record<string, string>> {
   const needed = new Set<string>();
   for (const t of plan.trials) {
-    for (const s of t.servers) for (const c of [s.server, s.probe, s.sampler]) needed.add(c.image);
+    for (const s of t.servers) for (const c of [s.server, s.probe, s.sampler]) if (c) needed.add(c.image);
     for (const w of t.swarms) needed.add(w.container.image);
   }
   for (const h of plan.clientHosts) needed.add(h.image);
@@ -82,7 +83,8 @@ function versionAndCommit(): { version: string; commit: string | null } {
  * Resolves when every trial has settled (torn down included), with their results in order; the first failure
  * is thrown then, unless the run was interrupted.
  */
-async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions, prometheus: AttachedPrometheus, problems: string[]): Promise<TrialResult[]> {
+async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions, run: { prometheus: AttachedPrometheus; agents: ReadonlyMap<string, SwarmAgent> }, problems: string[]): Promise<TrialResult[]> {
+  const { prometheus, agents } = run;
   const runs: Array<Promise<TrialRun>> = [];
   const kernel: KernelKnowledge = {};
   for (const trial of plan.trials) {
@@ -96,7 +98,7 @@ async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions,
     let ended = (): void => {};
     const experimentEnded = new Promise<void>((r) => (ended = r));
     const previous = runs[runs.length - 1]?.then((r) => r, () => undefined);
-    runs.push(runTrial({ rt, plan, dir: o.dir, emit: o.emit, signal: o.signal, onExperimentEnd: ended, kernel, ...(previous && { previous }), ...(prometheus.names.length > 0 && { watched }) }, trial));
+    runs.push(runTrial({ rt, plan, dir: o.dir, emit: o.emit, signal: o.signal, onExperimentEnd: ended, kernel, agents, ...(previous && { previous }), ...(prometheus.names.length > 0 && { watched }) }, trial));
     await experimentEnded;
   }
   // The last trial (and any the next one did not get to) is removed here; teardowns run once.
@@ -152,14 +154,16 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
     const [{ rootless: _, ...info }] = await Promise.all([rt.engineInfo(), rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal)]);
     engine = info;
     // The swarms' client hosts live as long as the run (every exit path removes them with the network).
-    [prometheus] = await Promise.all([AttachedPrometheus.attach(rt, plan.network.name, plan.runId), ...plan.clientHosts.map((h) => rt.start(h))]);
+    const [attached, ...hosts] = await Promise.all([AttachedPrometheus.attach(rt, plan.network.name, plan.runId), ...plan.clientHosts.map((h) => rt.start(h))]);
+    prometheus = attached;
+    const agents = new Map(hosts.map((h) => [h.name, new SwarmAgent(h)]));
     networkMs = performance.now() - t0;
     if (prometheus.names.length > 0) {
       o.emit({ type: 'line', trial: '-', source: 'live view', text: `${prometheus.names.join(', ')} scrapes this run (run="${plan.runId}")` });
       const grafana = (await rt.containersWithRole('grafana')).length > 0;
       if (grafana) o.emit({ type: 'line', trial: '-', source: 'live view', text: `${grafanaRunUrl(plan.runId)}` });
     }
-    trials = await runTrials(rt, plan, o, prometheus, problems);
+    trials = await runTrials(rt, plan, o, { prometheus, agents }, problems);
   } catch (e) {
     if (!(e instanceof EngineLostError)) throw e;
     throw new EngineLostError(`${e.message} during run ${plan.runId}`, {

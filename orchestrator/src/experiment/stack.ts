@@ -11,6 +11,7 @@ export class TrialStack {
   private readonly handles: ContainerHandle[] = [];
   private readonly starts: Array<Promise<unknown>> = [];
   private readonly background: Array<Promise<unknown>> = [];
+  private readonly ends: Array<() => Promise<unknown>> = [];
   private readonly stopper = new AbortController();
   private readonly unlink: () => void;
 
@@ -54,12 +55,17 @@ export class TrialStack {
     this.background.push(work.catch(() => {}));
   }
 
+  /** What the teardown ends besides its containers (a swarm agent's job still running). */
+  atTeardown(end: () => Promise<unknown>): void {
+    this.ends.push(end);
+  }
+
   get started(): readonly ContainerHandle[] {
     return this.handles;
   }
 
   /**
-   * Kill and remove every container at once, in parallel (nothing in them is worth a graceful stop), after the
+   * Kill and remove every container at once (and end what else it ran), in parallel (nothing in them is worth a graceful stop), after the
    * starts still in flight have landed. Resolves with how long it took, in ms.
    */
   async teardown(): Promise<number> {
@@ -67,7 +73,7 @@ export class TrialStack {
     this.stopper.abort();
     this.unlink();
     await Promise.allSettled(this.starts);
-    await Promise.all(this.handles.map((h) => h.remove().catch(() => {})));
+    await Promise.all([...this.handles.map((h) => h.remove().catch(() => {})), ...this.ends.map((end) => end().catch(() => {}))]);
     // The streams end with their containers; a stream the engine never closes is not waited for long.
     await Promise.race([Promise.allSettled(this.background), new Promise((r) => setTimeout(r, 1000).unref())]);
     return performance.now() - t0;

@@ -3,9 +3,9 @@ import { explainExit, SocklabError } from '../errors.js';
 import { fanOut, rawFiles, type TrialOutput } from '../collect/outputs.js';
 import { ServerRecord, TrialRecorder } from '../collect/record.js';
 import { decodeSamplerLine } from '../collect/sampler.js';
-import type { RunPlan, ServerPlan, TrialPlan } from '../plan/types.js';
+import type { LoopbackPlan, RunPlan, ServerPlan, SwarmPlan, TrialPlan } from '../plan/types.js';
 import { endedBeforeListening, waitReady } from '../roles/ready.js';
-import { StartedSwarm, type SwarmRun } from '../roles/swarm.js';
+import { StartedSwarm, type SwarmAgent, type SwarmRun, type TrialSwarm } from '../roles/swarm.js';
 import type { RunDir } from '../results/run-dir.js';
 import type { SwarmResult, TrialResult, TrialTimings } from '../results/types.js';
 import type { ContainerHandle, ContainerRuntime } from '../runtime/runtime.js';
@@ -34,6 +34,8 @@ export interface TrialOptions {
   readonly watched?: (signal: AbortSignal) => Promise<void>;
   /** Called once the clients are done (or the trial failed first): the next trial may start its containers. */
   readonly onExperimentEnd?: () => void;
+  /** The run's swarm agents, by client host name: they run the trial's swarms over the network. */
+  readonly agents?: ReadonlyMap<string, SwarmAgent>;
   /** What the run has learnt of its kernel so far (its first probe's finding), shared by its trials. */
   readonly kernel?: KernelKnowledge;
 }
@@ -99,18 +101,19 @@ function collect(o: TrialOptions, stack: TrialStack, record: ServerRecord, out: 
  * sampler and the swarms aimed at it, which boot and wait for the start signal. A server of one's own is ready
  * once its port listens, and where it listens decides where its clients run.
  */
-async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, swarms: TrialPlan['swarms'], record: ServerRecord, out: Required<TrialOutput>, started: Map<string, StartedSwarm>): Promise<ServerStarted> {
-  const itsSwarms = swarms.filter((w) => w.target === s.name);
-  const startSwarms = (spec: (w: (typeof itsSwarms)[number]) => ContainerSpec): Promise<unknown> =>
-    Promise.all(itsSwarms.map(async (w) => started.set(w.name, new StartedSwarm(await stack.start(spec(w)), spec(w), (line) => swarmLine(o, w.name, line)))));
+async function startServer(o: TrialOptions, stack: TrialStack, trial: TrialPlan, s: ServerPlan, record: ServerRecord, out: Required<TrialOutput>, started: Map<string, TrialSwarm>): Promise<ServerStarted> {
+  const itsSwarms = trial.swarms.filter((w) => w.target === s.name);
+  const startSwarms = (inside?: LoopbackPlan): Promise<unknown> => Promise.all(itsSwarms.map(async (w) => started.set(w.name, await startSwarm(o, stack, trial, w, inside))));
   if (!s.userServer) {
-    // Its swarms join their client hosts while it starts (they look the server up only once they are set off);
-    // the probe and sampler join the server as soon as it runs, whether or not its swarms are up yet.
+    // Its swarms are handed to their client hosts while it starts (they look the server up only once they are set
+    // off); the probe (which samples too, unless the plan gives a sampler of its own) joins the server as soon as
+    // it runs, whether or not its swarms are ready yet.
     const serverUp = stack.start(s.server);
-    const swarmsUp = startSwarms((w) => w.container);
+    const swarmsUp = startSwarms();
     swarmsUp.catch(() => {}); // awaited below; a server that fails to start first is the error told
     const server = await serverUp;
-    const [probe, sampler] = await Promise.all([stack.start(firstProbe(o, s.probe)), stack.start(s.sampler), swarmsUp]);
+    const [probe, ownSampler] = await Promise.all([stack.start(firstProbe(o, s.probe)), s.sampler && stack.start(s.sampler), swarmsUp]);
+    const sampler = ownSampler ?? probe;
     collect(o, stack, record, out, server, sampler);
     const ready = Promise.all([waitReady(server, s.server, { signal: stack.signal }), waitReady(probe, s.probe, { signal: stack.signal })])
       .then(() => atRest(o, stack, record, sampler))
@@ -136,9 +139,28 @@ async function startServer(o: TrialOptions, stack: TrialStack, s: ServerPlan, sw
     const at = listeners.map((l) => `${l.address}:${l.port}`).join(', ');
     o.emit({ type: 'line', trial: '-', source: s.name, text: `listens on ${at} only: its clients run in its own network namespace against 127.0.0.1 (--localhost)` });
   }
-  const [sampler] = await Promise.all([stack.start(loopback?.sampler ?? s.sampler), startSwarms((w) => loopback?.swarms[w.name] ?? w.container)]);
+  const samplerSpec = loopback?.sampler ?? s.sampler;
+  if (!samplerSpec) throw new SocklabError(`${s.name}: a server of one's own has a sampler of its own in the plan`);
+  const [sampler] = await Promise.all([stack.start(samplerSpec), startSwarms(loopback)]);
   collect(o, stack, record, out, server, sampler);
   return { plan: s, server, sampler, ready: atRest(o, stack, record, sampler).then(() => learnKernel(o, record)) };
+}
+
+/**
+ * A swarm of the trial: a job of its client host's agent when it runs over the run network, or a container of
+ * its own inside a server bound to loopback (`inside`, or where the plan has no client host for it). Either way
+ * it boots now and waits for its start.
+ */
+async function startSwarm(o: TrialOptions, stack: TrialStack, trial: TrialPlan, w: SwarmPlan, inside?: LoopbackPlan): Promise<TrialSwarm> {
+  const say = (line: string): void => swarmLine(o, w.name, line);
+  const agent = w.host === undefined || inside ? undefined : o.agents?.get(w.host);
+  if (agent) {
+    const job = await agent.job(trial.id, w.name, w.container.cmd, say);
+    stack.atTeardown(() => job.end());
+    return job;
+  }
+  const spec = inside?.swarms[w.name] ?? w.container;
+  return new StartedSwarm(await stack.start(spec), spec, say);
 }
 
 /** How long a trial waits for a whole reading of a ready server before it goes on without one. */
@@ -190,7 +212,7 @@ function swarmResults(out: Required<TrialOutput>, trial: TrialPlan, runs: Readon
 }
 
 /** Until every swarm's clients are done (its summary is out), or the trial's bound or an abort ends the wait. */
-async function awaitSwarms(o: TrialOptions, trial: TrialPlan, swarms: readonly StartedSwarm[], stop: AbortSignal): Promise<void> {
+async function awaitSwarms(o: TrialOptions, trial: TrialPlan, swarms: readonly TrialSwarm[], stop: AbortSignal): Promise<void> {
   const bound = deadline(stop, trial.timeoutMs);
   await Promise.race([Promise.all(swarms.map((s) => s.summarized)), sleep(trial.timeoutMs + 1000, bound.signal)]);
   if (!stop.aborted && bound.signal.aborted) o.emit({ type: 'warn', message: `trial ${trial.id}: swarms still running after ${trial.timeoutMs} ms; stopping them` });
@@ -198,7 +220,7 @@ async function awaitSwarms(o: TrialOptions, trial: TrialPlan, swarms: readonly S
 }
 
 /** Each swarm's result once it has exited (a moment after its summary), or undefined if it did not end. */
-async function swarmRuns(swarms: readonly StartedSwarm[], stop: AbortSignal): Promise<Array<SwarmRun | undefined>> {
+async function swarmRuns(swarms: readonly TrialSwarm[], stop: AbortSignal): Promise<Array<SwarmRun | undefined>> {
   const bound = deadline(stop, 5000);
   const runs = await Promise.all(swarms.map((s) => Promise.race([s.done, sleep(6000, bound.signal).then(() => undefined)])));
   bound.clear();
@@ -218,7 +240,7 @@ export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<Trial
   let goAt: number | null = null;
   const live = new LiveOutput(trial, o.emit);
   const out = fanOut([rawFiles(o.dir, trial.id), recorder, live]);
-  const swarms = new Map<string, StartedSwarm>();
+  const swarms = new Map<string, TrialSwarm>();
   const startedAt = new Date();
   const mark = ((t = performance.now()) => () => performance.now() - t)();
   let timings: Omit<TrialTimings, 'teardownMs'>;
@@ -226,12 +248,12 @@ export async function runTrial(o: TrialOptions, trial: TrialPlan): Promise<Trial
   try {
     const cellText = Object.entries(trial.cell).map(([k, v]) => `${k}=${v}`).join(' ');
     phase('servers', `${trial.servers.map((s) => `${s.model} (${s.name})`).join(', ')}${cellText ? ` [${cellText}]` : ''}${trial.repetition > 1 ? ` repetition ${trial.repetition}` : ''}`);
-    const starting = trial.servers.map((s) => startServer(o, stack, s, trial.swarms, recorder.of(s.name), out, swarms));
+    const starting = trial.servers.map((s) => startServer(o, stack, trial, s, recorder.of(s.name), out, swarms));
     const servers = await settleAll(starting, stack);
     const startMs = mark();
     const previousGone = o.previous?.then((p) => p?.teardown());
     phase('ready', 'servers, probes and clients ready; a reading at rest');
-    await settleAll<unknown>([...servers.map((s) => s.ready), ...[...swarms.values()].map((w) => waitReady(w.handle, w.spec, { signal: stack.signal })), o.watched?.(stack.signal) ?? Promise.resolve()], stack);
+    await settleAll<unknown>([...servers.map((s) => s.ready), ...[...swarms.values()].map((w) => w.ready(stack.signal)), o.watched?.(stack.signal) ?? Promise.resolve()], stack);
     await previousGone; // the trial before this one is gone: nothing else runs during the experiment
     if (stack.signal.aborted) throw new SocklabError('interrupted');
     const readinessMs = mark() - startMs;

@@ -6,7 +6,7 @@ import { buildPlan, coresOf, parseMatrix } from './build.js';
 import { connectionsOf } from './capacity.js';
 
 describe('plans', () => {
-  it('a run is one trial on one internal network; the probe and sampler live in the server\'s namespaces', () => {
+  it('a run is one trial on one internal network; the probe, which samples too, lives in the server\'s namespaces; the swarm is a job of its client host', () => {
     const p = buildPlan(loadScenario('backlog').scenario, { source: 'test', runId: 'socklab-x', seed: 42 });
     assert.equal(p.network.internal, true);
     assert.equal(p.trials.length, 1);
@@ -20,9 +20,12 @@ describe('plans', () => {
     assert.equal(s.probe.pidOf, s.server.name);
     assert.deepEqual(s.probe.capAdd, ['NET_ADMIN'], 'only the probe has NET_ADMIN');
     assert.equal(s.probe.env.SEED, '42');
-    assert.deepEqual(s.sampler.network, { kind: 'container', of: s.server.name });
+    assert.equal(s.sampler, undefined, 'no sampler container of its own');
+    assert.deepEqual([s.probe.entrypoint, s.probe.env.INTERVAL, s.probe.env.SERVER], [['node', '/app/images/probe/dist/pair.js'], '100ms', 'http://127.0.0.1:9464/metrics/own'], 'the probe runs the sampler beside it');
     assert.equal(t.swarms[0]?.container.cmd.join(' ').includes('--target server:7000 --clients 10 --arrival steady --rate 100'), true);
-    for (const c of [s.server, s.probe, s.sampler, t.swarms[0]!.container]) {
+    assert.equal(t.swarms[0]?.host, p.clientHosts[0]?.name, 'its client host runs it');
+    assert.deepEqual([p.clientHosts[0]?.cmd, p.clientHosts[0]?.stdin], [['--agent'], true], 'as a swarm agent reading jobs on its stdin');
+    for (const c of [s.server, s.probe, t.swarms[0]!.container, p.clientHosts[0]!]) {
       assert.equal(c.labels[LABELS.run], 'socklab-x');
       assert.ok(c.labels[LABELS.role]);
       if (c.role !== 'server' && c.role !== 'swarm') assert.deepEqual(c.capAdd.filter((x) => x !== 'NET_ADMIN'), []);

@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { arrivalCount, ConfigError, LAB_PORT, MODELS, parseDuration, SWARM_METRICS_PORT } from '@socklab/shared';
 import { SCENARIO_MAX_CLIENTS, type Scenario, type ServerInput, type SwarmInput } from '@socklab/shared/scenario';
 import { probeSpec, shapingEnvOf } from '../roles/probe.js';
-import { samplerSpec } from '../roles/sampler.js';
+import { samplerSpec, withSampler } from '../roles/sampler.js';
 import { ownModel, ownServerSpec, serverSpec, type RoleContext } from '../roles/server.js';
 import { clientHostSpec, DEFAULT_RUN_MAX_DURATION, swarmArgs, swarmSpec } from '../roles/swarm.js';
 import { roleLabels } from '../roles/common.js';
@@ -134,7 +134,10 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
     const server = cores ? { ...spec, cores } : spec;
     const probe = probeSpec(ctx, server, { env: { ...shapingEnvOf(srv.shaping), TARGET_PORT: String(port) }, refreshMs: 1000, seed });
     const localhost = srv.localhost ?? (userServer ? 'auto' : false);
-    const network = { probe, sampler: samplerSpec(ctx, server, s.swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name })), sampleEveryMs, !userServer) };
+    const swarmsOf = s.swarms.filter((w) => w.target === srv.name).map((w) => ({ name: w.name, host: w.name }));
+    // A socklab model's probe samples too (one container fewer a trial); a server of one's own keeps its sampler
+    // apart, since its probe may be replaced once it is seen where it listens.
+    const network = userServer ? { probe, sampler: samplerSpec(ctx, server, swarmsOf, sampleEveryMs, false) } : { probe: withSampler(probe, swarmsOf, sampleEveryMs) };
     const loopback = localhost === false ? undefined : loopbackPlan(ctx, srv, server, probe, s.swarms, sampleEveryMs);
     if (loopback) loopbacks.set(srv.name, loopback);
     const chosen = localhost === true && loopback ? { probe: loopback.probe, sampler: loopback.sampler } : network;
@@ -147,6 +150,7 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
     const chosen = loopbackOnly.has(sw.target) ? (loopbacks.get(sw.target)?.swarms[sw.name] ?? onNetwork) : onNetwork;
     const container = sw.openFiles === undefined ? chosen : { ...chosen, nofile: sw.openFiles };
     return {
+      ...(chosen === onNetwork && { host: clientHostSpec(hosts, sw.name).name }),
       name: sw.name,
       target: sw.target,
       // A steady or ramp arrival makes as many connections as its rate and duration say.
@@ -192,9 +196,19 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
       trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, { seed, sampleEveryMs, programs: opts.programs ?? {}, hosts, cores: opts.cores }));
     }
   }
-  // A client host for each swarm that some trial runs over the network.
-  const joined = new Set(trials.flatMap((t) => t.swarms.flatMap((w) => (w.container.network.kind === 'container' ? [w.container.network.of] : []))));
-  const clientHosts = [...swarmNames].map((w) => clientHostSpec(hosts, w)).filter((h) => joined.has(h.name));
+  // A client host for each swarm that some trial runs over the network, open to as many files as its swarms need.
+  const onHosts = trials.flatMap((t) => t.swarms.flatMap((w) => (w.host === undefined ? [] : [{ host: w.host, nofile: w.container.nofile }])));
+  const nofileOf = (host: string): number | undefined => {
+    const asked = onHosts.filter((h) => h.host === host && h.nofile !== undefined).map((h) => h.nofile!);
+    return asked.length > 0 ? Math.max(...asked) : undefined;
+  };
+  const clientHosts = [...swarmNames]
+    .map((w) => clientHostSpec(hosts, w))
+    .filter((h) => onHosts.some((o) => o.host === h.name))
+    .map((h) => {
+      const nofile = nofileOf(h.name);
+      return nofile === undefined ? h : { ...h, nofile };
+    });
   return {
     planVersion: PLAN_VERSION,
     runId,

@@ -4,7 +4,7 @@ import type { ContainerSpec } from '../runtime/spec.js';
 
 export type { ContainerSpec, NetworkAttach, Readiness } from '../runtime/spec.js';
 
-/** A server with the containers that go with it: its probe and its sampler. */
+/** A server with the containers that go with it: its probe, which samples too, or its probe and its sampler. */
 export interface ServerPlan {
   readonly name: string;
   readonly model: string;
@@ -18,8 +18,13 @@ export interface ServerPlan {
    */
   readonly localhost: boolean | 'auto';
   readonly server: ContainerSpec;
+  /** Its probe; for a socklab model on the run network, the sampler's process too (roles/sampler's withSampler). */
   readonly probe: ContainerSpec;
-  readonly sampler: ContainerSpec;
+  /**
+   * Its sampler's own container: for a server of one's own (whose first probe may give way to one on loopback
+   * once it is seen where it listens) and one bound to loopback. Absent where the probe samples.
+   */
+  readonly sampler?: ContainerSpec;
   /** With `localhost: 'auto'`: the containers that take over once the server turns out to listen on loopback only. */
   readonly loopback?: LoopbackPlan;
 }
@@ -45,6 +50,13 @@ export interface SwarmPlan {
   readonly readTimeoutMs: number;
   /** Its clients wait for the server to speak first (one side of the notebook's deadlock). */
   readonly expectGreeting: boolean;
+  /**
+   * The client host whose swarm agent runs it, as a job of the trial (over the run network). Then `container`
+   * describes that job's process (its flags, open files, namespace) rather than a container of its own, which it
+   * gets only without a host (inside a server bound to loopback) or when its server turns out to listen on
+   * loopback only (`ServerPlan.loopback`).
+   */
+  readonly host?: string;
   readonly container: ContainerSpec;
 }
 

@@ -1,9 +1,25 @@
-import { IMAGES, LAB_PORT, parseSwarmArgs, SWARM_METRICS_PORT, SWARM_READY_LINE, SWARM_START_SIGNAL, type SwarmConfig } from '@socklab/shared';
+import {
+  agentMessage,
+  deadline,
+  IMAGES,
+  LAB_PORT,
+  parseJobLine,
+  parseSwarmArgs,
+  SWARM_AGENT_FLAG,
+  SWARM_METRICS_PORT,
+  SWARM_READY_LINE,
+  SWARM_START_SIGNAL,
+  type SwarmAgentMessage,
+  type SwarmConfig,
+  type SwarmJobEvent,
+} from '@socklab/shared';
 import { decode, SwarmSummarySchema, type SwarmSummary } from '@socklab/shared/results';
 import type { SwarmInput } from '@socklab/shared/scenario';
 import type { ContainerSpec } from '../runtime/spec.js';
-import type { ContainerHandle, ContainerRuntime, ExitInfo } from '../runtime/runtime.js';
+import { SocklabError } from '../errors.js';
+import type { ContainerHandle, ContainerRuntime, ExitInfo, LogLine } from '../runtime/runtime.js';
 import { containerName, roleLabels } from './common.js';
+import { waitReady } from './ready.js';
 import type { RoleContext } from './server.js';
 
 /** A swarm in a run is bounded even when the scenario says nothing. */
@@ -66,8 +82,9 @@ export function swarmSpec(ctx: RoleContext, name: string, args: readonly string[
 
 /**
  * A swarm's client host: its network namespace and address on the run network (under the swarm's name), made
- * once for the whole run and idle, so each trial's swarm joins it instead of waiting for the engine to make a
- * namespace: trials start faster, and the clients keep one address, as a real client machine would.
+ * once for the whole run, whose one process is a swarm agent (images/swarm's --agent) that runs each trial's
+ * swarm from it as a job: a trial starts no container and boots no Node for its clients, and the clients keep one
+ * address, as a real client machine would. Its open-files limit is the most any of its swarms needs.
  */
 export function clientHostSpec(ctx: RoleContext, name: string): ContainerSpec {
   return {
@@ -75,12 +92,12 @@ export function clientHostSpec(ctx: RoleContext, name: string): ContainerSpec {
     role: 'client-host',
     image: IMAGES.swarm,
     env: {},
-    cmd: ['infinity'],
-    entrypoint: ['sleep'],
+    cmd: [SWARM_AGENT_FLAG],
     labels: roleLabels(ctx.run, 'client-host', { 'socklab.name': name }),
     network: { kind: 'bridge', network: ctx.network, aliases: [name] },
     sysctls: { ...CLIENT_SYSCTLS },
     capAdd: [],
+    stdin: true,
     ready: { kind: 'none' },
   };
 }
@@ -107,16 +124,54 @@ function swarmSummaryOf(stdout: readonly string[]): { summary?: SwarmSummary; er
   }
 }
 
-/** A running swarm: follow its output, and its result when it exits. */
-export class StartedSwarm {
+/** A trial's swarm, wherever it runs: ready to be set off, then its clients done, then its result. */
+export interface TrialSwarm {
+  /** Resolves once it waits for `start()`; rejects, naming it with its last lines, if it ends or hangs first. */
+  ready(signal: AbortSignal): Promise<void>;
+  /** Set it off. */
+  start(): Promise<void>;
+  /** Resolves once its summary is out (or its output ended): its clients are done. */
+  readonly summarized: Promise<void>;
+  /** Its result once it has ended (a moment after its summary). */
   readonly done: Promise<SwarmRun>;
+}
+
+/** A swarm's output as it comes: stdout and stderr lines, the moment its summary is out, its result at the end. */
+class SwarmOutput {
   private readonly stdout: string[] = [];
   private readonly stderr: string[] = [];
+  readonly summarized: Promise<void>;
+  private markSummarized = (): void => {};
 
-  /**
-   * Resolves once its summary line is out (or its output ended): its clients are done, though the container may
-   * take a moment more to be reported as exited.
-   */
+  constructor(private readonly onStderr?: (line: string) => void) {
+    this.summarized = new Promise<void>((r) => (this.markSummarized = r));
+  }
+
+  line(l: LogLine): void {
+    (l.stream === 'stdout' ? this.stdout : this.stderr).push(l.line);
+    if (l.stream === 'stderr') this.onStderr?.(l.line);
+    else if (swarmSummaryOf([l.line]).summary) this.markSummarized();
+  }
+
+  /** No more lines will come. */
+  end(): void {
+    this.markSummarized();
+  }
+
+  /** The last `n` lines, as a container's tail shows them. */
+  tail(n: number): string {
+    return [...this.stdout, ...this.stderr].slice(-n).join('\n');
+  }
+
+  result(exit: ExitInfo): SwarmRun {
+    const { summary, error } = swarmSummaryOf(this.stdout);
+    return { exit, logs: [...this.stdout, ...this.stderr].join('\n'), summary, ...(error !== undefined && { summaryError: error }), stderr: this.stderr };
+  }
+}
+
+/** A swarm in a container of its own (inside a server bound to loopback, or a test's): follow it, its result when it exits. */
+export class StartedSwarm implements TrialSwarm {
+  readonly done: Promise<SwarmRun>;
   readonly summarized: Promise<void>;
 
   constructor(
@@ -124,30 +179,23 @@ export class StartedSwarm {
     readonly spec: ContainerSpec,
     onStderr?: (line: string) => void,
   ) {
-    let summarized = (): void => {};
-    this.summarized = new Promise<void>((r) => (summarized = r));
+    const output = new SwarmOutput(onStderr);
+    this.summarized = output.summarized;
     const follow = (async (): Promise<void> => {
-      for await (const l of handle.lines()) {
-        (l.stream === 'stdout' ? this.stdout : this.stderr).push(l.line);
-        if (l.stream === 'stderr') onStderr?.(l.line);
-        else if (swarmSummaryOf([l.line]).summary) summarized();
-      }
+      for await (const l of handle.lines()) output.line(l);
     })()
       .catch(() => {})
-      .finally(summarized);
+      .finally(() => output.end());
     this.done = (async () => {
       const exit = await handle.wait();
       await follow;
-      const { summary, error } = swarmSummaryOf(this.stdout);
-      return {
-        exit,
-        logs: [...this.stdout, ...this.stderr].join('\n'),
-        summary,
-        ...(error !== undefined && { summaryError: error }),
-        stderr: this.stderr,
-      };
+      return output.result(exit);
     })();
     this.done.catch(() => {});
+  }
+
+  async ready(signal: AbortSignal): Promise<void> {
+    await waitReady(this.handle, this.spec, { signal });
   }
 
   /** Set it off (a swarm started with --start-on-signal waits for this). */
@@ -159,4 +207,145 @@ export class StartedSwarm {
 /** Create and start a swarm's container; one with --start-on-signal still waits for `start()`. */
 export async function startSwarm(rt: ContainerRuntime, spec: ContainerSpec, onStderr?: (line: string) => void): Promise<StartedSwarm> {
   return new StartedSwarm(await rt.start(spec), spec, onStderr);
+}
+
+/** How long a job may take to be ready (its flags read, its metrics served), as a swarm container's boot. */
+const JOB_READY_MS = 30_000;
+
+/** A trial's swarm run by its client host's agent, told by the agent's lines between its begins and done. */
+export class AgentJob implements TrialSwarm {
+  readonly done: Promise<SwarmRun>;
+  readonly summarized: Promise<void>;
+  private readonly output: SwarmOutput;
+  private readonly readyOrEnd: Promise<ExitInfo | 'ready'>;
+  private markReady = (): void => {};
+  private markEnd = (_: ExitInfo): void => {};
+  private markLost = (_: unknown): void => {};
+  private ended: ExitInfo | undefined;
+
+  constructor(
+    private readonly agent: SwarmAgent,
+    /** Its id on the agent (the trial's). */
+    readonly id: string,
+    /** The swarm's name, for errors. */
+    readonly name: string,
+    onStderr?: (line: string) => void,
+  ) {
+    this.output = new SwarmOutput(onStderr);
+    this.summarized = this.output.summarized;
+    const end = new Promise<ExitInfo>((resolve, reject) => {
+      this.markEnd = resolve;
+      this.markLost = reject;
+    });
+    this.readyOrEnd = Promise.race([new Promise<'ready'>((r) => (this.markReady = () => r('ready'))), end]);
+    this.done = end.then((exit) => this.output.result(exit));
+    this.done.catch(() => {});
+    this.readyOrEnd.catch(() => {});
+  }
+
+  /** Its agent could not be asked how it ended (the engine is lost): what waits on it is told so. */
+  lost(e: unknown): void {
+    if (this.ended) return;
+    this.ended = { code: -1, oomKilled: false };
+    this.output.end();
+    this.markLost(e);
+  }
+
+  /** A line of the agent's while this job is in hand (its framing lines told apart). */
+  line(l: LogLine, event: SwarmJobEvent | undefined): void {
+    if (event?.event === 'ready') this.markReady();
+    else if (event?.event === 'done') this.finish({ code: event.code, oomKilled: false });
+    else if (!event) this.output.line(l);
+  }
+
+  /** It ended: done (its exit code as a swarm container's), or its agent ended with it in hand. */
+  finish(exit: ExitInfo): void {
+    if (this.ended) return;
+    this.ended = exit;
+    this.output.end();
+    this.markEnd(exit);
+  }
+
+  async ready(signal: AbortSignal): Promise<void> {
+    const bound = deadline(signal, JOB_READY_MS);
+    const got = await Promise.race([this.readyOrEnd, new Promise<'late'>((r) => (bound.signal.aborted ? r('late') : bound.signal.addEventListener('abort', () => r('late'), { once: true })))]);
+    bound.clear();
+    if (got === 'ready') return;
+    await this.end();
+    if (signal.aborted) throw new SocklabError(`interrupted while waiting for swarm ${this.name}`);
+    const where = `swarm ${this.name} (trial ${this.id}'s job on the client host ${this.agent.handle.name})`;
+    const lines = `its last lines:\n${indent(this.output.tail(15))}`;
+    throw new SocklabError(got === 'late' ? `${where} not ready after ${JOB_READY_MS} ms; ${lines}` : `${where} ended (exit ${got.code}) before it was ready; ${lines}`, {
+      container: this.agent.handle.name,
+      ...(got !== 'late' && { exitCode: got.code }),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.agent.send({ go: this.id });
+  }
+
+  /** End it now if it still runs (the trial's teardown): its agent is then free for the next trial's. */
+  async end(): Promise<void> {
+    if (!this.ended) await this.agent.send({ stop: this.id }).catch(() => {});
+  }
+}
+
+const indent = (text: string): string => (text ? text.split('\n').map((l) => `  ${l}`).join('\n') : '  (no output)');
+
+/**
+ * A client host's swarm agent, as the run drives it: jobs written to its stdin, their lines read back from its
+ * log (everything between a job's begins and done lines is that job's). One that ends takes the job in hand with
+ * it, said with its exit code, and takes no more.
+ */
+export class SwarmAgent {
+  private readonly jobs = new Map<string, AgentJob>();
+  private exit: ExitInfo | undefined;
+
+  constructor(readonly handle: ContainerHandle) {
+    // Its wait is asked for now, while the engine answers: one asked once its log is cut would fail at once
+    // instead of being told as a lost engine.
+    const exited = handle.wait();
+    exited.catch(() => {});
+    void this.follow(exited);
+  }
+
+  private async follow(exited: Promise<ExitInfo>): Promise<void> {
+    let current: AgentJob | undefined;
+    try {
+      for await (const l of this.handle.lines()) {
+        // A framing line is its own job's; any other line is the job in hand's. The agent prints all on stdout
+        // (to keep their order): a job's summary is its JSON line, the rest is what a swarm prints on stderr.
+        const event = parseJobLine(l.line);
+        const job = event ? this.jobs.get(event.job) : current;
+        if (event?.event === 'begins') current = job;
+        job?.line({ stream: l.line.startsWith('{') ? 'stdout' : 'stderr', line: l.line }, event);
+        if (event?.event === 'done' && job === current) current = undefined;
+      }
+    } catch {
+      /* its log ends with it */
+    }
+    try {
+      this.exit = await exited;
+    } catch (e) {
+      // The engine is lost: the trial in hand fails with that, as it does when it waits on a swarm container.
+      this.exit = { code: -1, oomKilled: false };
+      for (const j of this.jobs.values()) j.lost(e);
+      return;
+    }
+    for (const j of this.jobs.values()) j.finish(this.exit);
+  }
+
+  /** Hand it a trial's swarm (`args`: the swarm's flags); the job boots, then waits for its start. */
+  async job(id: string, name: string, args: readonly string[], onStderr?: (line: string) => void): Promise<AgentJob> {
+    if (this.exit) throw new SocklabError(`the client host ${this.handle.name} has ended (exit ${this.exit.code}): its swarm agent runs no more trials`, { container: this.handle.name });
+    const job = new AgentJob(this, id, name, onStderr);
+    this.jobs.set(id, job);
+    await this.send({ job: id, args });
+    return job;
+  }
+
+  send(m: SwarmAgentMessage): Promise<void> {
+    return this.handle.write(agentMessage(m));
+  }
 }

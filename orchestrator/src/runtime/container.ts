@@ -126,6 +126,20 @@ export class DockerContainer implements ContainerHandle {
     return { exitCode: info.ExitCode ?? -1, stdout: out, stderr: err };
   }
 
+  private stdin: Promise<Duplex> | undefined;
+
+  async write(text: string): Promise<void> {
+    // One attach for the container's life, kept off the event loop: it never holds the CLI open.
+    this.stdin ??= (this.c.attach({ stream: true, stdin: true, stdout: false, stderr: false, hijack: true }) as unknown as Promise<Duplex>).then((s) => {
+      (s as Duplex & { unref?: () => void }).unref?.();
+      s.on('error', () => {});
+      return s;
+    });
+    const s = await this.stdin;
+    if (s.destroyed || !s.writable) throw new Error(`${this.name} no longer reads its input`);
+    await new Promise<void>((resolve, reject) => s.write(text, (e) => (e ? reject(e) : resolve())));
+  }
+
   async address(network: string): Promise<string> {
     const i = await this.c.inspect();
     return i.NetworkSettings.Networks[network]?.IPAddress ?? '';
@@ -170,6 +184,7 @@ export class DockerContainer implements ContainerHandle {
   }
 
   async remove(): Promise<void> {
+    void this.stdin?.then((s) => s.destroy(), () => {});
     await this.c.remove({ force: true, v: true }).catch(gone);
   }
 }

@@ -98,6 +98,8 @@ export class DockerRuntime implements ContainerRuntime {
         ...(spec.cmd.length > 0 && { Cmd: [...spec.cmd] }),
         ...(spec.entrypoint && { Entrypoint: [...spec.entrypoint] }),
         Labels: { ...spec.labels },
+        // Kept open for the container's life, whoever attaches (a swarm agent reads its jobs there).
+        ...(spec.stdin && { OpenStdin: true, StdinOnce: false }),
         HostConfig: {
           NetworkMode: net.kind === 'bridge' ? net.network : net.kind === 'none' ? 'none' : `container:${net.of}`,
           ...(spec.pidOf && { PidMode: `container:${spec.pidOf}` }),

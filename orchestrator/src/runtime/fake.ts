@@ -20,6 +20,8 @@ export interface FakeScript {
   readonly removeMs?: number;
   /** What it goes on to do when it receives this signal (a swarm waiting for its start). */
   readonly onSignal?: { readonly signal: string; readonly script: FakeScript };
+  /** What it does with each line written to its stdin (a swarm agent given a job): lines to print. */
+  readonly onInput?: (line: string) => readonly FakeLine[];
 }
 
 class FakeContainer implements ContainerHandle {
@@ -34,6 +36,7 @@ class FakeContainer implements ContainerHandle {
     readonly spec: ContainerSpec,
     private readonly script: FakeScript,
     private readonly onRemove: () => void,
+    private readonly onInput: (line: string) => void = () => {},
   ) {
     this.id = `fake-${spec.name}`;
     this.play(script);
@@ -90,6 +93,19 @@ class FakeContainer implements ContainerHandle {
     }
   }
 
+  /** Every line written to its stdin. */
+  readonly inputs: string[] = [];
+
+  async write(text: string): Promise<void> {
+    if (!this.spec.stdin) throw new Error(`${this.name} was not started with stdin open`);
+    if (this.exitInfo) throw new Error(`${this.name} no longer reads its input`);
+    for (const line of text.split('\n').filter(Boolean)) {
+      this.inputs.push(line);
+      this.onInput(line);
+      this.play({ lines: this.script.onInput?.(line) ?? [] });
+    }
+  }
+
   async tail(n: number): Promise<string> {
     return this.printed.slice(-n).map((l) => l.line).join('\n');
   }
@@ -142,6 +158,8 @@ class FakeContainer implements ContainerHandle {
  */
 export class FakeRuntime implements ContainerRuntime {
   readonly started: ContainerSpec[] = [];
+  /** Every line written to a container's stdin, in order, with the container's name. */
+  readonly written: Array<{ container: string; line: string }> = [];
   private readonly containers = new Map<string, FakeContainer>();
   private readonly networks = new Map<string, Readonly<Record<string, string>>>();
   private readonly volumes = new Map<string, Readonly<Record<string, string>>>();
@@ -186,7 +204,7 @@ export class FakeRuntime implements ContainerRuntime {
     if (this.containers.has(spec.name)) throw new SocklabError(`container ${spec.name} exists`);
     if (spec.network.kind === 'bridge' && !this.networks.has(spec.network.network)) throw new SocklabError(`no network ${spec.network.network}`);
     this.started.push(spec);
-    const c = new FakeContainer(spec, this.script(spec), () => this.containers.delete(spec.name));
+    const c = new FakeContainer(spec, this.script(spec), () => this.containers.delete(spec.name), (line) => this.written.push({ container: spec.name, line }));
     this.containers.set(spec.name, c);
     return c;
   }

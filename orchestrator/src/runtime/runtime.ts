@@ -66,6 +66,8 @@ export interface ContainerHandle {
   exec(cmd: readonly string[]): Promise<ExecOutput>;
   /** Run a command with `input` on its stdin (closed when the input ends). */
   execWithInput(cmd: readonly string[], input: NodeJS.ReadableStream): Promise<ExecOutput>;
+  /** Write to its stdin (a container started with `stdin`); rejects once it has ended. */
+  write(text: string): Promise<void>;
   /** Its address on a network (empty when it is not on it). */
   address(network: string): Promise<string>;
   /** Resource readings until the signal aborts or the container stops. */

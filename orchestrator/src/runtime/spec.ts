@@ -39,6 +39,8 @@ export interface ContainerSpec {
   readonly cores?: readonly number[];
   /** Open-file limit (the swarm at C10K needs more than the default 1024). */
   readonly nofile?: number;
+  /** Its stdin stays open for `ContainerHandle.write` (a swarm agent reads its jobs there). */
+  readonly stdin?: boolean;
   /** What only a node of `socklab cluster` (a Docker engine in a container) needs from its host. */
   readonly engine?: EngineHostSpec;
   readonly ready: Readiness;

@@ -1,6 +1,7 @@
 /** Scripted containers for the fake runtime: a backlog-1 server overflowing under ten clients, as data. */
+import { parseAgentMessage, swarmJobLine } from '@socklab/shared';
 import type { ContainerSpec } from '../runtime/spec.js';
-import type { FakeScript } from '../runtime/fake.js';
+import type { FakeLine, FakeScript } from '../runtime/fake.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -82,6 +83,43 @@ function serverMetrics(accepted: number, threads: number, modelThreads = 1): Rec
   };
 }
 
+/**
+ * A client host's swarm agent in the fake runtime: each job is ready as soon as it comes; on go it prints what
+ * `run` says for the job's flags (an empty list: it never ends by itself), then its done line; stop ends it. As
+ * the real agent, it prints all on stdout, and a job that comes while another is in hand begins once that one is
+ * done (after its last line).
+ */
+export function fakeAgent(run: (args: readonly string[]) => readonly FakeLine[]): FakeScript {
+  const jobs = new Map<string, readonly string[]>();
+  let busyUntil = 0;
+  const after = (ms: number) => (l: FakeLine): FakeLine => ({ ...l, afterMs: (l.afterMs ?? 0) + ms });
+  return {
+    lines: [{ stream: 'stdout', line: 'socklab swarm: agent waiting for jobs' }],
+    onInput: (line) => {
+      const m = parseAgentMessage(line);
+      const wait = Math.max(0, busyUntil - Date.now());
+      if ('job' in m) {
+        jobs.set(m.job, m.args);
+        const framing: FakeLine[] = [{ stream: 'stdout', line: swarmJobLine.begins(m.job) }, { stream: 'stdout', line: swarmJobLine.ready(m.job) }];
+        return framing.map(after(wait + 1));
+      }
+      if ('stop' in m) return [{ stream: 'stdout', line: swarmJobLine.done(m.stop, 0) }];
+      // All on stdout, as the real agent prints them.
+      const lines = run(jobs.get(m.go) ?? []).map((l): FakeLine => ({ ...l, stream: 'stdout' }));
+      if (lines.length === 0) return [];
+      const end = Math.max(...lines.map((l) => l.afterMs ?? 0)) + 10;
+      busyUntil = Date.now() + end;
+      return [...lines, { stream: 'stdout', line: swarmJobLine.done(m.go, 0), afterMs: end }];
+    },
+  };
+}
+
+/** The nervous client's ten connections against the backlog-1 server, as its swarm prints them once set off. */
+const nervousSwarm: readonly FakeLine[] = [
+  { stream: 'stderr', line: 'swarm -> server:7000: 10 clients' },
+  { stream: 'stdout', line: JSON.stringify(swarmSummary()), afterMs: 140 },
+];
+
 /** The scripted lab: which behaviour each role's container gets, with knobs to break one role. */
 export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: boolean; oomKilled?: boolean } = {}): (spec: ContainerSpec) => FakeScript {
   return (spec) => {
@@ -94,14 +132,19 @@ export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: bo
               stats: [{ t: T0, memoryBytes: 70e6, cpuCores: 0.02, pids: 8 }, ...(opts.oomKilled ? [{ t: T0 + 1000, memoryBytes: 120e6, cpuCores: 0.1, pids: 2600 }] : [])],
               ...(opts.oomKilled && { exitAfterMs: 100, exitCode: 137, oomKilled: true }),
             };
-      case 'probe':
-        return {
+      case 'probe': {
+        const probe: FakeScript = {
           lines: [{ stream: 'stdout', line: 'socklab probe: watching port 7000' }],
           exec: (cmd) => {
             const body = cmd.join(' ').includes('/shaping') ? SHAPING_ANSWER : probeState(0, 0);
             return { exitCode: 0, stdout: JSON.stringify({ status: 200, body: JSON.stringify(body) }), stderr: '' };
           },
         };
+        if (spec.env.INTERVAL === undefined) return probe;
+        // A probe that samples (pair.js): the sampler's lines on stdout, the probe's on stderr.
+        const sampler = backlogScript(opts)({ ...spec, role: 'sampler' });
+        return { ...sampler, ...probe, lines: [{ stream: 'stderr', line: 'socklab probe: watching port 7000' }, ...(sampler.lines ?? [])] };
+      }
       case 'sampler': {
         const reading = (i: number, t: number): string =>
           JSON.stringify({
@@ -117,20 +160,10 @@ export function backlogScript(opts: { probeDies?: boolean; serverNeverReady?: bo
           onSignal: { signal: 'SIGUSR2', script: { lines: [{ stream: 'stdout', line: () => reading(7, Date.now()) }] } },
         };
       }
+      case 'client-host':
+        return fakeAgent(() => nervousSwarm);
       case 'swarm':
-        return {
-          lines: [{ stream: 'stderr', line: 'socklab swarm: ready' }],
-          onSignal: {
-            signal: 'SIGUSR2',
-            script: {
-              lines: [
-                { stream: 'stderr', line: 'swarm -> server:7000: 10 clients' },
-                { stream: 'stdout', line: JSON.stringify(swarmSummary()), afterMs: 140 },
-              ],
-              exitAfterMs: 150,
-            },
-          },
-        };
+        return { lines: [{ stream: 'stderr', line: 'socklab swarm: ready' }], onSignal: { signal: 'SIGUSR2', script: { lines: nervousSwarm, exitAfterMs: 150 } } };
       default:
         return {};
     }

@@ -594,7 +594,8 @@ const hostCount = (file: string): number => {
 async function c100k(lab: Lab): Promise<void> {
   let conntrackPeak = 0;
   const watch = setInterval(() => (conntrackPeak = Math.max(conntrackPeak, hostCount('/proc/sys/net/netfilter/nf_conntrack_count') || 0)), 1000);
-  // The observer's own CPU (probe and sampler containers, from their cgroups) all along, read against the held window.
+  // The observer's own CPU (the probe's container from its cgroup, less its sampler's process) all along, read
+  // against the held window.
   const cpu: Record<'probe' | 'sampler', Array<{ t: number; usec: number }>> = { probe: [], sampler: [] };
   const cpuWatch = setInterval(() => void readObserverCpu(cpu), 1000);
   // Exit 3 (an expectation not met) still leaves every figure to report.
@@ -662,9 +663,32 @@ async function readObserverCpu(into: Record<'probe' | 'sampler', Array<{ t: numb
     for (const c of await benchRuntime.containersWithRole(role)) {
       if (!(c.labels['socklab.run'] ?? '').startsWith('socklab-')) continue;
       const usec = (await cgroupCpuUsec(c.id)) ?? (await cgroupCpuUsecInside(c.name));
-      if (usec !== undefined && Number.isFinite(usec)) into[role].push({ t: Date.now(), usec });
+      if (usec === undefined || !Number.isFinite(usec)) continue;
+      const t = Date.now();
+      // A probe that samples: its container's CPU less its sampler's process (its first: the probe is its child).
+      const sampler = role === 'probe' ? samplerProcessUsec(c.name) : undefined;
+      if (sampler !== undefined) into.sampler.push({ t, usec: sampler });
+      into[role].push({ t, usec: usec - (sampler ?? 0) });
     }
   }
+}
+
+/** The CPU of the sampler's process in a probe's container (read on the host: `docker top` and /proc), in µs. */
+function samplerProcessUsec(container: string): number | undefined {
+  const top = spawnSync('docker', ['top', container, '-eo', 'pid,args'], { encoding: 'utf8' }).stdout ?? '';
+  const pid = /^\s*(\d+)\s+node \/app\/images\/probe\/dist\/sampler\.js/m.exec(top)?.[1];
+  if (pid === undefined) return undefined;
+  const stat = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime (fields 14 and 15), in clock ticks of 1/100 s.
+  const ticks = Number(f[11]) + Number(f[12]);
+  return Number.isFinite(ticks) ? ticks * 10_000 : undefined;
 }
 
 /** A CPU reading in µs from a cgroup file's text: cgroup v2's cpu.stat (usage_usec) or v1's cpuacct.usage (ns). */
