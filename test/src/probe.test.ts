@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IMAGES, LAB_PORT } from '@socklab/shared';
+import { IMAGES, LAB_PORT, pollUntil } from '@socklab/shared';
 import { Lab, sampleWhile, type Started, type SwarmRun } from './support/lab.js';
 import { runReference, startReference } from './support/references.js';
 
@@ -203,6 +203,39 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     assert.equal(s.config.delayMs, 20);
     assert.notEqual(s.plan.method, 'none', 'the link is shaped with what it was told');
     assert.match(await told.handle.tail(20), /as this run's first probe found/);
+  });
+
+  it('a probe that samples (one container, as a run starts it): asked for readings from its first line on, it gives whole ones; once its probe has died, its sampler goes on reading the server', async () => {
+    const server = await lab.server({ MODEL: 'sequential' }, { name: 'paired' });
+    const pair = await lab.probeSampling(server, 'paired-probe');
+    const lines: Array<{ server?: unknown; probe?: unknown; probeError?: string }> = [];
+    let said = 0;
+    const reading = (async () => {
+      for await (const l of pair.handle.lines(AbortSignal.timeout(8000))) {
+        said += 1;
+        if (l.stream === 'stdout') lines.push(JSON.parse(l.line) as (typeof lines)[number]);
+      }
+    })();
+    // Readings asked for from its first line on (the probe's, on stderr).
+    await pollUntil(async () => (said > 0 ? true : undefined), { everyMs: 10, timeoutMs: 5000 });
+    for (let i = 0; i < 6; i += 1) {
+      await pair.handle.signal('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const whole = await pollUntil(async () => lines.find((l) => l.server !== undefined && l.probe !== undefined) ?? undefined, { everyMs: 100, timeoutMs: 5000 });
+    assert.ok(whole, `a whole reading came (the container ${(await pair.handle.exited()) ? 'ended' : 'runs'}; ${lines.length} lines)`);
+    // Its probe's process killed: the sampler, the container's first process, stays and goes on.
+    const kill = 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^node /app/images/probe/dist/main.js" && kill -9 ${p#/proc/} && echo killed; done';
+    assert.match((await pair.exec(['sh', '-c', kill])).stdout, /^killed$/m);
+    const from = lines.length;
+    await new Promise((r) => setTimeout(r, 1200));
+    const later = lines.slice(from);
+    assert.ok(later.length >= 5, `${later.length} readings in 1.2 s after the probe's end`);
+    assert.ok(later.every((l) => l.server !== undefined), "the server's own metrics were read all along");
+    assert.ok(later.slice(-3).every((l) => l.probeError !== undefined && l.probe === undefined), "the kernel's view is missing, said as such");
+    assert.equal(await pair.handle.exited(), null, 'the container runs on');
+    await pair.handle.remove();
+    await reading;
   });
 
   it('leaves the server\'s namespace as it found it when it stops', async () => {

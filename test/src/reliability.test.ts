@@ -49,9 +49,10 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
     const r = background(['run', '--model', 'threaded', '--work', 'io:4s', '--clients', '5', '--out', path.join(out, 'priv')]);
     const run = await r.started;
     let ids: string[] = [];
-    for (let i = 0; i < 40 && ids.length < 4; i += 1) {
+    // The client host (whose swarm agent runs the clients), the server, and the probe with its sampler.
+    for (let i = 0; i < 40 && ids.length < 3; i += 1) {
       ids = spawnSync('docker', ['ps', '-q', '--filter', `label=socklab.run=${run}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-      if (ids.length < 4) await new Promise((res) => setTimeout(res, 250));
+      if (ids.length < 3) await new Promise((res) => setTimeout(res, 250));
     }
     const inspect = JSON.parse(spawnSync('docker', ['inspect', ...ids], { encoding: 'utf8' }).stdout) as Array<{
       Name: string;
@@ -59,7 +60,8 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
       HostConfig: { Privileged: boolean; CapAdd: string[] | null; Binds: string[] | null };
       Mounts: Array<{ Source: string }>;
     }>;
-    assert.ok(inspect.length >= 4, `server, probe, sampler and swarm: ${inspect.map((c) => c.Name).join(', ')}`);
+    assert.deepEqual(inspect.map((c) => c.Config.Labels['socklab.role']).sort(), ['client-host', 'probe', 'server'], inspect.map((c) => c.Name).join(', '));
+    assert.equal(inspect.find((c) => c.Config.Labels['socklab.role'] === 'client-host')?.Config.User, '10001', 'the clients run unprivileged');
     for (const c of inspect) {
       const role = c.Config.Labels['socklab.role'];
       assert.equal(c.HostConfig.Privileged, false, `${c.Name} is not privileged`);

@@ -46,6 +46,9 @@ class Job {
   /** Run it to its end: framed by its begins and done lines, its failures told as the swarm's own would be. */
   async run(): Promise<void> {
     this.io.err(swarmJobLine.begins(this.id));
+    // What the jobs before it left on the heap is collected now (the agent runs with --expose-gc), so this job's
+    // memory readings, taken from its first wave on, are its own.
+    (globalThis as { gc?: () => void }).gc?.();
     let code = 0;
     const metrics = new SwarmMetrics();
     try {

@@ -6,26 +6,41 @@ import { inFlightByPhase, type ConnectionResult } from './connection.js';
 
 const { inFlightByPhase: PHASE_DEF, ...COUNTED } = SWARM_METRICS;
 
+/**
+ * Node's process metrics, collected once per process: an agent makes a SwarmMetrics per job, and each collection
+ * would leave an event-loop monitor of its own running.
+ */
+let processMetrics: Registry | undefined;
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
+/** One swarm's metrics (a job's, in an agent): its counts start at zero, beside the process's own. */
 export class SwarmMetrics {
-  readonly registry = new Registry();
-  private readonly m = registerMetrics(COUNTED, this.registry);
+  private readonly own = new Registry();
+  readonly registry: Registry;
+  private readonly m = registerMetrics(COUNTED, this.own);
   private server: http.Server | undefined;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
-    labelNode(this.registry);
     // Phases are counted by the connections themselves; the gauge reads them when scraped.
     new Gauge({
       name: PHASE_DEF.name,
       help: PHASE_DEF.help,
       labelNames: ['phase'],
-      registers: [this.registry],
+      registers: [this.own],
       collect(): void {
         for (const p of SWARM_PHASES) this.set({ phase: p }, inFlightByPhase[p]);
       },
     });
     this.m.inFlight.set(0);
     this.m.attempts.inc(0);
+    this.registry = Registry.merge([processRegistry(), this.own]);
+    labelNode(this.registry);
   }
 
   started(): void {

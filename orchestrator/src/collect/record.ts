@@ -40,7 +40,11 @@ export class ServerRecord {
     return this.failedAt.probe[this.failedAt.probe.length - 1]?.error ?? '';
   }
 
+  /** Whether its sampler has printed a line yet (whatever it read): it is up, and handles a request for a reading. */
+  heard = false;
+
   add(d: DecodedLine): void {
+    this.heard = true;
     if (d.server) this.samples.push(d.server);
     else this.failedAt.server.push({ t: d.t, error: d.serverError ?? 'no metrics' });
     // A fresh reading is taken per request; one the probe was already taking is shared, so skip a repeat.

@@ -97,6 +97,21 @@ describe('the experiment engine, on a fake runtime', () => {
     assert.deepEqual(await rt.listLabelled(p.runId), { containers: [], networks: [], volumes: [] });
   });
 
+  it("a reading at rest is asked of the sampler only once it is up (its first line): asked while it boots, it would end", async () => {
+    // The probe's sampler prints its first line 60 ms after it starts, and a request that comes before ends it.
+    const script = backlogScript();
+    const rt = new FakeRuntime((spec) => {
+      const base = script(spec);
+      if (spec.role !== 'probe') return base;
+      const lines = (base.lines ?? []).map((l) => (l.stream === 'stdout' ? { ...l, afterMs: (l.afterMs ?? 0) + 60 } : l));
+      return { ...base, lines, endsOnEarlySignal: { signal: 'SIGUSR2', withinMs: 60 } };
+    });
+    const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal });
+    const s = r.results.trials[0]!.servers[0]!;
+    assert.deepEqual(s.missing, [], 'the figures at rest came');
+    assert.equal(s.probe.length, 9, 'every reading, the one at rest and the last one too');
+  });
+
   it('a dying probe loses only the kernel view: the run finishes and says what is missing', async () => {
     const rt = new FakeRuntime(backlogScript({ probeDies: true }));
     const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal });

@@ -83,7 +83,7 @@ function versionAndCommit(): { version: string; commit: string | null } {
  * Resolves when every trial has settled (torn down included), with their results in order; the first failure
  * is thrown then, unless the run was interrupted.
  */
-async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions, run: { prometheus: AttachedPrometheus; agents: ReadonlyMap<string, SwarmAgent> }, problems: string[]): Promise<TrialResult[]> {
+async function runTrials(rt: ContainerRuntime, plan: RunPlan, o: ExecuteOptions, run: { prometheus: AttachedPrometheus; agents: ReadonlyMap<string, Promise<SwarmAgent>> }, problems: string[]): Promise<TrialResult[]> {
   const { prometheus, agents } = run;
   const runs: Array<Promise<TrialRun>> = [];
   const kernel: KernelKnowledge = {};
@@ -147,16 +147,19 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
   let networkMs = 0;
   let cleanupMs = 0;
   let prometheus: AttachedPrometheus | undefined;
+  let hostsStarting: Array<Promise<unknown>> = [];
   try {
     o.emit({ type: 'phase', trial: '-', trials: plan.trials.length, phase: 'network', detail: `${plan.network.name} (internal bridge)` });
     const t0 = performance.now();
     // What the results record of the engine, asked while the network is made.
     const [{ rootless: _, ...info }] = await Promise.all([rt.engineInfo(), rt.createNetwork(plan.network.name, plan.network.labels, plan.network.internal)]);
     engine = info;
-    // The swarms' client hosts live as long as the run (every exit path removes them with the network).
-    const [attached, ...hosts] = await Promise.all([AttachedPrometheus.attach(rt, plan.network.name, plan.runId), ...plan.clientHosts.map((h) => rt.start(h))]);
-    prometheus = attached;
-    const agents = new Map(hosts.map((h) => [h.name, new SwarmAgent(h)]));
+    // The swarms' client hosts live as long as the run (every exit path removes them with the network). They start
+    // beside the first trial's server: its swarms' jobs wait for them.
+    const agents = new Map(plan.clientHosts.map((h) => [h.name, rt.start(h).then((c) => new SwarmAgent(c))]));
+    hostsStarting = [...agents.values()];
+    for (const a of hostsStarting) a.catch(() => {}); // a host that fails to start is told by the job that waits on it
+    prometheus = await AttachedPrometheus.attach(rt, plan.network.name, plan.runId);
     networkMs = performance.now() - t0;
     if (prometheus.names.length > 0) {
       o.emit({ type: 'line', trial: '-', source: 'live view', text: `${prometheus.names.join(', ')} scrapes this run (run="${plan.runId}")` });
@@ -171,6 +174,8 @@ export async function executePlan(rt: ContainerRuntime, plan: RunPlan, o: Execut
     });
   } finally {
     const t0 = performance.now();
+    // A client host still being made when the run ends is there by the time it is listed for removal.
+    await Promise.allSettled(hostsStarting);
     await prometheus?.detach().catch((e: unknown) => problems.push(`live view targets: ${(e as Error).message}`));
     o.emit({ type: 'phase', trial: '-', trials: plan.trials.length, phase: 'cleanup', detail: `removing everything labelled socklab.run=${plan.runId}` });
     await rt.removeLabelled(plan.runId).catch((e: unknown) => problems.push(`cleanup: ${(e as Error).message}`));

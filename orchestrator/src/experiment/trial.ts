@@ -34,8 +34,8 @@ export interface TrialOptions {
   readonly watched?: (signal: AbortSignal) => Promise<void>;
   /** Called once the clients are done (or the trial failed first): the next trial may start its containers. */
   readonly onExperimentEnd?: () => void;
-  /** The run's swarm agents, by client host name: they run the trial's swarms over the network. */
-  readonly agents?: ReadonlyMap<string, SwarmAgent>;
+  /** The run's swarm agents, by client host name (once its container runs): they run the trial's swarms over the network. */
+  readonly agents?: ReadonlyMap<string, Promise<SwarmAgent>>;
   /** What the run has learnt of its kernel so far (its first probe's finding), shared by its trials. */
   readonly kernel?: KernelKnowledge;
 }
@@ -155,7 +155,7 @@ async function startSwarm(o: TrialOptions, stack: TrialStack, trial: TrialPlan, 
   const say = (line: string): void => swarmLine(o, w.name, line);
   const agent = w.host === undefined || inside ? undefined : o.agents?.get(w.host);
   if (agent) {
-    const job = await agent.job(trial.id, w.name, w.container.cmd, say);
+    const job = await (await agent).job(trial.id, w.name, w.container.cmd, say);
     stack.atTeardown(() => job.end());
     return job;
   }
@@ -173,7 +173,9 @@ const AT_REST_MS = 5000;
 async function atRest(o: TrialOptions, stack: TrialStack, record: ServerRecord, sampler: ContainerHandle): Promise<void> {
   const bound = deadline(stack.signal, AT_REST_MS);
   const next = record.next(ServerRecord.complete(record.plan.userServer), bound.signal);
-  await sampler.signal(SAMPLE_NOW).catch(() => {});
+  // Asked once the sampler is up (its first line, whatever it read): a request it does not handle yet would end
+  // it, as the signal's default action does to a process that is not its namespace's init.
+  if (record.heard || (await record.next(() => true, bound.signal))) await sampler.signal(SAMPLE_NOW).catch(() => {});
   const got = await next;
   bound.clear();
   if (got || stack.signal.aborted) return;

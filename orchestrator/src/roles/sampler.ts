@@ -52,7 +52,10 @@ export function samplerSpec(
  */
 export function withSampler(probe: ContainerSpec, swarms: ReadonlyArray<{ name: string; host: string; port?: number }>, everyMs: number): ContainerSpec {
   // The probe is set off first (by the shell, so it boots beside the sampler, not after it), its lines on stderr;
-  // the sampler then takes the shell's place as the container's first process, told the probe's pid.
-  const pair = 'node /app/images/probe/dist/main.js 1>&2 & PROBE_PID=$! exec node /app/images/probe/dist/sampler.js';
+  // the sampler then takes the shell's place as the container's first process, told the probe's pid. SIGUSR2 is
+  // ignored until the sampler handles it: in the server's PID namespace it is not that namespace's init, and a
+  // reading asked for while it boots would end it (the signal's default action). A run asks only once the sampler
+  // has printed a line (trial.ts's atRest); this covers whatever else signals it early.
+  const pair = "trap '' USR2; node /app/images/probe/dist/main.js 1>&2 & PROBE_PID=$! exec node /app/images/probe/dist/sampler.js";
   return { ...probe, env: { ...probe.env, ...samplerEnv(swarms, everyMs, true) }, entrypoint: ['sh', '-c', pair] };
 }

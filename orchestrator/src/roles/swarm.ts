@@ -93,6 +93,8 @@ export function clientHostSpec(ctx: RoleContext, name: string): ContainerSpec {
     image: IMAGES.swarm,
     env: {},
     cmd: [SWARM_AGENT_FLAG],
+    // A full collection before each job (what the jobs before it left), so a job's memory readings are its own.
+    entrypoint: ['node', '--expose-gc', '/app/main.js'],
     labels: roleLabels(ctx.run, 'client-host', { 'socklab.name': name }),
     network: { kind: 'bridge', network: ctx.network, aliases: [name] },
     sysctls: { ...CLIENT_SYSCTLS },

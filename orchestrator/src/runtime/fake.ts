@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { Readable } from 'node:stream';
 import { LABELS } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
@@ -20,6 +21,8 @@ export interface FakeScript {
   readonly removeMs?: number;
   /** What it goes on to do when it receives this signal (a swarm waiting for its start). */
   readonly onSignal?: { readonly signal: string; readonly script: FakeScript };
+  /** A signal that ends it (exit 128 + its number) when it comes within this long of its start: it has no handler yet. */
+  readonly endsOnEarlySignal?: { readonly signal: string; readonly withinMs: number };
   /** What it does with each line written to its stdin (a swarm agent given a job): lines to print. */
   readonly onInput?: (line: string) => readonly FakeLine[];
 }
@@ -49,9 +52,13 @@ class FakeContainer implements ContainerHandle {
 
   readonly signals: string[] = [];
 
+  private readonly startedAt = Date.now();
+
   async signal(name: string): Promise<void> {
     if (this.exitInfo) return;
     this.signals.push(name);
+    const early = this.script.endsOnEarlySignal;
+    if (early?.signal === name && Date.now() - this.startedAt < early.withinMs) return this.exit({ code: 128 + (constants.signals[name as NodeJS.Signals] ?? 0), oomKilled: false });
     if (this.script.onSignal?.signal === name) this.play(this.script.onSignal.script);
   }
 

@@ -22,6 +22,7 @@ import {
   startSwarm,
   StartedProbe,
   swarmSpec,
+  withSampler,
   type ContainerHandle,
   type ExecOutput,
   type SwarmRun,
@@ -98,6 +99,15 @@ export class Lab implements AsyncDisposable {
   async probe(server: { readonly spec: Pick<ContainerSpec, 'name'> }, env: Record<string, string> = {}, name = 'probe'): Promise<Started> {
     const spec = probeSpec(this.ctx, server.spec, { name, env });
     return new Started(await startRole(rt, spec), spec);
+  }
+
+  /**
+   * The probe as a run starts it beside a socklab model: its sampler in the same container, the container's first
+   * process. Started, not waited for: the test decides what to do while it boots.
+   */
+  async probeSampling(server: { readonly spec: Pick<ContainerSpec, 'name'> }, name = 'probe'): Promise<Started> {
+    const spec = withSampler(probeSpec(this.ctx, server.spec, { name }), [], 100);
+    return new Started(await rt.start(spec), spec);
   }
 
   /** Run a swarm to completion and decode its JSON summary. */
