@@ -33,6 +33,10 @@ describe('the socklab package', () => {
     assert.equal(root.version, shared.version);
     assert.deepEqual(root.bin, { socklab: 'orchestrator/bin/socklab.js' });
     assert.deepEqual(cli.bin, { socklab: 'bin/socklab.js' });
+    // The compose lab labels the images it builds with it, as `socklab build` does, so a run takes them as they are.
+    const compose = readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
+    const labelled = [...compose.matchAll(/socklab\.version: "([^"]*)"/g)].map((m) => m[1]);
+    assert.deepEqual(labelled, [root.version, root.version], 'both of its builds (server, swarm)');
   });
 
   it('carries every Dockerfile socklab builds from, so an installed socklab builds each image it runs', () => {

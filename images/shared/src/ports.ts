@@ -32,11 +32,13 @@ export const LABELS = {
   run: 'socklab.run',
   role: 'socklab.role',
   model: 'socklab.model',
+  /** On socklab's images: the version of socklab that built them (its images and its CLI speak to each other). */
+  version: 'socklab.version',
 } as const;
 
 /**
  * `client-host`: a swarm's place on the lab network (its network namespace and address), kept across a run's
- * trials; each trial's swarm container joins it.
+ * trials; its swarm agent runs each trial's swarm as a job.
  */
 const ROLES = ['server', 'probe', 'sampler', 'swarm', 'client-host', 'prometheus', 'grafana', 'network', 'cluster-node', 'volume'] as const;
 export type Role = (typeof ROLES)[number];

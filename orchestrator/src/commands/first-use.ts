@@ -1,5 +1,6 @@
 import { LAB_IMAGES } from '@socklab/shared';
 import type { BuildImages } from '../experiment/execute.js';
+import { socklabVersion } from '../paths.js';
 import { buildImages, type BuildOptions } from '../runtime/images.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 
@@ -16,7 +17,7 @@ export function automaticBuild(): BuildOptions {
  */
 export function buildOnFirstUse(rt: ContainerRuntime): BuildImages {
   return async (missing) => {
-    console.error(`socklab: ${missing.join(', ')} not built here yet: building socklab's images now (a few minutes, once; \`socklab build\` does the same)`);
+    console.error(`socklab: ${missing.join(', ')} not built here yet for socklab ${socklabVersion()}: building socklab's images now (a few minutes, once; \`socklab build\` does the same)`);
     const t0 = performance.now();
     sayBuilt(await buildImages(rt, automaticBuild()), t0);
   };

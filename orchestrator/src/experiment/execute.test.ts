@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LABELS } from '@socklab/shared';
+import { socklabVersion } from '../paths.js';
 import { buildPlan, parseMatrix } from '../plan/build.js';
 import { FakeRuntime } from '../runtime/fake.js';
 import { loadScenario } from '../scenario/load.js';
@@ -240,6 +241,27 @@ describe('the experiment engine, on a fake runtime', () => {
     );
     assert.equal(existsSync(path.join(dir, p.runId)), false, 'no run folder');
     assert.deepEqual(await rt.listLabelledRuns(), [], 'no network, no container');
+  });
+
+  it('images built by another version of socklab are named as such before anything is made, and a first use builds them again', async () => {
+    // An image from before images said their version, and one of an older socklab.
+    const rt = new FakeRuntime(backlogScript());
+    rt.imagesBuiltBy.set('socklab/swarm', '0.0.9');
+    const p = plan();
+    await assert.rejects(runExperiment(rt, p, { outDir: out(), emit: () => {}, signal: new AbortController().signal }), (e: Error & { details?: { hint?: string } }) => {
+      assert.match(e.message, new RegExp(`^image built by another version of socklab: socklab/swarm \\(built by socklab 0\\.0\\.9; this is ${socklabVersion().replace(/\./g, '\\.')}\\)$`));
+      assert.match(e.details?.hint ?? '', /build them again for this one: `npx socklab build`/);
+      return true;
+    });
+    assert.deepEqual(await rt.listLabelledRuns(), [], 'no network, no container');
+    const asked: string[][] = [];
+    const build = async (missing: readonly string[]): Promise<void> => {
+      asked.push([...missing]);
+      for (const m of missing) rt.imagesBuiltBy.delete(m);
+    };
+    const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal, build });
+    assert.deepEqual(asked, [['socklab/swarm']]);
+    assert.equal(r.exitCode, 0);
   });
 
   it("a first use builds socklab's missing images before anything else, then runs; others than socklab's are not built", async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { IMAGES } from '@socklab/shared';
+import { IMAGES, LABELS } from '@socklab/shared';
 import { EngineLostError, SocklabError } from '../errors.js';
 import { REPO_ROOT, socklabVersion } from '../paths.js';
 import type { RunPlan } from '../plan/types.js';
@@ -28,15 +28,27 @@ export interface ExecuteOptions {
 /** Builds socklab's own images when a plan needs one that is not here (first use); given by the CLI. */
 export type BuildImages = (missing: readonly string[]) => Promise<void>;
 
-async function imageIds(rt: ContainerRuntime, needed: Iterable<string>): Promise<{ ids: Record<string, string>; missing: string[] }> {
+/**
+ * The needed images here, by id; those missing; and those of socklab's own built by another version of socklab
+ * (their label says which, or nothing from before images said): its images and its CLI speak to each other, so
+ * they count as missing, to be built again.
+ */
+async function imageIds(rt: ContainerRuntime, needed: Iterable<string>): Promise<{ ids: Record<string, string>; missing: string[]; outdated: Record<string, string> }> {
   const ids: Record<string, string> = {};
   const missing: string[] = [];
+  const outdated: Record<string, string> = {};
+  const ours = new Set<string>(Object.values(IMAGES));
+  const version = socklabVersion();
   for (const image of needed) {
     const info = await rt.imageInfo(image);
-    if (info) ids[image] = info.id;
+    const builtBy = info?.labels[LABELS.version];
+    if (info && ours.has(image) && builtBy !== version) {
+      outdated[image] = builtBy ?? 'an earlier version';
+      missing.push(image);
+    } else if (info) ids[image] = info.id;
     else missing.push(image);
   }
-  return { ids, missing };
+  return { ids, missing, outdated };
 }
 
 /**
@@ -57,8 +69,12 @@ export async function checkImages(rt: ContainerRuntime, plan: RunPlan, build?: B
     await build(found.missing.filter((m) => ours.has(m)));
     found = await imageIds(rt, needed);
   }
-  const { ids, missing } = found;
+  const { ids, missing, outdated } = found;
   if (missing.length === 0) return ids;
+  const old = Object.entries(outdated).map(([image, by]) => `${image} (built by socklab ${by}; this is ${socklabVersion()})`);
+  if (old.length > 0 && old.length === missing.length) {
+    throw new SocklabError(`image${old.length > 1 ? 's' : ''} built by another version of socklab: ${old.join(', ')}`, { hint: 'build them again for this one: `npx socklab build` (or `npm run images`)' });
+  }
   const fixes = [
     missing.some((m) => ours.has(m)) ? 'build socklab\'s images: `npx socklab build` (or `npm run images`)' : '',
     ...missing.filter((m) => !ours.has(m)).map((m) => `pull or build ${m} (\`docker pull ${m}\`); \`docker images\` lists what is here`),

@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import { Readable } from 'node:stream';
 import { LABELS } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
+import { socklabVersion } from '../paths.js';
 import type { ContainerSpec } from './spec.js';
 import type { ContainerHandle, ContainerRuntime, EngineInfo, ExecOutput, ExitInfo, ImageInfo, LabelledResources, LogLine, StatsSample } from './runtime.js';
 
@@ -171,6 +172,8 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly networks = new Map<string, Readonly<Record<string, string>>>();
   private readonly volumes = new Map<string, Readonly<Record<string, string>>>();
   missingImages = new Set<string>();
+  /** Images built by another socklab than this one (by default: this one built every image). */
+  readonly imagesBuiltBy = new Map<string, string>();
   /** An engine that runs rootless (cluster nodes cannot run on it). */
   rootless = false;
 
@@ -191,7 +194,7 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async imageInfo(name: string): Promise<ImageInfo | null> {
-    return this.missingImages.has(name) ? null : { id: `sha256:fake-${name}`, sizeBytes: 1, labels: {} };
+    return this.missingImages.has(name) ? null : { id: `sha256:fake-${name}`, sizeBytes: 1, labels: { [LABELS.version]: this.imagesBuiltBy.get(name) ?? socklabVersion() } };
   }
 
   async createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {

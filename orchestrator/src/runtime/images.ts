@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { IMAGES } from '@socklab/shared';
+import { IMAGES, LABELS } from '@socklab/shared';
 import { SocklabError } from '../errors.js';
-import { REPO_ROOT } from '../paths.js';
+import { REPO_ROOT, socklabVersion } from '../paths.js';
 import type { ContainerRuntime } from './runtime.js';
 import { exec } from './exec.js';
 
@@ -77,7 +77,8 @@ async function buildOfflineBase(opts: BuildOptions): Promise<void> {
 async function dockerBuild(rt: ContainerRuntime, b: { name: string; dockerfile: string; args: Record<string, string>; base: string }, opts: BuildOptions): Promise<BuiltImage> {
   const t0 = performance.now();
   // --force-rm: a step that fails leaves no intermediate container behind (the legacy builder keeps it otherwise).
-  const argv = ['build', '--force-rm', '-f', b.dockerfile, '-t', b.name, '--label', `socklab.image.base=${b.base}`];
+  // Labelled with the version that built it: a run checks its images speak its own protocol (execute.ts).
+  const argv = ['build', '--force-rm', '-f', b.dockerfile, '-t', b.name, '--label', `socklab.image.base=${b.base}`, '--label', `${LABELS.version}=${socklabVersion()}`];
   for (const [k, v] of Object.entries(b.args)) argv.push('--build-arg', `${k}=${v}`);
   argv.push(REPO_ROOT);
   const r = await exec('docker', argv, {
