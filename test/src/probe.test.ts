@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { IMAGES, LAB_PORT, pollUntil } from '@socklab/shared';
-import { Lab, sampleWhile, type Started, type SwarmRun } from './support/lab.js';
+import { KILL_PROBE_PROCESS, Lab, sampleWhile, type Started, type SwarmRun } from './support/lab.js';
 import { runReference, startReference } from './support/references.js';
 
 const connects = (run: SwarmRun): number[] => (run.summary?.connections ?? []).map((c) => c.connectMs ?? NaN);
@@ -225,8 +225,7 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     const whole = await pollUntil(async () => lines.find((l) => l.server !== undefined && l.probe !== undefined) ?? undefined, { everyMs: 100, timeoutMs: 5000 });
     assert.ok(whole, `a whole reading came (the container ${(await pair.handle.exited()) ? 'ended' : 'runs'}; ${lines.length} lines)`);
     // Its probe's process killed: the sampler, the container's first process, stays and goes on.
-    const kill = 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^node /app/images/probe/dist/main.js" && kill -9 ${p#/proc/} && echo killed; done';
-    assert.match((await pair.exec(['sh', '-c', kill])).stdout, /^killed$/m);
+    assert.match((await pair.exec(['sh', '-c', KILL_PROBE_PROCESS])).stdout, /^killed$/m);
     const from = lines.length;
     await new Promise((r) => setTimeout(r, 1200));
     const later = lines.slice(from);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { IMAGES } from '@socklab/shared';
 import { DockerRuntime, readResults, REPO_ROOT, trialMeasures } from '@socklab/orchestrator';
 import { background, CLI, containerOf, runDir, socklab } from './support/cli.js';
-import { Lab } from './support/lab.js';
+import { KILL_PROBE_PROCESS, Lab } from './support/lab.js';
 import { startReference } from './support/references.js';
 
 const rt = new DockerRuntime();
@@ -144,8 +144,7 @@ describe('reliability and isolation: faults survived, nothing leaked, least priv
     await new Promise((res) => setTimeout(res, 1000));
     const probe = spawnSync('docker', ['ps', '-q', '--filter', `label=socklab.run=${run}`, '--filter', 'label=socklab.role=probe'], { encoding: 'utf8' }).stdout.trim();
     // The probe's process is killed; the sampler, the first process of the same container, stays.
-    const kill = 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^node /app/images/probe/dist/main.js" && kill -9 ${p#/proc/} && echo killed; done';
-    assert.match(spawnSync('docker', ['exec', probe, 'sh', '-c', kill], { encoding: 'utf8' }).stdout, /^killed$/m);
+    assert.match(spawnSync('docker', ['exec', probe, 'sh', '-c', KILL_PROBE_PROCESS], { encoding: 'utf8' }).stdout, /^killed$/m);
     assert.equal(await r.exit, 0, r.stderr());
     const results = readResults(runDir(dir));
     assert.equal(trialMeasures(results.trials[0]!).outcomes.ok, 10, 'the swarm\'s summary is whole');

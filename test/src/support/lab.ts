@@ -53,6 +53,12 @@ export class Started {
 
 export type { SwarmRun } from '@socklab/orchestrator';
 
+/**
+ * A shell command, run in a probe's container, that kills the probe's process (not its sampler, the container's
+ * first process) and says `killed`: a probe that dies mid-run.
+ */
+export const KILL_PROBE_PROCESS = 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^node /app/images/probe/dist/main.js" && kill -9 ${p#/proc/} && echo killed; done';
+
 export type ProbeStateJson = ProbeState;
 
 interface ProcessOptions {
