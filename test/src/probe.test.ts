@@ -209,15 +209,11 @@ describe('probe: the kernel\'s view of the server, and link shaping', () => {
     const server = await lab.server({ MODEL: 'sequential' }, { name: 'paired' });
     const pair = await lab.probeSampling(server, 'paired-probe');
     const lines: Array<{ server?: unknown; probe?: unknown; probeError?: string }> = [];
-    let said = 0;
     const reading = (async () => {
-      for await (const l of pair.handle.lines(AbortSignal.timeout(8000))) {
-        said += 1;
-        if (l.stream === 'stdout') lines.push(JSON.parse(l.line) as (typeof lines)[number]);
-      }
+      for await (const l of pair.handle.lines(AbortSignal.timeout(8000))) if (l.stream === 'stdout') lines.push(JSON.parse(l.line) as (typeof lines)[number]);
     })();
-    // Readings asked for from its first line on (the probe's, on stderr).
-    await pollUntil(async () => (said > 0 ? true : undefined), { everyMs: 10, timeoutMs: 5000 });
+    // Readings asked for from the sampler's first line on, as a run asks (before, the signal would end it).
+    await pollUntil(async () => (lines.length > 0 ? true : undefined), { everyMs: 10, timeoutMs: 5000 });
     for (let i = 0; i < 6; i += 1) {
       await pair.handle.signal('SIGUSR2');
       await new Promise((r) => setTimeout(r, 30));

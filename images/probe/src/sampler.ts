@@ -192,9 +192,14 @@ async function main(): Promise<void> {
     wake?.();
   });
   let last = false;
+  // Whether the probe beside it has answered yet: one that ends before it ever did ends the container with it.
+  let answered = false;
+  const watch = probePid ? watchProbe(probePid, () => answered) : undefined;
   while (!stop) {
     const t0 = Date.now();
-    process.stdout.write(`${JSON.stringify(await sampleOnce(src, Math.max(150, intervalMs * 0.8), last))}\n`);
+    const line = await sampleOnce(src, Math.max(150, intervalMs * 0.8), last);
+    answered ||= line.probe !== undefined;
+    process.stdout.write(`${JSON.stringify(line)}\n`);
     last = false;
     if (stop) break;
     if (!asked) {
@@ -209,7 +214,42 @@ async function main(): Promise<void> {
     }
     if (asked) [asked, last] = [false, true];
   }
+  if (watch) clearInterval(watch);
   if (probePid) await ended(probePid, 3000);
+}
+
+/** How a process ended, from its /proc stat ('' once it is gone): running (null), or its exit code. */
+function endOf(stat: string): { code: number } | null {
+  if (stat === '') return { code: 1 };
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (f[0] !== 'Z') return null;
+  // Field 52, the wait status (Linux 3.5 and later): an exit code, or 128 + the signal that ended it.
+  const status = Number(f[49]);
+  if (!Number.isFinite(status)) return { code: 1 };
+  return { code: status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff };
+}
+
+/**
+ * Watch the probe beside it: one that ends before it ever answered failed to start, and ends the container with
+ * its exit code (its own lines tell why), as a probe in a container of its own would; one that ends later is said
+ * once, and the sampler goes on without it.
+ */
+function watchProbe(pid: number, answered: () => boolean): NodeJS.Timeout {
+  const timer: NodeJS.Timeout = setInterval(() => {
+    void readFile(`/proc/${pid}/stat`, 'utf8')
+      .catch(() => '')
+      .then((stat) => {
+        const end = endOf(stat);
+        if (!end) return;
+        clearInterval(timer);
+        if (!answered()) {
+          console.error(`socklab sampler: the probe ended (exit ${end.code}) before it answered`);
+          process.exit(end.code || 1);
+        }
+        console.error(`socklab sampler: the probe ended (exit ${end.code}); going on without it`);
+      });
+  }, 100);
+  return timer;
 }
 
 function tryKill(pid: number, signal: NodeJS.Signals): void {
@@ -228,8 +268,7 @@ function tryKill(pid: number, signal: NodeJS.Signals): void {
 async function ended(pid: number, ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    if (stat === '' || / Z /.test(stat.slice(stat.lastIndexOf(')')))) return;
+    if (endOf(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''))) return;
     await new Promise((r) => setTimeout(r, 50));
   }
 }

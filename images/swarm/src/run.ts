@@ -18,6 +18,24 @@ export async function runSwarm(cfg: SwarmConfig, address: string, metrics: Swarm
   const t0 = performance.now();
   // Its own memory, for what each connection costs on the clients' side.
   const watchMemory = new MemoryWatch(() => process.memoryUsage.rss(), heldNow);
+  try {
+    return await runWaves(cfg, address, metrics, bound, say, { startedAt, t0, memory: () => watchMemory.stop() });
+  } finally {
+    // An agent lives on after a job that failed: its watch must not.
+    watchMemory.stop();
+  }
+}
+
+/** The waves of a swarm set off, and its summary. */
+async function runWaves(
+  cfg: SwarmConfig,
+  address: string,
+  metrics: SwarmMetrics,
+  bound: AbortSignal,
+  say: (line: string) => void,
+  at: { startedAt: number; t0: number; memory: () => NonNullable<SwarmSummary['memory']> },
+): Promise<SwarmSummary> {
+  const { startedAt, t0 } = at;
   const results = new SummaryBuilder(startedAt);
   const record = results.add.bind(results);
   let waves = 0;
@@ -40,6 +58,6 @@ export async function runSwarm(cfg: SwarmConfig, address: string, metrics: Swarm
     durationMs: performance.now() - t0,
     startedAtMs: startedAt,
     truncated: bound.aborted && cfg.repeatMs === 0,
-    memory: watchMemory.stop(),
+    memory: at.memory(),
   });
 }

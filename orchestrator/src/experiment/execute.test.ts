@@ -113,6 +113,19 @@ describe('the experiment engine, on a fake runtime', () => {
     assert.equal(s.probe.length, 9, 'every reading, the one at rest and the last one too');
   });
 
+  it("swarms still running when their trial's bound is over are told to stop (a job of an agent gets its stop), and the trial goes on at once", async () => {
+    const rt = new FakeRuntime((spec) => (spec.role === 'client-host' ? fakeAgent(() => []) : backlogScript()(spec)));
+    const p0 = plan();
+    const p = { ...p0, trials: p0.trials.map((t) => ({ ...t, timeoutMs: 300 })) };
+    const warned: string[] = [];
+    const t0 = Date.now();
+    const r = await runExperiment(rt, p, { outDir: out(), emit: (e) => void (e.type === 'warn' && warned.push(e.message)), signal: new AbortController().signal });
+    assert.ok(warned.some((w) => /swarms still running after 300 ms; stopping them/.test(w)), warned.join('\n'));
+    assert.deepEqual(rt.written.map((w) => Object.keys(JSON.parse(w.line) as object)[0]), ['job', 'go', 'stop']);
+    assert.equal(r.results.trials[0]?.swarms[0]?.exit?.code, 0, 'it ended as told');
+    assert.ok(Date.now() - t0 < 4000, `done in ${Date.now() - t0} ms, not after waiting for an end that would not come`);
+  });
+
   it('a dying probe loses only the kernel view: the run finishes and says what is missing', async () => {
     const rt = new FakeRuntime(backlogScript({ probeDies: true }));
     const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal });
@@ -246,10 +259,13 @@ describe('the experiment engine, on a fake runtime', () => {
   it('images built by another version of socklab are named as such before anything is made, and a first use builds them again', async () => {
     // An image from before images said their version, and one of an older socklab.
     const rt = new FakeRuntime(backlogScript());
-    rt.imagesBuiltBy.set('socklab/swarm', '0.0.9');
+    rt.imagesBuiltBy.set('socklab/swarm', '0.0.9').set('socklab/probe', '');
     const p = plan();
+    const v = socklabVersion().replace(/\./g, '\\.');
     await assert.rejects(runExperiment(rt, p, { outDir: out(), emit: () => {}, signal: new AbortController().signal }), (e: Error & { details?: { hint?: string } }) => {
-      assert.match(e.message, new RegExp(`^image built by another version of socklab: socklab/swarm \\(built by socklab 0\\.0\\.9; this is ${socklabVersion().replace(/\./g, '\\.')}\\)$`));
+      assert.match(e.message, /^images built by another version of socklab: /);
+      assert.match(e.message, new RegExp(`socklab/swarm \\(built by socklab 0\\.0\\.9; this is ${v}\\)`));
+      assert.match(e.message, new RegExp(`socklab/probe \\(built before socklab labelled its images with its version; this is ${v}\\)`));
       assert.match(e.details?.hint ?? '', /build them again for this one: `npx socklab build`/);
       return true;
     });
@@ -260,7 +276,7 @@ describe('the experiment engine, on a fake runtime', () => {
       for (const m of missing) rt.imagesBuiltBy.delete(m);
     };
     const r = await runExperiment(rt, plan(), { outDir: out(), emit: () => {}, signal: new AbortController().signal, build });
-    assert.deepEqual(asked, [['socklab/swarm']]);
+    assert.deepEqual(asked.map((a) => [...a].sort()), [['socklab/probe', 'socklab/swarm']]);
     assert.equal(r.exitCode, 0);
   });
 

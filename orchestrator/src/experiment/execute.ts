@@ -43,7 +43,7 @@ async function imageIds(rt: ContainerRuntime, needed: Iterable<string>): Promise
     const info = await rt.imageInfo(image);
     const builtBy = info?.labels[LABELS.version];
     if (info && ours.has(image) && builtBy !== version) {
-      outdated[image] = builtBy ?? 'an earlier version';
+      outdated[image] = builtBy ? `built by socklab ${builtBy}` : 'built before socklab labelled its images with its version';
       missing.push(image);
     } else if (info) ids[image] = info.id;
     else missing.push(image);
@@ -71,7 +71,7 @@ export async function checkImages(rt: ContainerRuntime, plan: RunPlan, build?: B
   }
   const { ids, missing, outdated } = found;
   if (missing.length === 0) return ids;
-  const old = Object.entries(outdated).map(([image, by]) => `${image} (built by socklab ${by}; this is ${socklabVersion()})`);
+  const old = Object.entries(outdated).map(([image, by]) => `${image} (${by}; this is ${socklabVersion()})`);
   if (old.length > 0 && old.length === missing.length) {
     throw new SocklabError(`image${old.length > 1 ? 's' : ''} built by another version of socklab: ${old.join(', ')}`, { hint: 'build them again for this one: `npx socklab build` (or `npm run images`)' });
   }

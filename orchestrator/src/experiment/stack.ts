@@ -12,6 +12,7 @@ export class TrialStack {
   private readonly starts: Array<Promise<unknown>> = [];
   private readonly background: Array<Promise<unknown>> = [];
   private readonly ends: Array<() => Promise<unknown>> = [];
+  private tornDown = false;
   private readonly stopper = new AbortController();
   private readonly unlink: () => void;
 
@@ -55,9 +56,10 @@ export class TrialStack {
     this.background.push(work.catch(() => {}));
   }
 
-  /** What the teardown ends besides its containers (a swarm agent's job still running). */
+  /** What the teardown ends besides its containers (a swarm agent's job still running); at once if it has begun. */
   atTeardown(end: () => Promise<unknown>): void {
-    this.ends.push(end);
+    if (this.tornDown) void end().catch(() => {});
+    else this.ends.push(end);
   }
 
   get started(): readonly ContainerHandle[] {
@@ -70,6 +72,7 @@ export class TrialStack {
    */
   async teardown(): Promise<number> {
     const t0 = performance.now();
+    this.tornDown = true;
     this.stopper.abort();
     this.unlink();
     await Promise.allSettled(this.starts);

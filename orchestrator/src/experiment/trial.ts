@@ -173,9 +173,7 @@ const AT_REST_MS = 5000;
 async function atRest(o: TrialOptions, stack: TrialStack, record: ServerRecord, sampler: ContainerHandle): Promise<void> {
   const bound = deadline(stack.signal, AT_REST_MS);
   const next = record.next(ServerRecord.complete(record.plan.userServer), bound.signal);
-  // Asked once the sampler is up (its first line, whatever it read): a request it does not handle yet would end
-  // it, as the signal's default action does to a process that is not its namespace's init.
-  if (record.heard || (await record.next(() => true, bound.signal))) await sampler.signal(SAMPLE_NOW).catch(() => {});
+  await askWhenUp(record, sampler, bound.signal);
   const got = await next;
   bound.clear();
   if (got || stack.signal.aborted) return;
@@ -183,6 +181,14 @@ async function atRest(o: TrialOptions, stack: TrialStack, record: ServerRecord, 
   // The report says it in its language; the readings' counts are in the record's reads.
   record.missing.push(`figures at rest: none within ${AT_REST_MS} ms`);
   o.emit({ type: 'warn', message: `${record.plan.name}: ${why}; going on` });
+}
+
+/**
+ * Ask a sampler for a reading now, once it is up (its first line, whatever it read): a request it does not handle
+ * yet would end it, as the signal's default action does to a process that is not its namespace's init.
+ */
+async function askWhenUp(record: ServerRecord, sampler: ContainerHandle, signal: AbortSignal): Promise<void> {
+  if (record.heard || (await record.next(() => true, signal))) await sampler.signal(SAMPLE_NOW).catch(() => {});
 }
 
 function swarmLine(o: TrialOptions, name: string, line: string): void {
@@ -217,7 +223,11 @@ function swarmResults(out: Required<TrialOutput>, trial: TrialPlan, runs: Readon
 async function awaitSwarms(o: TrialOptions, trial: TrialPlan, swarms: readonly TrialSwarm[], stop: AbortSignal): Promise<void> {
   const bound = deadline(stop, trial.timeoutMs);
   await Promise.race([Promise.all(swarms.map((s) => s.summarized)), sleep(trial.timeoutMs + 1000, bound.signal)]);
-  if (!stop.aborted && bound.signal.aborted) o.emit({ type: 'warn', message: `trial ${trial.id}: swarms still running after ${trial.timeoutMs} ms; stopping them` });
+  if (!stop.aborted && bound.signal.aborted) {
+    o.emit({ type: 'warn', message: `trial ${trial.id}: swarms still running after ${trial.timeoutMs} ms; stopping them` });
+    // Cut short, each still prints its summary (what its clients met so far).
+    await Promise.all(swarms.map((s) => s.stop().catch(() => {})));
+  }
   bound.clear();
 }
 
@@ -331,8 +341,9 @@ async function lastReadings(servers: readonly ServerStarted[], recorder: TrialRe
   const after = Date.now();
   await Promise.all(
     servers.map(async (s) => {
-      const next = recorder.of(s.plan.name).next((d) => (d.probe?.t ?? d.server?.t ?? 0) >= after, bound.signal);
-      await s.sampler.signal(SAMPLE_NOW).catch(() => {});
+      const record = recorder.of(s.plan.name);
+      const next = record.next((d) => (d.probe?.t ?? d.server?.t ?? 0) >= after, bound.signal);
+      await askWhenUp(record, s.sampler, bound.signal);
       await next;
     }),
   );

@@ -46,16 +46,16 @@ export function samplerSpec(
 /**
  * A probe that samples too: one container for both, the sampler its first process and the probe its child, so a
  * trial starts one container fewer and a dying probe still leaves the server's samples (the sampler goes on, its
- * readings of the probe fail and are counted missing). Its sample lines are its stdout; the probe's own lines its
- * stderr, so none lands inside a sample line. SIGTERM and SIGINT reach the probe through the sampler (which is
- * told its pid), so it clears its shaping; SIGUSR2 is the sampler's (a reading now).
+ * readings of the probe fail and are counted missing). A probe that ends before it ever answered ends the
+ * container with its exit code, as a probe of its own would. Its sample lines are its stdout; the probe's own
+ * lines its stderr, so none lands inside a sample line. SIGTERM and SIGINT reach the probe through the sampler
+ * (which is told its pid), so it clears its shaping; SIGUSR2 is the sampler's (a reading now).
  */
 export function withSampler(probe: ContainerSpec, swarms: ReadonlyArray<{ name: string; host: string; port?: number }>, everyMs: number): ContainerSpec {
   // The probe is set off first (by the shell, so it boots beside the sampler, not after it), its lines on stderr;
-  // the sampler then takes the shell's place as the container's first process, told the probe's pid. SIGUSR2 is
-  // ignored until the sampler handles it: in the server's PID namespace it is not that namespace's init, and a
-  // reading asked for while it boots would end it (the signal's default action). A run asks only once the sampler
-  // has printed a line (trial.ts's atRest); this covers whatever else signals it early.
-  const pair = "trap '' USR2; node /app/images/probe/dist/main.js 1>&2 & PROBE_PID=$! exec node /app/images/probe/dist/sampler.js";
+  // the sampler then takes the shell's place as the container's first process, told the probe's pid. In the
+  // server's PID namespace the sampler is not that namespace's init: a SIGUSR2 before it handles one would end it
+  // (the signal's default action, which Node restores as it starts), so a run asks only once it has printed a line.
+  const pair = 'node /app/images/probe/dist/main.js 1>&2 & PROBE_PID=$! exec node /app/images/probe/dist/sampler.js';
   return { ...probe, env: { ...probe.env, ...samplerEnv(swarms, everyMs, true) }, entrypoint: ['sh', '-c', pair] };
 }

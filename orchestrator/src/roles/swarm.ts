@@ -132,6 +132,8 @@ export interface TrialSwarm {
   ready(signal: AbortSignal): Promise<void>;
   /** Set it off. */
   start(): Promise<void>;
+  /** End it now, its summary said as cut short (its trial's bound is over). */
+  stop(): Promise<void>;
   /** Resolves once its summary is out (or its output ended): its clients are done. */
   readonly summarized: Promise<void>;
   /** Its result once it has ended (a moment after its summary). */
@@ -203,6 +205,11 @@ export class StartedSwarm implements TrialSwarm {
   /** Set it off (a swarm started with --start-on-signal waits for this). */
   async start(): Promise<void> {
     await this.handle.signal(SWARM_START_SIGNAL);
+  }
+
+  /** SIGTERM: it cuts its clients short and prints its summary. */
+  async stop(): Promise<void> {
+    await this.handle.signal('SIGTERM');
   }
 }
 
@@ -276,7 +283,8 @@ export class AgentJob implements TrialSwarm {
     await this.end();
     if (signal.aborted) throw new SocklabError(`interrupted while waiting for swarm ${this.name}`);
     const where = `swarm ${this.name} (trial ${this.id}'s job on the client host ${this.agent.handle.name})`;
-    const lines = `its last lines:\n${indent(this.output.tail(15))}`;
+    // Its own lines, or (none: the agent itself failed) the agent's last.
+    const lines = `its last lines:\n${indent(this.output.tail(15) || this.agent.tail())}`;
     throw new SocklabError(got === 'late' ? `${where} not ready after ${JOB_READY_MS} ms; ${lines}` : `${where} ended (exit ${got.code}) before it was ready; ${lines}`, {
       container: this.agent.handle.name,
       ...(got !== 'late' && { exitCode: got.code }),
@@ -287,9 +295,13 @@ export class AgentJob implements TrialSwarm {
     await this.agent.send({ go: this.id });
   }
 
-  /** End it now if it still runs (the trial's teardown): its agent is then free for the next trial's. */
+  /** End it now if it still runs (its bound, or the trial's teardown): its agent is then free for the next trial's. */
   async end(): Promise<void> {
     if (!this.ended) await this.agent.send({ stop: this.id }).catch(() => {});
+  }
+
+  stop(): Promise<void> {
+    return this.end();
   }
 }
 
@@ -301,8 +313,13 @@ const indent = (text: string): string => (text ? text.split('\n').map((l) => `  
  * it, said with its exit code, and takes no more.
  */
 export class SwarmAgent {
+  /** The jobs given and not yet ended, by id. */
   private readonly jobs = new Map<string, AgentJob>();
   private exit: ExitInfo | undefined;
+  /** Why it can be asked nothing more: the engine was lost. */
+  private lostWith: unknown;
+  /** Its last lines outside any job (its own failure, at boot or later), for the errors that name it. */
+  private readonly own: string[] = [];
 
   constructor(readonly handle: ContainerHandle) {
     // Its wait is asked for now, while the engine answers: one asked once its log is cut would fail at once
@@ -321,8 +338,12 @@ export class SwarmAgent {
         const event = parseJobLine(l.line);
         const job = event ? this.jobs.get(event.job) : current;
         if (event?.event === 'begins') current = job;
-        job?.line({ stream: l.line.startsWith('{') ? 'stdout' : 'stderr', line: l.line }, event);
-        if (event?.event === 'done' && job === current) current = undefined;
+        if (job) job.line({ stream: l.line.startsWith('{') ? 'stdout' : 'stderr', line: l.line }, event);
+        else if (!event && this.own.push(l.line) > 15) this.own.shift();
+        if (event?.event === 'done' && job) {
+          this.jobs.delete(event.job);
+          if (job === current) current = undefined;
+        }
       }
     } catch {
       /* its log ends with it */
@@ -332,15 +353,25 @@ export class SwarmAgent {
     } catch (e) {
       // The engine is lost: the trial in hand fails with that, as it does when it waits on a swarm container.
       this.exit = { code: -1, oomKilled: false };
+      this.lostWith = e;
       for (const j of this.jobs.values()) j.lost(e);
       return;
     }
     for (const j of this.jobs.values()) j.finish(this.exit);
   }
 
+  /** Its last lines outside any job, as an error shows them. */
+  tail(): string {
+    return this.own.join('\n');
+  }
+
   /** Hand it a trial's swarm (`args`: the swarm's flags); the job boots, then waits for its start. */
   async job(id: string, name: string, args: readonly string[], onStderr?: (line: string) => void): Promise<AgentJob> {
-    if (this.exit) throw new SocklabError(`the client host ${this.handle.name} has ended (exit ${this.exit.code}): its swarm agent runs no more trials`, { container: this.handle.name });
+    if (this.lostWith !== undefined) throw this.lostWith;
+    if (this.exit) {
+      const said = this.own.length > 0 ? `; its last lines:\n${indent(this.tail())}` : '';
+      throw new SocklabError(`the client host ${this.handle.name} has ended (exit ${this.exit.code}): its swarm agent runs no more trials${said}`, { container: this.handle.name });
+    }
     const job = new AgentJob(this, id, name, onStderr);
     this.jobs.set(id, job);
     await this.send({ job: id, args });

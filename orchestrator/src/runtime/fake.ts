@@ -172,7 +172,7 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly networks = new Map<string, Readonly<Record<string, string>>>();
   private readonly volumes = new Map<string, Readonly<Record<string, string>>>();
   missingImages = new Set<string>();
-  /** Images built by another socklab than this one (by default: this one built every image). */
+  /** Images built by another socklab than this one ('': by one that did not say; by default this one built every image). */
   readonly imagesBuiltBy = new Map<string, string>();
   /** An engine that runs rootless (cluster nodes cannot run on it). */
   rootless = false;
@@ -194,7 +194,8 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async imageInfo(name: string): Promise<ImageInfo | null> {
-    return this.missingImages.has(name) ? null : { id: `sha256:fake-${name}`, sizeBytes: 1, labels: { [LABELS.version]: this.imagesBuiltBy.get(name) ?? socklabVersion() } };
+    const builtBy = this.imagesBuiltBy.get(name) ?? socklabVersion();
+    return this.missingImages.has(name) ? null : { id: `sha256:fake-${name}`, sizeBytes: 1, labels: builtBy === '' ? {} : { [LABELS.version]: builtBy } };
   }
 
   async createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {

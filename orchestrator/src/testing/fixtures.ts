@@ -91,6 +91,7 @@ function serverMetrics(accepted: number, threads: number, modelThreads = 1): Rec
  */
 export function fakeAgent(run: (args: readonly string[]) => readonly FakeLine[]): FakeScript {
   const jobs = new Map<string, readonly string[]>();
+  const done = new Set<string>();
   let busyUntil = 0;
   const after = (ms: number) => (l: FakeLine): FakeLine => ({ ...l, afterMs: (l.afterMs ?? 0) + ms });
   return {
@@ -103,12 +104,14 @@ export function fakeAgent(run: (args: readonly string[]) => readonly FakeLine[])
         const framing: FakeLine[] = [{ stream: 'stdout', line: swarmJobLine.begins(m.job) }, { stream: 'stdout', line: swarmJobLine.ready(m.job) }];
         return framing.map(after(wait + 1));
       }
-      if ('stop' in m) return [{ stream: 'stdout', line: swarmJobLine.done(m.stop, 0) }];
+      // A stop that crosses the job's own end does nothing (its done line is out already).
+      if ('stop' in m) return done.has(m.stop) ? [] : (done.add(m.stop), [{ stream: 'stdout', line: swarmJobLine.done(m.stop, 0) }]);
       // All on stdout, as the real agent prints them.
       const lines = run(jobs.get(m.go) ?? []).map((l): FakeLine => ({ ...l, stream: 'stdout' }));
       if (lines.length === 0) return [];
       const end = Math.max(...lines.map((l) => l.afterMs ?? 0)) + 10;
       busyUntil = Date.now() + end;
+      done.add(m.go);
       return [...lines, { stream: 'stdout', line: swarmJobLine.done(m.go, 0), afterMs: end }];
     },
   };
