@@ -18,25 +18,27 @@ export async function runSwarm(cfg: SwarmConfig, address: string, metrics: Swarm
   const t0 = performance.now();
   // Its own memory, for what each connection costs on the clients' side.
   const watchMemory = new MemoryWatch(() => process.memoryUsage.rss(), heldNow);
+  const results = new SummaryBuilder(startedAt);
+  let waves: number;
   try {
-    return await runWaves(cfg, address, metrics, bound, say, { startedAt, t0, memory: () => watchMemory.stop() });
+    waves = await runWaves(cfg, address, metrics, bound, say, results);
   } finally {
     // An agent lives on after a job that failed: its watch must not.
     watchMemory.stop();
   }
+  return results.summary({
+    target: `${cfg.target.host}:${cfg.target.port}`,
+    clients: cfg.clients,
+    waves,
+    durationMs: performance.now() - t0,
+    startedAtMs: startedAt,
+    truncated: bound.aborted && cfg.repeatMs === 0,
+    memory: watchMemory.readings,
+  });
 }
 
-/** The waves of a swarm set off, and its summary. */
-async function runWaves(
-  cfg: SwarmConfig,
-  address: string,
-  metrics: SwarmMetrics,
-  bound: AbortSignal,
-  say: (line: string) => void,
-  at: { startedAt: number; t0: number; memory: () => NonNullable<SwarmSummary['memory']> },
-): Promise<SwarmSummary> {
-  const { startedAt, t0 } = at;
-  const results = new SummaryBuilder(startedAt);
+/** The waves of a swarm set off, each connection's result into `results`: how many waves ran. */
+async function runWaves(cfg: SwarmConfig, address: string, metrics: SwarmMetrics, bound: AbortSignal, say: (line: string) => void, results: SummaryBuilder): Promise<number> {
   const record = results.add.bind(results);
   let waves = 0;
   for (;;) {
@@ -51,13 +53,5 @@ async function runWaves(
     if (wait > 0) await sleep(wait, bound);
     if (bound.aborted) break;
   }
-  return results.summary({
-    target: `${cfg.target.host}:${cfg.target.port}`,
-    clients: cfg.clients,
-    waves,
-    durationMs: performance.now() - t0,
-    startedAtMs: startedAt,
-    truncated: bound.aborted && cfg.repeatMs === 0,
-    memory: at.memory(),
-  });
+  return waves;
 }

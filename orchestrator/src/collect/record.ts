@@ -41,10 +41,12 @@ export class ServerRecord {
   }
 
   /** Whether its sampler has printed a line yet (whatever it read): it is up, and handles a request for a reading. */
-  heard = false;
+  get heard(): boolean {
+    // Every line is either a reading of the server's metrics or a failure to read them.
+    return this.samples.length + this.failedAt.server.length > 0;
+  }
 
   add(d: DecodedLine): void {
-    this.heard = true;
     if (d.server) this.samples.push(d.server);
     else this.failedAt.server.push({ t: d.t, error: d.serverError ?? 'no metrics' });
     // A fresh reading is taken per request; one the probe was already taking is shared, so skip a repeat.

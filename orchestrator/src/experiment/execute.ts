@@ -28,6 +28,9 @@ export interface ExecuteOptions {
 /** Builds socklab's own images when a plan needs one that is not here (first use); given by the CLI. */
 export type BuildImages = (missing: readonly string[]) => Promise<void>;
 
+/** socklab's own images: built here when missing, and checked for the version that built them. */
+const OURS: ReadonlySet<string> = new Set(Object.values(IMAGES));
+
 /**
  * The needed images here, by id; those missing; and those of socklab's own built by another version of socklab
  * (their label says which, or nothing from before images said): its images and its CLI speak to each other, so
@@ -37,12 +40,11 @@ async function imageIds(rt: ContainerRuntime, needed: Iterable<string>): Promise
   const ids: Record<string, string> = {};
   const missing: string[] = [];
   const outdated: Record<string, string> = {};
-  const ours = new Set<string>(Object.values(IMAGES));
   const version = socklabVersion();
   for (const image of needed) {
     const info = await rt.imageInfo(image);
     const builtBy = info?.labels[LABELS.version];
-    if (info && ours.has(image) && builtBy !== version) {
+    if (info && OURS.has(image) && builtBy !== version) {
       outdated[image] = builtBy ? `built by socklab ${builtBy}` : 'built before socklab labelled its images with its version';
       missing.push(image);
     } else if (info) ids[image] = info.id;
@@ -63,10 +65,9 @@ export async function checkImages(rt: ContainerRuntime, plan: RunPlan, build?: B
     for (const w of t.swarms) needed.add(w.container.image);
   }
   for (const h of plan.clientHosts) needed.add(h.image);
-  const ours = new Set<string>(Object.values(IMAGES));
   let found = await imageIds(rt, needed);
-  if (build && found.missing.some((m) => ours.has(m))) {
-    await build(found.missing.filter((m) => ours.has(m)));
+  if (build && found.missing.some((m) => OURS.has(m))) {
+    await build(found.missing.filter((m) => OURS.has(m)));
     found = await imageIds(rt, needed);
   }
   const { ids, missing, outdated } = found;
@@ -76,8 +77,8 @@ export async function checkImages(rt: ContainerRuntime, plan: RunPlan, build?: B
     throw new SocklabError(`image${old.length > 1 ? 's' : ''} built by another version of socklab: ${old.join(', ')}`, { hint: 'build them again for this one: `npx socklab build` (or `npm run images`)' });
   }
   const fixes = [
-    missing.some((m) => ours.has(m)) ? 'build socklab\'s images: `npx socklab build` (or `npm run images`)' : '',
-    ...missing.filter((m) => !ours.has(m)).map((m) => `pull or build ${m} (\`docker pull ${m}\`); \`docker images\` lists what is here`),
+    missing.some((m) => OURS.has(m)) ? 'build socklab\'s images: `npx socklab build` (or `npm run images`)' : '',
+    ...missing.filter((m) => !OURS.has(m)).map((m) => `pull or build ${m} (\`docker pull ${m}\`); \`docker images\` lists what is here`),
   ].filter(Boolean);
   throw new SocklabError(`image${missing.length > 1 ? 's' : ''} not here: ${missing.join(', ')}`, { hint: fixes.join('; ') });
 }

@@ -67,8 +67,8 @@ export class TrialStack {
   }
 
   /**
-   * Kill and remove every container at once (and end what else it ran), in parallel (nothing in them is worth a graceful stop), after the
-   * starts still in flight have landed. Resolves with how long it took, in ms.
+   * Kill and remove every container at once, in parallel (nothing in them is worth a graceful stop), and end what
+   * else it ran, after the starts still in flight have landed. Resolves with how long it took, in ms.
    */
   async teardown(): Promise<number> {
     const t0 = performance.now();

@@ -156,7 +156,7 @@ async function startSwarm(o: TrialOptions, stack: TrialStack, trial: TrialPlan, 
   const agent = w.host === undefined || inside ? undefined : o.agents?.get(w.host);
   if (agent) {
     const job = await (await agent).job(trial.id, w.name, w.container.cmd, say);
-    stack.atTeardown(() => job.end());
+    stack.atTeardown(() => job.stop());
     return job;
   }
   const spec = inside?.swarms[w.name] ?? w.container;

@@ -5,7 +5,7 @@ import { probeSpec, shapingEnvOf } from '../roles/probe.js';
 import { samplerSpec, withSampler } from '../roles/sampler.js';
 import { ownModel, ownServerSpec, serverSpec, type RoleContext } from '../roles/server.js';
 import { clientHostSpec, DEFAULT_RUN_MAX_DURATION, swarmArgs, swarmSpec } from '../roles/swarm.js';
-import { roleLabels } from '../roles/common.js';
+import { containerName, roleLabels } from '../roles/common.js';
 import type { ContainerSpec } from '../runtime/spec.js';
 import { ASSUMED_OPEN_FILES, sizeForLimits, type OpenFiles } from './capacity.js';
 import { spellPreset } from './preset.js';
@@ -146,11 +146,12 @@ function trial(s: Scenario, ctx: RoleContext, id: string, cell: Record<string, s
   const swarms: SwarmPlan[] = s.swarms.map((sw) => {
     const { args, config } = swarmArgs(sw, sw.target, { port: portOf(sw.target), startOnSignal: true });
     // Over the network, each swarm joins its client host; a server bound to loopback has its clients inside it.
-    const onNetwork = swarmSpec(ctx, sw.name, args, clientHostSpec(hosts, sw.name).name);
+    const host = containerName(hosts, sw.name);
+    const onNetwork = swarmSpec(ctx, sw.name, args, host);
     const chosen = loopbackOnly.has(sw.target) ? (loopbacks.get(sw.target)?.swarms[sw.name] ?? onNetwork) : onNetwork;
     const container = sw.openFiles === undefined ? chosen : { ...chosen, nofile: sw.openFiles };
     return {
-      ...(chosen === onNetwork && { host: clientHostSpec(hosts, sw.name).name }),
+      ...(chosen === onNetwork && { host }),
       name: sw.name,
       target: sw.target,
       // A steady or ramp arrival makes as many connections as its rate and duration say.
@@ -196,19 +197,18 @@ export function buildPlan(scenario: Scenario, opts: PlanOptions): RunPlan {
       trials.push(trial(s, { run: runId, network: network.name, prefix: `${runId}-${id}` }, id, cell, r, { seed, sampleEveryMs, programs: opts.programs ?? {}, hosts, cores: opts.cores }));
     }
   }
-  // A client host for each swarm that some trial runs over the network, open to as many files as its swarms need.
-  const onHosts = trials.flatMap((t) => t.swarms.flatMap((w) => (w.host === undefined ? [] : [{ host: w.host, nofile: w.container.nofile }])));
-  const nofileOf = (host: string): number | undefined => {
-    const asked = onHosts.filter((h) => h.host === host && h.nofile !== undefined).map((h) => h.nofile!);
-    return asked.length > 0 ? Math.max(...asked) : undefined;
-  };
+  // A client host for each swarm that some trial runs over the network, open to the most files its swarms ask for.
+  const nofile = new Map<string, number | undefined>();
+  for (const w of trials.flatMap((t) => t.swarms)) {
+    if (w.host === undefined) continue;
+    const asked = w.container.nofile;
+    const most = nofile.get(w.host);
+    nofile.set(w.host, asked === undefined ? most : Math.max(most ?? 0, asked));
+  }
   const clientHosts = [...swarmNames]
     .map((w) => clientHostSpec(hosts, w))
-    .filter((h) => onHosts.some((o) => o.host === h.name))
-    .map((h) => {
-      const nofile = nofileOf(h.name);
-      return nofile === undefined ? h : { ...h, nofile };
-    });
+    .filter((h) => nofile.has(h.name))
+    .map((h) => (nofile.get(h.name) === undefined ? h : { ...h, nofile: nofile.get(h.name)! }));
   return {
     planVersion: PLAN_VERSION,
     runId,

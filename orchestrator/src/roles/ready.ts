@@ -18,7 +18,8 @@ export interface ReadyOptions {
   readonly observer?: ContainerHandle;
 }
 
-const indent = (text: string): string => (text ? text.split('\n').map((l) => `  ${l}`).join('\n') : '  (no output)');
+/** Lines as an error shows them, indented under it. */
+export const indent = (text: string): string => (text ? text.split('\n').map((l) => `  ${l}`).join('\n') : '  (no output)');
 
 /** How it ended, if it has (asked briefly: a container that is still running answers nothing here). */
 const exitedSoon = (handle: ContainerHandle): Promise<{ code: number } | undefined> =>

@@ -19,7 +19,7 @@ import type { ContainerSpec } from '../runtime/spec.js';
 import { SocklabError } from '../errors.js';
 import type { ContainerHandle, ContainerRuntime, ExitInfo, LogLine } from '../runtime/runtime.js';
 import { containerName, roleLabels } from './common.js';
-import { waitReady } from './ready.js';
+import { indent, waitReady } from './ready.js';
 import type { RoleContext } from './server.js';
 
 /** A swarm in a run is bounded even when the scenario says nothing. */
@@ -280,7 +280,7 @@ export class AgentJob implements TrialSwarm {
     const got = await Promise.race([this.readyOrEnd, new Promise<'late'>((r) => (bound.signal.aborted ? r('late') : bound.signal.addEventListener('abort', () => r('late'), { once: true })))]);
     bound.clear();
     if (got === 'ready') return;
-    await this.end();
+    await this.stop();
     if (signal.aborted) throw new SocklabError(`interrupted while waiting for swarm ${this.name}`);
     const where = `swarm ${this.name} (trial ${this.id}'s job on the client host ${this.agent.handle.name})`;
     // Its own lines, or (none: the agent itself failed) the agent's last.
@@ -296,16 +296,11 @@ export class AgentJob implements TrialSwarm {
   }
 
   /** End it now if it still runs (its bound, or the trial's teardown): its agent is then free for the next trial's. */
-  async end(): Promise<void> {
+  async stop(): Promise<void> {
     if (!this.ended) await this.agent.send({ stop: this.id }).catch(() => {});
-  }
-
-  stop(): Promise<void> {
-    return this.end();
   }
 }
 
-const indent = (text: string): string => (text ? text.split('\n').map((l) => `  ${l}`).join('\n') : '  (no output)');
 
 /**
  * A client host's swarm agent, as the run drives it: jobs written to its stdin, their lines read back from its
